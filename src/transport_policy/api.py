@@ -1,0 +1,49 @@
+"""The Python API: decide a record under the policy in force (or a named version)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+
+from .casefile import load_case, parse_record
+from .engine import engine_for
+from .model.decision import Decision
+from .model.record import AssessmentRecord
+from .policies import PolicyStore
+from .rules.loader import load_policy
+from .rules.model import Policy
+
+
+@cache
+def _store(root: str | None) -> PolicyStore:
+    return PolicyStore(root)
+
+
+def select_policy(
+    record: AssessmentRecord, *, version: str | None = None, rules: str | Path | None = None
+) -> Policy:
+    """The policy version to use: ``version`` if given, else the one in force at the assessment date."""
+    store = _store(str(rules) if rules is not None else None)
+    return store.get(version) if version else store.in_force(record.assessment_date)
+
+
+def decide(
+    record: Mapping[str, object] | AssessmentRecord,
+    *,
+    policy: Policy | str | None = None,
+    rules: str | Path | None = None,
+) -> Decision:
+    """Decide one assessment record.
+
+    ``record`` is a mapping (validated strictly; a :class:`~transport_policy.RecordError` names
+    each bad field path) or an :class:`AssessmentRecord`. ``policy`` is a loaded
+    :class:`Policy` or a version name; by default the version in force at ``assessment_date``
+    under ``rules`` (the bundled rules by default).
+    """
+    validated = parse_record(record)
+    chosen = policy if isinstance(policy, Policy) else select_policy(validated, version=policy, rules=rules)
+    return engine_for(chosen).decide(validated)
+
+
+__all__ = ["decide", "load_case", "load_policy", "parse_record", "select_policy"]

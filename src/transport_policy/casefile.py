@@ -1,0 +1,226 @@
+"""Reading case files and records safely.
+
+YAML is read with a safe loader that follows YAML 1.2's booleans (only ``true``/``false``; ``yes``,
+``no``, ``on`` stay strings and fail validation), rejects duplicate keys, anchors and aliases, and
+refuses files over :data:`MAX_BYTES`. JSON rejects duplicate keys and ``NaN``/``Infinity``.
+Every problem becomes a :class:`~transport_policy.errors.RecordError` naming the source and the
+field path; no message repeats an input value.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from .errors import FieldError, RecordError
+from .model.record import AssessmentRecord
+
+MAX_BYTES = 1_000_000
+"""The largest case file or record accepted, in bytes."""
+
+EXPECTED_KEY = "expected"
+"""A case file may carry the decision it expects under this key (golden cases); it is never
+part of the record."""
+
+
+class _StrictYamlLoader(yaml.SafeLoader):
+    """Safe loader: YAML 1.2 booleans, no duplicate keys, no anchors or aliases."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise yaml.constructor.ConstructorError(
+                None, None, "anchors and aliases are not allowed in case files", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {_safe_key(key)}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_StrictYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+for _first in "tTfF":
+    _StrictYamlLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), [_first]
+    )
+
+
+def _safe_key(key: object) -> str:
+    text = str(key)
+    text = "".join(c if c.isprintable() else "?" for c in text)
+    return repr(text[:60] + ("…" if len(text) > 60 else ""))
+
+
+def _loc_path(loc: tuple[int | str, ...]) -> str:
+    parts = []
+    for item in loc:
+        text = str(item)
+        if len(text) > 60 or not text.isprintable():
+            text = _safe_key(item)
+        parts.append(text)
+    return ".".join(parts) or "(record)"
+
+
+_MESSAGES = {
+    "missing": "is required",
+    "extra_forbidden": "is not a field of the assessment record",
+    "bool_type": "must be true or false",
+    "int_type": "must be a whole number",
+    "float_type": "must be a number",
+    "string_type": "must be text",
+    "model_type": "must be a mapping of fields",
+    "model_attributes_type": "must be a mapping of fields",
+    "date_type": "must be a date written YYYY-MM-DD",
+    "finite_number": "must be a finite number",
+}
+
+
+def _message(err: Mapping[str, Any]) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    if kind == "literal_error":
+        expected = str(ctx.get("expected", "")).replace("'", "")
+        expected = re.sub(r"\s+or\s+", ", ", expected)
+        return f"is not one of {expected}"
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        word = {"greater_than_equal": "at least", "less_than_equal": "at most",
+                "greater_than": "more than", "less_than": "less than"}[kind]
+        bound = next(iter(v for k, v in ctx.items() if k in ("ge", "le", "gt", "lt")), "")
+        return f"must be {word} {bound}"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "string_too_long":
+        return f"is too long (at most {ctx.get('max_length')} characters)"
+    if kind == "value_error":
+        return str(ctx.get("error", "is not valid"))
+    return _MESSAGES.get(kind, "is not valid")
+
+
+def validation_errors(exc: ValidationError) -> list[FieldError]:
+    """Field-path errors of a pydantic ValidationError, without the offending values."""
+    out: list[FieldError] = []
+    for err in exc.errors(include_input=False, include_url=False):
+        loc = tuple(err["loc"])
+        # Unions of a section with None report the section branch only once.
+        out.append(FieldError(_loc_path(loc), _message(err)))
+    seen: set[FieldError] = set()
+    return [e for e in out if not (e in seen or seen.add(e))]
+
+
+def parse_record(data: object, *, source: str = "<record>") -> AssessmentRecord:
+    """Validate a mapping (e.g. parsed JSON) as an assessment record."""
+    if isinstance(data, AssessmentRecord):
+        return data
+    if not isinstance(data, Mapping):
+        raise RecordError([FieldError("(record)", "must be a mapping of fields")], source=source)
+    try:
+        return AssessmentRecord.model_validate(dict(data))
+    except ValidationError as exc:
+        case_id = data.get("case_id")
+        raise RecordError(
+            validation_errors(exc),
+            source=source,
+            case_id=case_id if isinstance(case_id, str) and case_id.strip() else None,
+        ) from None
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not allowed")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {_safe_key(key)}")
+        out[key] = value
+    return out
+
+
+def parse_text(text: str, *, source: str, fmt: str | None = None) -> Any:
+    """Parse JSON or YAML text safely (``fmt`` is ``json``, ``yaml`` or guessed)."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise RecordError([FieldError("(file)", f"is larger than {MAX_BYTES} bytes")], source=source)
+    if fmt is None:
+        fmt = "json" if text.lstrip().startswith(("{", "[")) else "yaml"
+    try:
+        if fmt == "json":
+            return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+        docs = list(yaml.load_all(text, Loader=_StrictYamlLoader))  # noqa: S506 - safe subclass
+    except (ValueError, yaml.YAMLError) as exc:
+        raise RecordError([FieldError("(file)", _parse_message(exc, fmt))], source=source) from None
+    if len(docs) != 1:
+        raise RecordError(
+            [FieldError("(file)", f"must hold exactly one YAML document, found {len(docs)}")],
+            source=source,
+        )
+    return docs[0]
+
+
+def _parse_message(exc: Exception, fmt: str) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        what = exc.problem or exc.context or "syntax error"
+        return f"is not valid {fmt.upper()} ({what}{where})"
+    return f"is not valid {fmt.upper()} ({exc})"
+
+
+def split_expected(data: object) -> tuple[object, dict[str, Any] | None]:
+    """Separate a case file's ``expected`` block from its record."""
+    if isinstance(data, Mapping) and EXPECTED_KEY in data:
+        rest = {k: v for k, v in data.items() if k != EXPECTED_KEY}
+        expected = data[EXPECTED_KEY]
+        return rest, dict(expected) if isinstance(expected, Mapping) else {}
+    return data, None
+
+
+def read_source(path: str) -> tuple[str, str]:
+    """The text of a case file (``-`` is standard input) and its display name."""
+    import sys
+
+    if path == "-":
+        raw = sys.stdin.buffer.read(MAX_BYTES + 1)
+        source = "<stdin>"
+    else:
+        source = path
+        try:
+            with open(path, "rb") as handle:
+                raw = handle.read(MAX_BYTES + 1)
+        except OSError as exc:
+            raise RecordError([FieldError("(file)", f"cannot be read ({exc.strerror})")], source=source) from None
+    if len(raw) > MAX_BYTES:
+        raise RecordError([FieldError("(file)", f"is larger than {MAX_BYTES} bytes")], source=source)
+    try:
+        return raw.decode("utf-8"), source
+    except UnicodeDecodeError as exc:
+        raise RecordError(
+            [FieldError("(file)", f"is not valid UTF-8 (byte {exc.start})")], source=source
+        ) from None
+
+
+def load_case(path: str | Path) -> tuple[AssessmentRecord, dict[str, Any] | None]:
+    """Read and validate one case file; return the record and its ``expected`` block, if any."""
+    text, source = read_source(str(path))
+    fmt = "json" if source.endswith(".json") else ("yaml" if source.endswith((".yaml", ".yml")) else None)
+    data, expected = split_expected(parse_text(text, source=source, fmt=fmt))
+    return parse_record(data, source=source), expected

@@ -1,0 +1,127 @@
+"""Compiling a policy's conditions into a durable-rules ruleset.
+
+Every condition of every rule (a *slot*) becomes two durable-rules rules: ``<slot>#H`` matches
+records where it holds and ``<slot>#F`` where it fails; when neither fires it is unknown. Unknown
+facts are absent from the asserted fact (nulls are stripped), so three-valued logic reduces to
+two positive tests, pushed through ``all``/``any``/``not`` by De Morgan.
+
+Per ``shared/notes/durable-rules.md``: every rule is anchored on the record's ``kind`` (a rule made
+only of ``$nex`` would match the session state itself), a catch-all rule fires last on every record
+(deleting a session whose fact matched nothing crashes the process), and ruleset names carry the
+policy version and digest so versions never collide.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from ..rules.conditions import All, Always, AnyOf, Condition, Leaf, Not, RuleRef
+from ..rules.model import Policy
+
+ANCHOR_KEY: Final = "kind"
+ANCHOR: Final = "transport-policy/record"
+CATCH_ALL: Final = "$catch-all"
+SEP: Final = "__"
+
+Expr = dict[str, Any]
+
+
+class _Const:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+TRUE: Final = _Const("TRUE")
+FALSE: Final = _Const("FALSE")
+Compiled = Expr | _Const
+
+
+def fact_key(path: str) -> str:
+    """The flat key of a record field path in the asserted fact."""
+    return path.replace(".", SEP)
+
+
+def _and(parts: list[Compiled]) -> Compiled:
+    kept: list[Expr] = []
+    for p in parts:
+        if p is FALSE:
+            return FALSE
+        if p is not TRUE:
+            assert isinstance(p, dict)
+            kept.append(p)
+    if not kept:
+        return TRUE
+    return kept[0] if len(kept) == 1 else {"$and": kept}
+
+
+def _or(parts: list[Compiled]) -> Compiled:
+    kept: list[Expr] = []
+    for p in parts:
+        if p is TRUE:
+            return TRUE
+        if p is not FALSE:
+            assert isinstance(p, dict)
+            kept.append(p)
+    if not kept:
+        return FALSE
+    return kept[0] if len(kept) == 1 else {"$or": kept}
+
+
+def _leaf(leaf: Leaf, positive: bool) -> Compiled:
+    key = fact_key(leaf.field)
+    exists: Expr = {"$ex": {key: 1}}
+    if leaf.op == "known":
+        return exists if positive == leaf.value else {"$nex": {key: 1}}
+    if leaf.op in ("is", "in"):
+        values = leaf.value if isinstance(leaf.value, tuple) else (leaf.value,)
+        if positive:
+            return _or([{key: v} for v in values])
+        return _and([exists, *({"$neq": {key: v}} for v in values)])
+    op = leaf.op if positive else {"lt": "gte", "lte": "gt", "gt": "lte", "gte": "lt"}[leaf.op]
+    return _and([exists, {f"${op}": {key: leaf.value}}])
+
+
+def compile_condition(cond: Condition, positive: bool = True) -> Compiled:
+    """The durable-rules test for ``cond`` holding (``positive``) or failing."""
+    if isinstance(cond, Leaf):
+        return _leaf(cond, positive)
+    if isinstance(cond, All):
+        parts = [compile_condition(p, positive) for p in cond.parts]
+        return _and(parts) if positive else _or(parts)
+    if isinstance(cond, AnyOf):
+        parts = [compile_condition(p, positive) for p in cond.parts]
+        return _or(parts) if positive else _and(parts)
+    if isinstance(cond, Not):
+        return compile_condition(cond.part, not positive)
+    if isinstance(cond, Always):
+        return TRUE if positive else FALSE
+    assert not isinstance(cond, RuleRef), "rule references are resolved when the policy loads"
+    raise TypeError(f"cannot compile {cond!r}")
+
+
+def _rule(test: Compiled, pri: int) -> dict[str, Any] | None:
+    if test is FALSE:
+        return None
+    anchor: Expr = {ANCHOR_KEY: ANCHOR}
+    match = anchor if test is TRUE else {"$and": [anchor, test]}
+    return {"all": [{"m": match}], "pri": pri}
+
+
+def compile_policy(policy: Policy) -> dict[str, dict[str, Any]]:
+    """The durable-rules ruleset definition (rule name → rule) for every slot of the policy."""
+    ruleset: dict[str, dict[str, Any]] = {}
+    for slot, cond in policy.slots:
+        for suffix, positive in (("#H", True), ("#F", False)):
+            rule = _rule(compile_condition(cond, positive), pri=1)
+            if rule is not None:
+                ruleset[slot + suffix] = rule
+    ruleset[CATCH_ALL] = {"all": [{"m": {ANCHOR_KEY: ANCHOR}}], "pri": 1000}
+    return ruleset
+
+
+def ruleset_name(policy: Policy, instance: str) -> str:
+    """A ruleset name unique to this policy version, digest and engine instance."""
+    return f"transport-policy:{policy.id}:{policy.version}:{policy.digest[7:23]}:{instance}"

@@ -1,0 +1,125 @@
+"""Running compiled rules in durable-rules, safely.
+
+The wrapper drives durable-rules' C module directly (``durable_rules_engine``): no ``Host``, so no
+timer threads and no ``$pulse`` facts; one fact per decision in a fresh session that is deleted in
+``finally`` (so the 1,024-live-sessions cap is never reached); facts not events, so every matching
+rule fires. Errors from the engine become :class:`~transport_policy.errors.EngineError`.
+
+:class:`PythonEvaluator` reads the same conditions in plain Python. It is the reference the
+property tests compare the engine with, and the evaluator used by ``rules check``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import threading
+from collections.abc import Mapping
+from typing import Protocol
+
+import durable_rules_engine
+
+from ..errors import EngineError
+from ..model.record import AssessmentRecord
+from ..rules.conditions import FAILS, HOLDS, UNKNOWN, Status, evaluate, fields_read
+from ..rules.model import Policy
+from .compile import ANCHOR, ANCHOR_KEY, CATCH_ALL, compile_policy, fact_key, ruleset_name
+
+Statuses = dict[str, Status]
+Facts = dict[str, object]
+
+
+def policy_fields(policy: Policy) -> tuple[str, ...]:
+    """Every record field the policy's conditions read."""
+    return tuple(dict.fromkeys(f for _, cond in policy.slots for f in fields_read(cond)))
+
+
+def record_facts(record: AssessmentRecord, fields: tuple[str, ...], policy: Policy) -> Facts:
+    """The facts the rules read (path → value, ``None`` = unknown), with the policy's readings."""
+    facts: Facts = {}
+    for path in fields:
+        section, _, leaf = path.partition(".")
+        part = getattr(record, section)
+        value = getattr(part, leaf) if part is not None else None
+        if value is False and path in policy.unknown_if_false:
+            value = None
+        facts[path] = value
+    return facts
+
+
+class Evaluator(Protocol):
+    def statuses(self, facts: Mapping[str, object]) -> Statuses: ...
+
+
+class PythonEvaluator:
+    """The reference reading of every slot, in plain Python."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.slots = policy.slots
+
+    def statuses(self, facts: Mapping[str, object]) -> Statuses:
+        return {slot: evaluate(cond, facts) for slot, cond in self.slots}
+
+
+_instances = itertools.count(1)
+
+
+class DurableEvaluator:
+    """Every slot's status for one record, matched by durable-rules."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.slot_names = tuple(slot for slot, _ in policy.slots)
+        definition = compile_policy(policy)
+        self.name = ruleset_name(policy, f"{os.getpid()}.{next(_instances)}")
+        self._sids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+        try:
+            self._handle = durable_rules_engine.create_ruleset(
+                self.name, json.dumps(definition, allow_nan=False)
+            )
+        except durable_rules_engine.error as exc:
+            raise EngineError(
+                f"durable-rules could not compile policy {policy.version} ({exc}); "
+                "check the rule files with `transport-policy rules check`"
+            ) from None
+
+    def statuses(self, facts: Mapping[str, object]) -> Statuses:
+        if os.getpid() != self._pid:
+            raise EngineError("a rule engine cannot be shared across processes; load it in each worker")
+        sid = str(next(self._sids))
+        fact: dict[str, object] = {fact_key(k): v for k, v in facts.items() if v is not None}
+        fact.update({ANCHOR_KEY: ANCHOR, "sid": sid, "id": "record"})
+        try:
+            payload = json.dumps(fact, allow_nan=False)
+        except ValueError:
+            raise EngineError("a fact is not a finite JSON value") from None
+        fired: set[str] = set()
+        with self._lock:
+            asserted = False
+            try:
+                code, state = durable_rules_engine.assert_fact(self._handle, payload)
+                asserted = True
+                if code != 0:
+                    raise EngineError(f"durable-rules did not accept the record (code {code})")
+                result = durable_rules_engine.start_action_for_state(self._handle, state)
+                message = result[1] if result else None
+                while message:
+                    fired.add(message[2 : message.index('"', 2)])
+                    message = durable_rules_engine.complete_and_start_action(self._handle, state)
+            except durable_rules_engine.error as exc:
+                raise EngineError(f"durable-rules failed while matching ({exc})") from None
+            finally:
+                if asserted:
+                    durable_rules_engine.delete_state(self._handle, sid)
+        if CATCH_ALL not in fired:
+            raise EngineError("durable-rules did not complete the match (catch-all rule not reached)")
+        out: Statuses = {}
+        for slot in self.slot_names:
+            holds, fails = slot + "#H" in fired, slot + "#F" in fired
+            if holds and fails:
+                raise EngineError(f"durable-rules found {slot} both holding and failing", rule_id=slot)
+            out[slot] = HOLDS if holds else FAILS if fails else UNKNOWN
+        return out

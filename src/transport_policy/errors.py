@@ -1,0 +1,85 @@
+"""Errors raised by transport-policy.
+
+Every error the library raises is a :class:`TransportPolicyError`. The subclasses carry where the
+problem is (``source`` file, field ``path`` or ``rule_id``) so that a caller can report it without
+parsing the message. No error message repeats a value taken from the input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class TransportPolicyError(Exception):
+    """Base class of every error raised by transport-policy."""
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one field of an input record."""
+
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "message": self.message}
+
+
+class RecordError(TransportPolicyError):
+    """An assessment record (or case file) is not valid; nothing was decided.
+
+    ``errors`` lists every field-path problem found; ``source`` names the file (or ``<stdin>``,
+    ``<record>``) and ``case_id`` is the record's id when it could be read.
+    """
+
+    def __init__(
+        self,
+        errors: list[FieldError],
+        *,
+        source: str | None = None,
+        case_id: str | None = None,
+    ) -> None:
+        self.errors = errors
+        self.source = source
+        self.case_id = case_id
+        where = f"{source}: " if source else ""
+        lines = "; ".join(f"{e.field}: {e.message}" for e in errors)
+        super().__init__(f"{where}{lines}")
+
+    @property
+    def path(self) -> str:
+        """The field path of the first problem."""
+        return self.errors[0].field if self.errors else ""
+
+    def with_source(self, source: str) -> RecordError:
+        return RecordError(self.errors, source=source, case_id=self.case_id)
+
+
+class RuleError(TransportPolicyError):
+    """A rule file is not valid: the policy cannot be loaded."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str,
+        rule_id: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.path = path
+        self.rule_id = rule_id
+        self.field = field
+        where = path + (f": rule {rule_id!r}" if rule_id else "") + (f": {field}" if field else "")
+        super().__init__(f"{where}: {message}")
+
+
+class PolicyVersionError(TransportPolicyError):
+    """No policy version fits the request (unknown version, or none in force at a date)."""
+
+
+class EngineError(TransportPolicyError):
+    """The rule engine failed while deciding a record; the decision was not made."""
+
+    def __init__(self, message: str, *, rule_id: str | None = None) -> None:
+        self.rule_id = rule_id
+        super().__init__(message)

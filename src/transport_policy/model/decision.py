@@ -1,0 +1,106 @@
+"""The decision: the output contract (``shared/spec/decision-output.md``).
+
+``Decision.model_dump(mode="json")`` is exactly what ``transport-policy decide --format json``
+prints. Lists are in clause-catalogue order (questions in record field order).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Outcome = Literal["provide", "do_not_provide", "out_of_scope", "needs_information"]
+OUTCOMES: tuple[Outcome, ...] = ("provide", "do_not_provide", "out_of_scope", "needs_information")
+FactValue = str | int | float | bool | None
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Reason(_Out):
+    clause: str
+    rule: str | None
+    summary: str
+    facts: dict[str, FactValue]
+
+
+class Considered(_Out):
+    clause: str
+    rule: str
+    status: Literal["fails", "defeated", "unknown"]
+    summary: str
+    facts: dict[str, FactValue]
+
+
+class Question(_Out):
+    field: str
+    clauses: list[str]
+    prompt: str
+
+
+class Entry(_Out):
+    """A charge, support-plan action or appeal step."""
+
+    clause: str
+    rule: str
+    summary: str
+
+
+class Provision(_Out):
+    taxi_permitted: bool
+    clause: str
+    rule: str
+    summary: str
+
+
+class AppliedOverride(_Out):
+    outcome: Literal["provide", "do_not_provide"]
+    reason: str
+    clause: str
+    rule: str
+
+
+class Assessor(_Out):
+    id: str | None
+    name: str | None
+
+
+class PolicyRef(_Out):
+    id: str
+    version: str
+    digest: str
+
+
+class EngineRef(_Out):
+    name: str
+    version: str
+
+
+class Decision(_Out):
+    """What the policy recommends for one record, and how that conclusion was reached."""
+
+    case_id: str
+    outcome: Outcome
+    recommended_outcome: Outcome
+    temporary: bool
+    review_required: bool
+    reasons: list[Reason]
+    considered: list[Considered]
+    questions: list[Question]
+    charging: list[Entry]
+    provision: Provision | None
+    actions: list[Entry]
+    appeal: list[Entry]
+    override: AppliedOverride | None
+    assessor: Assessor | None
+    notes: str
+    warnings: list[str]
+    policy: PolicyRef
+    engine: EngineRef
+    input_digest: str
+
+    def to_json(self) -> str:
+        """The canonical one-line JSON of this decision (what the CLI prints)."""
+        return self.model_dump_json()

@@ -1,0 +1,227 @@
+"""The condition language of rule files, and its three-valued reading.
+
+A condition is one of (YAML):
+
+* ``{field: PATH, is: VALUE}``: the fact equals VALUE;
+* ``{field: PATH, in: [V1, V2]}``: the fact is one of the values;
+* ``{field: PATH, lt|lte|gt|gte: NUMBER}``: numeric comparison;
+* ``{field: PATH, known: true|false}``: whether the fact is established (for wording only);
+* ``{all: [C, ...]}``, ``{any: [C, ...]}``, ``{not: C}``;
+* ``{rule: RULE_ID}``: the named rule holds (its condition, and not its defeater);
+* ``always``.
+
+Facts are three-valued: a fact that is absent or ``None`` is *unknown*, and a comparison with an
+unknown fact is unknown. ``all`` fails as soon as one part fails and holds when every part holds;
+``any`` holds as soon as one part holds and fails when every part fails; otherwise unknown.
+There is no ``eval``: conditions are data, compiled for durable-rules by :mod:`..engine.compile`
+and read here in plain Python (the reference reading, and the explanations).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal, Union
+
+Status = Literal["holds", "fails", "unknown"]
+HOLDS: Status = "holds"
+FAILS: Status = "fails"
+UNKNOWN: Status = "unknown"
+
+CompareOp = Literal["is", "in", "lt", "lte", "gt", "gte", "known"]
+COMPARE_OPS: tuple[str, ...] = ("is", "in", "lt", "lte", "gt", "gte", "known")
+NUMERIC_OPS: frozenset[str] = frozenset({"lt", "lte", "gt", "gte"})
+LOGIC_OPS: tuple[str, ...] = ("all", "any", "not", "rule")
+Scalar = Union[str, int, float, bool]
+Facts = Mapping[str, object]
+
+
+@dataclass(frozen=True)
+class Leaf:
+    field: str
+    op: CompareOp
+    value: Scalar | tuple[Scalar, ...]
+
+
+@dataclass(frozen=True)
+class All:
+    parts: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    parts: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    part: Condition
+
+
+@dataclass(frozen=True)
+class Always:
+    pass
+
+
+@dataclass(frozen=True)
+class RuleRef:
+    """A reference to another rule; replaced by that rule's condition when the policy loads."""
+
+    rule_id: str
+
+
+Condition = Union[Leaf, All, AnyOf, Not, Always, RuleRef]
+
+
+def _leaf_status(leaf: Leaf, value: object) -> Status:
+    if leaf.op == "known":
+        return HOLDS if (value is not None) == leaf.value else FAILS
+    if value is None:
+        return UNKNOWN
+    target = leaf.value
+    if leaf.op == "is":
+        ok = value == target and type(value) is type(target)
+    elif leaf.op == "in":
+        assert isinstance(target, tuple)
+        ok = any(value == t and type(value) is type(t) for t in target)
+    else:
+        assert isinstance(value, (int, float)) and isinstance(target, (int, float))
+        ok = {
+            "lt": value < target,
+            "lte": value <= target,
+            "gt": value > target,
+            "gte": value >= target,
+        }[leaf.op]
+    return HOLDS if ok else FAILS
+
+
+def evaluate(cond: Condition, facts: Facts) -> Status:
+    """The three-valued status of ``cond`` over ``facts`` (path → value, ``None`` = unknown)."""
+    if isinstance(cond, Leaf):
+        return _leaf_status(cond, facts.get(cond.field))
+    if isinstance(cond, All):
+        result: Status = HOLDS
+        for part in cond.parts:
+            status = evaluate(part, facts)
+            if status == FAILS:
+                return FAILS
+            if status == UNKNOWN:
+                result = UNKNOWN
+        return result
+    if isinstance(cond, AnyOf):
+        result = FAILS
+        for part in cond.parts:
+            status = evaluate(part, facts)
+            if status == HOLDS:
+                return HOLDS
+            if status == UNKNOWN:
+                result = UNKNOWN
+        return result
+    if isinstance(cond, Not):
+        status = evaluate(cond.part, facts)
+        return HOLDS if status == FAILS else FAILS if status == HOLDS else UNKNOWN
+    if isinstance(cond, Always):
+        return HOLDS
+    raise TypeError(f"unresolved rule reference {cond.rule_id!r}")
+
+
+def explain(cond: Condition, facts: Facts) -> list[str]:
+    """The fields that settle ``cond``'s status, in reading order.
+
+    A holding ``all`` is explained by all its parts, a failing one by its first failing part; a
+    holding ``any`` by its first holding part, a failing one by all its parts; an unknown
+    condition by all its parts.
+    """
+    out: list[str] = []
+    _explain(cond, facts, out)
+    return list(dict.fromkeys(out))
+
+
+def _explain(cond: Condition, facts: Facts, out: list[str]) -> None:
+    if isinstance(cond, Leaf):
+        out.append(cond.field)
+        return
+    if isinstance(cond, Not):
+        _explain(cond.part, facts, out)
+        return
+    if isinstance(cond, (All, AnyOf)):
+        status = evaluate(cond, facts)
+        decisive = FAILS if isinstance(cond, All) else HOLDS
+        if status == decisive:
+            part = next(p for p in cond.parts if evaluate(p, facts) == decisive)
+            _explain(part, facts, out)
+            return
+        for part in cond.parts:
+            _explain(part, facts, out)
+
+
+def questions(cond: Condition, facts: Facts) -> list[str]:
+    """The unknown fields worth asking to find out whether ``cond`` holds, in reading order.
+
+    Within an ``all`` the parts are read in order and only the first unknown part is asked (and
+    nothing if a part fails); within an ``any`` every unknown alternative is asked; a ``not``
+    asks what would settle its part.
+    """
+    if isinstance(cond, Leaf):
+        return [cond.field] if cond.op != "known" and facts.get(cond.field) is None else []
+    if isinstance(cond, All):
+        for part in cond.parts:
+            status = evaluate(part, facts)
+            if status == FAILS:
+                return []
+            if status == UNKNOWN:
+                return questions(part, facts)
+        return []
+    if isinstance(cond, AnyOf):
+        if evaluate(cond, facts) == HOLDS:
+            return []
+        asked: list[str] = []
+        for part in cond.parts:
+            if evaluate(part, facts) == UNKNOWN:
+                asked.extend(q for q in questions(part, facts) if q not in asked)
+        return asked
+    if isinstance(cond, Not):
+        return [f for f in fields_read(cond.part) if facts.get(f) is None]
+    return []
+
+
+def fields_read(cond: Condition) -> list[str]:
+    """Every field path the condition reads, in order of first appearance."""
+    if isinstance(cond, Leaf):
+        return [cond.field]
+    if isinstance(cond, (All, AnyOf)):
+        return list(dict.fromkeys(f for p in cond.parts for f in fields_read(p)))
+    if isinstance(cond, Not):
+        return fields_read(cond.part)
+    return []
+
+
+def describe(cond: Condition) -> str:
+    """The condition in plain English (for rule listings and the rule book)."""
+    if isinstance(cond, Leaf):
+        value = cond.value
+        if cond.op == "known":
+            return f"{cond.field} is {'known' if value else 'not known'}"
+        if cond.op == "in":
+            assert isinstance(value, tuple)
+            return f"{cond.field} is one of " + ", ".join(_word(v) for v in value)
+        words = {"is": "is", "lt": "is less than", "lte": "is at most", "gt": "is more than",
+                 "gte": "is at least"}[cond.op]
+        return f"{cond.field} {words} {_word(value)}"
+    if isinstance(cond, All):
+        return "all of (" + "; ".join(describe(p) for p in cond.parts) + ")"
+    if isinstance(cond, AnyOf):
+        return "any of (" + "; ".join(describe(p) for p in cond.parts) + ")"
+    if isinstance(cond, Not):
+        return "not (" + describe(cond.part) + ")"
+    if isinstance(cond, RuleRef):
+        return f"rule {cond.rule_id} holds"
+    return "always"
+
+
+def _word(value: object) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return str(value)

@@ -1,0 +1,335 @@
+"""Loading and validating a policy version from its folder of YAML files.
+
+Every problem is a :class:`~transport_policy.errors.RuleError` naming the file, the rule id and
+the field, with the closest valid name when a name is unknown.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from ..errors import RuleError
+from ..model.record import FIELD_PATHS, field_values
+from .conditions import (
+    COMPARE_OPS,
+    LOGIC_OPS,
+    NUMERIC_OPS,
+    All,
+    Always,
+    AnyOf,
+    Condition,
+    Leaf,
+    Not,
+    RuleRef,
+)
+from .model import PLACEHOLDER, Policy, Rule, TextChoice
+from .schema import ClauseFile, Manifest, QuestionFile, RuleFile, RuleSpec
+
+NUMERIC_FIELDS = frozenset({"person.age", "destination.distance_miles"})
+DECISION_KINDS = ("scope", "exclusion")  # kinds whose unknown facts are asked
+
+
+def closest(name: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest valid name, or an empty string."""
+    match = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.5)
+    return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+def _read_yaml(path: Path, rel: str) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RuleError("file not found", path=rel) from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise RuleError(f"cannot be read as YAML ({exc})", path=rel) from None
+
+
+def _validate(model: type[BaseModel], data: Any, rel: str) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False, include_input=False)[0]
+        loc = [str(p) for p in err["loc"]]
+        rule_id = None
+        if len(loc) >= 2 and loc[0] == "rules" and isinstance(data, Mapping):
+            try:
+                rule_id = data["rules"][int(loc[1])].get("id")
+            except (KeyError, IndexError, ValueError, AttributeError, TypeError):
+                rule_id = None
+            loc = loc[2:]
+        field = ".".join(loc) or None
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden" and loc:
+            names = _allowed_keys(model, err["loc"])
+            msg = "is not a known key" + closest(loc[-1], names)
+        raise RuleError(msg, path=rel, rule_id=rule_id, field=field) from None
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    if model is RuleFile:
+        return list(RuleSpec.model_fields)
+    return list(model.model_fields)
+
+
+def policy_digest(directory: Path) -> tuple[str, tuple[str, ...]]:
+    """``sha256:`` digest over every file in the folder, sorted by path: path, NUL, LF content."""
+    digest = hashlib.sha256()
+    files = sorted(
+        p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file()
+    )
+    for rel in files:
+        content = (directory / rel).read_bytes().replace(b"\r\n", b"\n")
+        digest.update(rel.encode("utf-8") + b"\0" + content)
+    return "sha256:" + digest.hexdigest(), tuple(files)
+
+
+class _ConditionParser:
+    def __init__(self, rel: str, rule_id: str, rule_ids: set[str]) -> None:
+        self.rel = rel
+        self.rule_id = rule_id
+        self.rule_ids = rule_ids
+
+    def error(self, message: str, where: str) -> RuleError:
+        return RuleError(message, path=self.rel, rule_id=self.rule_id, field=where)
+
+    def parse(self, data: Any, where: str) -> Condition:
+        if data == "always":
+            return Always()
+        if not isinstance(data, Mapping) or not data:
+            raise self.error("a condition must be a mapping (or the word always)", where)
+        keys = set(data)
+        if "field" in keys:
+            return self._leaf(data, where)
+        if len(keys) != 1:
+            raise self.error(f"a condition has exactly one of {', '.join(LOGIC_OPS)} or field", where)
+        (op, arg), = data.items()
+        if op in ("all", "any"):
+            if not isinstance(arg, list) or not arg:
+                raise self.error(f"{op} takes a non-empty list of conditions", where)
+            parts = tuple(self.parse(p, f"{where}.{op}[{i}]") for i, p in enumerate(arg))
+            return All(parts) if op == "all" else AnyOf(parts)
+        if op == "not":
+            return Not(self.parse(arg, f"{where}.not"))
+        if op == "rule":
+            if arg not in self.rule_ids:
+                raise self.error(f"unknown rule {arg!r}" + closest(str(arg), self.rule_ids), where)
+            return RuleRef(str(arg))
+        raise self.error(f"unknown operator {op!r}" + closest(str(op), (*LOGIC_OPS, "field")), where)
+
+    def _leaf(self, data: Mapping[str, Any], where: str) -> Leaf:
+        path = data["field"]
+        if path not in FIELD_PATHS:
+            raise self.error(f"unknown field path {path!r}" + closest(str(path), FIELD_PATHS), where)
+        ops = [k for k in data if k != "field"]
+        if len(ops) != 1:
+            raise self.error(f"a field test needs exactly one operator of {', '.join(COMPARE_OPS)}", where)
+        op = ops[0]
+        if op not in COMPARE_OPS:
+            raise self.error(f"unknown operator {op!r}" + closest(op, COMPARE_OPS), where)
+        value = data[op]
+        allowed = field_values(path)
+        if op == "known":
+            if not isinstance(value, bool):
+                raise self.error("known takes true or false", where)
+        elif op in NUMERIC_OPS:
+            if path not in NUMERIC_FIELDS or isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise self.error(f"{op} compares a numeric field with a number", where)
+        else:
+            values = value if op == "in" else [value]
+            if op == "in" and (not isinstance(value, list) or not value):
+                raise self.error("in takes a non-empty list of values", where)
+            for v in values:
+                if allowed is not None and v not in allowed or (
+                    allowed is not None and isinstance(v, bool) != isinstance(allowed[0], bool)
+                ):
+                    names = [str(a).lower() for a in allowed]
+                    raise self.error(
+                        f"{v!r} is not a value of {path}" + closest(str(v), names), where
+                    )
+            value = tuple(value) if op == "in" else value
+        return Leaf(path, op, value)
+
+
+def _resolve(cond: Condition, specs: dict[str, Rule], seen: tuple[str, ...]) -> Condition:
+    if isinstance(cond, RuleRef):
+        if cond.rule_id in seen:
+            raise RuleError("rule references form a cycle: " + " -> ".join((*seen, cond.rule_id)),
+                            path=specs[seen[-1]].source, rule_id=seen[-1])
+        target = specs[cond.rule_id]
+        return _resolve(target.effective, specs, (*seen, cond.rule_id))
+    if isinstance(cond, All):
+        return All(tuple(_resolve(p, specs, seen) for p in cond.parts))
+    if isinstance(cond, AnyOf):
+        return AnyOf(tuple(_resolve(p, specs, seen) for p in cond.parts))
+    if isinstance(cond, Not):
+        return Not(_resolve(cond.part, specs, seen))
+    return cond
+
+
+def _check_text(text: str, rel: str, rule_id: str | None, where: str) -> str:
+    for path in PLACEHOLDER.findall(text):
+        if path not in FIELD_PATHS:
+            raise RuleError(f"unknown field path {{{path}}} in text" + closest(path, FIELD_PATHS),
+                            path=rel, rule_id=rule_id, field=where)
+    return text
+
+
+def load_policy(directory: str | Path) -> Policy:
+    """Load and validate the policy version in ``directory`` (which holds ``policy.yaml``)."""
+    root = Path(directory)
+    manifest: Manifest = _validate(Manifest, _read_yaml(root / "policy.yaml", "policy.yaml"), "policy.yaml")
+    clause_file: ClauseFile = _validate(
+        ClauseFile, _read_yaml(root / manifest.clauses, manifest.clauses), manifest.clauses
+    )
+    clauses = {}
+    for c in clause_file.clauses:
+        if c.id in clauses:
+            raise RuleError(f"duplicate clause id {c.id!r}", path=manifest.clauses)
+        if (c.role == "informs") != (c.informative_reason is not None):
+            raise RuleError("informative_reason is required for role informs, and only for it",
+                            path=manifest.clauses, field=c.id)
+        clauses[c.id] = c
+
+    def check_clause(cid: str, rel: str, rule_id: str | None, where: str) -> str:
+        if cid not in clauses:
+            raise RuleError(f"unknown clause {cid!r}" + closest(cid, clauses), path=rel,
+                            rule_id=rule_id, field=where)
+        return cid
+
+    specs: list[tuple[str, RuleSpec]] = []
+    for rel in manifest.files:
+        data: RuleFile = _validate(RuleFile, _read_yaml(root / rel, rel), rel)
+        specs.extend((rel, spec) for spec in data.rules)
+    rule_ids: set[str] = set()
+    for rel, spec in specs:
+        if spec.id in rule_ids:
+            raise RuleError("duplicate rule id", path=rel, rule_id=spec.id, field="id")
+        rule_ids.add(spec.id)
+
+    rules: dict[str, Rule] = {}
+    for rel, spec in specs:
+        rules[spec.id] = _build_rule(rel, spec, rule_ids, check_clause)
+    resolved = tuple(
+        _replace_conditions(rule, lambda c, r=rule: _resolve(c, rules, (r.id,))) for rule in rules.values()
+    )
+
+    question_file: QuestionFile = _validate(
+        QuestionFile, _read_yaml(root / manifest.questions, manifest.questions), manifest.questions
+    )
+    prompts: dict[str, str] = {}
+    for q in question_file.questions:
+        if q.field not in FIELD_PATHS:
+            raise RuleError(f"unknown field path {q.field!r}" + closest(q.field, FIELD_PATHS),
+                            path=manifest.questions, field=q.field)
+        prompts[q.field] = q.prompt
+    for rule in resolved:
+        if rule.kind in DECISION_KINDS:
+            from .conditions import fields_read
+
+            for cond in (rule.condition, rule.unless):
+                for path in fields_read(cond) if cond is not None else []:
+                    if path not in prompts:
+                        raise RuleError(f"no question prompt for {path}, which this rule can ask",
+                                        path=manifest.questions, rule_id=rule.id, field=path)
+    for reading in manifest.readings:
+        if reading.field not in FIELD_PATHS:
+            raise RuleError(f"unknown field path {reading.field!r}" + closest(reading.field, FIELD_PATHS),
+                            path="policy.yaml", field="readings")
+        check_clause(reading.clause, "policy.yaml", None, "readings")
+    for reason in manifest.procedure:
+        check_clause(reason.clause, "policy.yaml", None, "procedure")
+        _check_text(reason.summary, "policy.yaml", None, "procedure")
+
+    digest, files = policy_digest(root)
+    return Policy(
+        id=manifest.id,
+        version=manifest.version,
+        title=manifest.title,
+        effective_from=manifest.effective_from,
+        digest=digest,
+        directory=str(root),
+        clauses=clauses,
+        rules=resolved,
+        prompts=prompts,
+        readings=tuple(manifest.readings),
+        procedure=tuple(manifest.procedure),
+        supersedes=manifest.supersedes,
+        approved=manifest.approved,
+        files=files,
+    )
+
+
+_NEEDS_OUTCOMES = {"charging", "provision", "action", "override"}
+
+
+def _build_rule(rel: str, spec: RuleSpec, rule_ids: set[str], check_clause: Any) -> Rule:
+    parser = _ConditionParser(rel, spec.id, rule_ids - {spec.id})
+
+    def fail(message: str, where: str) -> RuleError:
+        return RuleError(message, path=rel, rule_id=spec.id, field=where)
+
+    check_clause(spec.clause, rel, spec.id, "clause")
+    condition = parser.parse(spec.condition, "condition")
+    unless = parser.parse(spec.unless, "unless") if spec.unless is not None else None
+    if unless is not None and spec.kind != "exclusion":
+        raise fail("only an exclusion has a defeater (unless)", "unless")
+    if spec.kind in ("scope", "exclusion", "provide") and isinstance(condition, Always):
+        raise fail(f"a {spec.kind} rule needs a real condition, not always", "condition")
+    if (spec.outcomes is None) == (spec.kind in _NEEDS_OUTCOMES):
+        raise fail(f"outcomes is {'required' if spec.kind in _NEEDS_OUTCOMES else 'not used'} "
+                   f"for a {spec.kind} rule", "outcomes")
+    if (spec.effect is None) == (spec.kind == "override"):
+        raise fail("effect is required for an override rule, and only for it", "effect")
+    if (spec.temporary or spec.review) and spec.kind != "provide":
+        raise fail("temporary and review belong to provide rules", "temporary")
+    considered: dict[str, str] = {}
+    if spec.kind in ("exclusion", "provide", "provision"):
+        if spec.considered is None:
+            raise fail(f"a {spec.kind} rule needs considered texts (fails, unknown)", "considered")
+        if (spec.considered.defeated is None) != (unless is None):
+            raise fail("considered.defeated is required exactly when the rule has unless", "considered")
+        considered = {k: _check_text(v, rel, spec.id, f"considered.{k}")
+                      for k, v in spec.considered.model_dump(exclude_none=True).items()}
+    elif spec.considered is not None:
+        raise fail(f"a {spec.kind} rule has no considered texts", "considered")
+    also = tuple(
+        (check_clause(a.clause, rel, spec.id, f"also_cites[{i}].clause"),
+         parser.parse(a.when, f"also_cites[{i}].when") if a.when is not None else Always())
+        for i, a in enumerate(spec.also_cites)
+    )
+    variants = [spec.summary] if isinstance(spec.summary, str) else spec.summary
+    summary: list[TextChoice] = []
+    for i, v in enumerate(variants):
+        if isinstance(v, str):
+            summary.append(TextChoice(Always(), _check_text(v, rel, spec.id, "summary")))
+        else:
+            when = parser.parse(v.when, f"summary[{i}].when") if v.when is not None else Always()
+            summary.append(TextChoice(when, _check_text(v.text, rel, spec.id, f"summary[{i}].text")))
+    if not isinstance(summary[-1].when, Always):
+        raise fail("the last summary variant must have no when (the default text)", "summary")
+    return Rule(
+        id=spec.id, kind=spec.kind, clause=spec.clause, description=spec.description,
+        note=spec.note, condition=condition, unless=unless, also_cites=also,
+        summary=tuple(summary), considered=considered, outcomes=tuple(spec.outcomes or ()),
+        basis=spec.basis, temporary=spec.temporary, review=spec.review, effect=spec.effect,
+        source=rel,
+    )
+
+
+def _replace_conditions(rule: Rule, fix: Any) -> Rule:
+    from dataclasses import replace
+
+    return replace(
+        rule,
+        condition=fix(rule.condition),
+        unless=fix(rule.unless) if rule.unless is not None else None,
+        also_cites=tuple((c, fix(w)) for c, w in rule.also_cites),
+        summary=tuple(TextChoice(fix(t.when), t.text) for t in rule.summary),
+    )

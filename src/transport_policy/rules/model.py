@@ -1,0 +1,107 @@
+"""A loaded, validated policy version: clauses, rules with parsed conditions, prompts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from .conditions import All, Always, Condition, Not
+from .schema import ClauseSpec, ProcedureReason, ReadingSpec
+
+PLACEHOLDER = re.compile(r"\{([a-z_]+\.[a-z_]+)\}")
+
+
+@dataclass(frozen=True)
+class TextChoice:
+    """A text, used when ``when`` holds (``Always`` for the default)."""
+
+    when: Condition
+    text: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    kind: str
+    clause: str
+    description: str
+    note: str
+    condition: Condition
+    unless: Condition | None
+    also_cites: tuple[tuple[str, Condition], ...]
+    summary: tuple[TextChoice, ...]
+    considered: dict[str, str]
+    outcomes: tuple[str, ...]
+    basis: str
+    temporary: bool
+    review: bool
+    effect: str | None
+    source: str
+
+    @property
+    def effective(self) -> Condition:
+        """The condition under which the rule holds: its condition, and not its defeater."""
+        if self.unless is None:
+            return self.condition
+        return All((self.condition, Not(self.unless)))
+
+    def slots(self) -> list[tuple[str, Condition]]:
+        """Every condition of the rule, each with a stable slot id."""
+        out: list[tuple[str, Condition]] = [(f"{self.id}/condition", self.condition)]
+        if self.unless is not None:
+            out.append((f"{self.id}/unless", self.unless))
+        out.extend((f"{self.id}/also/{i}", cond) for i, (_, cond) in enumerate(self.also_cites))
+        out.extend(
+            (f"{self.id}/summary/{i}", choice.when)
+            for i, choice in enumerate(self.summary)
+            if not isinstance(choice.when, Always)
+        )
+        return out
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One version of the policy, loaded from ``rules/<version>/``."""
+
+    id: str
+    version: str
+    title: str
+    effective_from: dt.date
+    digest: str
+    directory: str
+    clauses: dict[str, ClauseSpec]
+    rules: tuple[Rule, ...]
+    prompts: dict[str, str]
+    readings: tuple[ReadingSpec, ...]
+    procedure: tuple[ProcedureReason, ...]
+    supersedes: str | None = None
+    approved: str | None = None
+    files: tuple[str, ...] = field(default=())
+
+    @cached_property
+    def clause_order(self) -> dict[str, int]:
+        return {cid: i for i, cid in enumerate(self.clauses)}
+
+    def of_kind(self, kind: str) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.kind == kind)
+
+    @cached_property
+    def by_kind(self) -> dict[str, tuple[Rule, ...]]:
+        kinds: dict[str, list[Rule]] = {}
+        for rule in self.rules:
+            kinds.setdefault(rule.kind, []).append(rule)
+        return {k: tuple(v) for k, v in kinds.items()}
+
+    @cached_property
+    def rule_index(self) -> dict[str, Rule]:
+        return {r.id: r for r in self.rules}
+
+    @cached_property
+    def slots(self) -> tuple[tuple[str, Condition], ...]:
+        return tuple(slot for rule in self.rules for slot in rule.slots())
+
+    @cached_property
+    def unknown_if_false(self) -> frozenset[str]:
+        return frozenset(r.field for r in self.readings if r.false_reads_as == "unknown")

@@ -1,0 +1,117 @@
+"""The shape of rule files, as pydantic models (validated when a policy loads).
+
+A policy version is a folder (``rules/<version>/``) holding ``policy.yaml`` (the manifest), the
+clause catalogue, the question prompts and the rule files the manifest lists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Outcome = Literal["provide", "do_not_provide", "out_of_scope", "needs_information"]
+OUTCOMES: tuple[str, ...] = ("provide", "do_not_provide", "out_of_scope", "needs_information")
+Kind = Literal[
+    "scope", "exclusion", "provide", "charging", "provision", "action", "appeal", "override"
+]
+KINDS: tuple[str, ...] = (
+    "scope", "exclusion", "provide", "charging", "provision", "action", "appeal", "override"
+)
+Role = Literal["decides", "triggers", "informs"]
+
+Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ClauseSpec(_Spec):
+    id: Text
+    section: Text
+    role: Role
+    text: Text
+    source: Text | None = None
+    informative_reason: Text | None = None
+
+
+class ClauseFile(_Spec):
+    clauses: list[ClauseSpec]
+
+
+class QuestionSpec(_Spec):
+    field: Text
+    prompt: Text
+
+
+class QuestionFile(_Spec):
+    questions: list[QuestionSpec]
+
+
+class TextVariant(_Spec):
+    when: Any = None
+    text: Text
+
+
+class AlsoCite(_Spec):
+    clause: Text
+    when: Any = None
+
+
+class ConsideredText(_Spec):
+    fails: Text
+    unknown: Text
+    defeated: Text | None = None
+
+
+class RuleSpec(_Spec):
+    id: RuleId
+    kind: Kind
+    clause: Text
+    description: Text
+    note: Text
+    condition: Any
+    unless: Any = None
+    also_cites: list[AlsoCite] = Field(default_factory=list)
+    summary: Text | list[TextVariant]
+    considered: ConsideredText | None = None
+    outcomes: list[Outcome] | None = None
+    basis: Literal["final", "recommended"] = "final"
+    temporary: bool = False
+    review: bool = False
+    effect: Literal["apply", "warn"] | None = None
+
+
+class RuleFile(_Spec):
+    rules: list[RuleSpec]
+
+
+class ReadingSpec(_Spec):
+    field: Text
+    false_reads_as: Literal["unknown"]
+    clause: Text
+    note: Text
+
+
+class ProcedureReason(_Spec):
+    outcome: Outcome
+    clause: Text
+    summary: Text
+
+
+class Manifest(_Spec):
+    id: Text
+    version: Text
+    title: Text
+    effective_from: dt.date
+    supersedes: Text | None = None
+    approved: Text | None = None
+    clauses: Text = "clauses.yaml"
+    questions: Text = "questions.yaml"
+    files: list[Text]
+    readings: list[ReadingSpec] = Field(default_factory=list)
+    procedure: list[ProcedureReason] = Field(default_factory=list)
+    notes: Text | None = None
