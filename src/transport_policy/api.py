@@ -42,8 +42,14 @@ def decide(
     under ``rules`` (the bundled rules by default).
     """
     validated = parse_record(record)
-    chosen = policy if isinstance(policy, Policy) else select_policy(validated, version=policy, rules=rules)
-    return engine_for(chosen).decide(validated)
+    if isinstance(policy, Policy):
+        chosen, why = policy, "given by the caller"
+    elif policy:
+        chosen, why = select_policy(validated, version=policy, rules=rules), "requested"
+    else:
+        chosen = select_policy(validated, rules=rules)
+        why = f"in force on the assessment date {validated.assessment_date.isoformat()}"
+    return engine_for(chosen).decide(validated, selected=why)
 
 
 __all__ = ["decide", "load_case", "load_policy", "parse_record", "select_policy"]

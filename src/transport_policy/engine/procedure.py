@@ -120,6 +120,7 @@ def decide_statuses(
     *,
     engine: EngineRef,
     input_digest: str,
+    selected: str,
 ) -> Decision:
     """Build the decision for ``record`` from the statuses of every slot of ``policy``."""
     r = _Reader(policy, st, facts, raw)
@@ -213,7 +214,8 @@ def decide_statuses(
         assessor=Assessor(id=record.assessor.id, name=record.assessor.name) if record.assessor else None,
         notes=record.judgement.notes or "",
         warnings=warnings,
-        policy=PolicyRef(id=policy.id, version=policy.version, digest=policy.digest),
+        policy=PolicyRef(id=policy.id, version=policy.version, digest=policy.digest,
+                         effective_from=policy.effective_from.isoformat(), selected=selected),
         engine=engine,
         input_digest=input_digest,
     )

@@ -71,6 +71,9 @@ class PolicyRef(_Out):
     id: str
     version: str
     digest: str
+    effective_from: str
+    selected: str
+    """Why this version was used: in force at the assessment date, or requested."""
 
 
 class EngineRef(_Out):

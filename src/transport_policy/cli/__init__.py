@@ -1,0 +1,28 @@
+"""The ``transport-policy`` command line: thin wrappers over the library.
+
+Each command group lives in its own module and is registered on :data:`main` below.
+"""
+
+from __future__ import annotations
+
+import click
+
+from .. import __version__
+from .decide import decide_command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="transport-policy")
+def main() -> None:
+    """Decide adult social care transport under Cambridgeshire County Council's Adults'
+    Transport Policy, with the reasons for the support plan.
+
+    \b
+    Start with:
+      transport-policy decide cases/<case>.yaml
+    """
+
+
+main.add_command(decide_command)
+
+__all__ = ["main"]

@@ -1,0 +1,80 @@
+"""``transport-policy decide``: decide case files and print the recommendation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from .. import rationale
+from ..api import decide
+from ..casefile import load_case
+from ..errors import RecordError, TransportPolicyError
+from .common import (
+    EXIT_OK,
+    EXIT_REJECTED,
+    echo_record_error,
+    error_object,
+    fail,
+    policy_option,
+    rules_option,
+    stdout_is_terminal,
+)
+
+
+@click.command(
+    "decide",
+    epilog="""\b
+Examples:
+  transport-policy decide cases/an-81-year-old-*.yaml
+  transport-policy decide case.json --format json > decision.jsonl
+  cat case.yaml | transport-policy decide - --format markdown
+
+\b
+Exit status:
+  0  every case was decided
+  1  the policy could not be loaded or the engine failed (nothing decided)
+  2  at least one case was rejected as invalid (the others were still decided),
+     or the command line was wrong""",
+)
+@click.argument("cases", nargs=-1, required=True, type=click.Path(allow_dash=True, path_type=str))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    help="text (for an assessor; the default on a terminal), json (JSON Lines, the contract; "
+    "the default otherwise) or markdown (for pasting into a support plan).",
+)
+@policy_option
+@rules_option
+def decide_command(
+    cases: tuple[str, ...], fmt: str | None, policy_version: str | None, rules_dir: Path | None
+) -> None:
+    """Decide each CASE file (YAML or JSON; - reads standard input) and print the recommendation.
+
+    Each decision says what the policy recommends, why, what was ruled out, what to ask next,
+    what to record in the support plan, the charges that apply and how to appeal. Invalid cases
+    are reported on stderr with the file and each field path, and are not decided.
+    """
+    fmt = fmt or ("text" if stdout_is_terminal() else "json")
+    rejected = 0
+    for index, path in enumerate(cases):
+        try:
+            record, _expected = load_case(path)
+            decision = decide(record, policy=policy_version, rules=rules_dir)
+        except RecordError as exc:
+            rejected += 1
+            echo_record_error(exc)
+            if fmt == "json":
+                click.echo(json.dumps(error_object(exc, exc.source or path)))
+            continue
+        except TransportPolicyError as exc:
+            raise fail(exc) from None
+        if fmt == "json":
+            click.echo(decision.to_json())
+        else:
+            if index and fmt == "text":
+                click.echo()
+            click.echo(rationale.render(decision, fmt, source=Path(path).name if path != "-" else None))
+    raise SystemExit(EXIT_REJECTED if rejected else EXIT_OK)
