@@ -12,8 +12,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .api import decide, load_case, load_policy, parse_record  # noqa: E402
-from .errors import (  # noqa: E402
+from .api import decide, load_case, load_policy, parse_record
+from .errors import (
     EngineError,
     FieldError,
     PolicyVersionError,
@@ -21,10 +21,10 @@ from .errors import (  # noqa: E402
     RuleError,
     TransportPolicyError,
 )
-from .model.decision import Decision  # noqa: E402
-from .model.record import AssessmentRecord  # noqa: E402
-from .policies import PolicyStore  # noqa: E402
-from .rules.model import Policy  # noqa: E402
+from .model.decision import Decision
+from .model.record import AssessmentRecord
+from .policies import PolicyStore
+from .rules.model import Policy
 
 __all__ = [
     "AssessmentRecord",

@@ -23,7 +23,8 @@ def _store(root: str | None) -> PolicyStore:
 def select_policy(
     record: AssessmentRecord, *, version: str | None = None, rules: str | Path | None = None
 ) -> Policy:
-    """The policy version to use: ``version`` if given, else the one in force at the assessment date."""
+    """The policy version to use: ``version`` if given, else the one in force on the assessment
+    date."""
     store = _store(str(rules) if rules is not None else None)
     return store.get(version) if version else store.in_force(record.assessment_date)
 

@@ -33,7 +33,7 @@ class _StrictYamlLoader(yaml.SafeLoader):
     """Safe loader: YAML 1.2 booleans, no duplicate keys, no anchors or aliases."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise yaml.constructor.ConstructorError(
                 None, None, "anchors and aliases are not allowed in case files", event.start_mark
@@ -100,8 +100,12 @@ def _message(err: Mapping[str, Any]) -> str:
         expected = re.sub(r"\s+or\s+", ", ", expected)
         return f"is not one of {expected}"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        word = {"greater_than_equal": "at least", "less_than_equal": "at most",
-                "greater_than": "more than", "less_than": "less than"}[kind]
+        word = {
+            "greater_than_equal": "at least",
+            "less_than_equal": "at most",
+            "greater_than": "more than",
+            "less_than": "less than",
+        }[kind]
         bound = next(iter(v for k, v in ctx.items() if k in ("ge", "le", "gt", "lt")), "")
         return f"must be {word} {bound}"
     if kind == "string_too_short":
@@ -120,8 +124,7 @@ def validation_errors(exc: ValidationError) -> list[FieldError]:
         loc = tuple(err["loc"])
         # Unions of a section with None report the section branch only once.
         out.append(FieldError(_loc_path(loc), _message(err)))
-    seen: set[FieldError] = set()
-    return [e for e in out if not (e in seen or seen.add(e))]
+    return list(dict.fromkeys(out))
 
 
 def parse_record(data: object, *, source: str = "<record>") -> AssessmentRecord:
@@ -157,13 +160,17 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def parse_text(text: str, *, source: str, fmt: str | None = None) -> Any:
     """Parse JSON or YAML text safely (``fmt`` is ``json``, ``yaml`` or guessed)."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
-        raise RecordError([FieldError("(file)", f"is larger than {MAX_BYTES} bytes")], source=source)
+        raise RecordError(
+            [FieldError("(file)", f"is larger than {MAX_BYTES} bytes")], source=source
+        )
     if fmt is None:
         fmt = "json" if text.lstrip().startswith(("{", "[")) else "yaml"
     try:
         if fmt == "json":
-            return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
-        docs = list(yaml.load_all(text, Loader=_StrictYamlLoader))  # noqa: S506 - safe subclass
+            return json.loads(
+                text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant
+            )
+        docs = list(yaml.load_all(text, Loader=_StrictYamlLoader))
     except (ValueError, yaml.YAMLError) as exc:
         raise RecordError([FieldError("(file)", _parse_message(exc, fmt))], source=source) from None
     if len(docs) != 1:
@@ -207,9 +214,13 @@ def read_source(path: str) -> tuple[str, str]:
             with open(path, "rb") as handle:
                 raw = handle.read(MAX_BYTES + 1)
         except OSError as exc:
-            raise RecordError([FieldError("(file)", f"cannot be read ({exc.strerror})")], source=source) from None
+            raise RecordError(
+                [FieldError("(file)", f"cannot be read ({exc.strerror})")], source=source
+            ) from None
     if len(raw) > MAX_BYTES:
-        raise RecordError([FieldError("(file)", f"is larger than {MAX_BYTES} bytes")], source=source)
+        raise RecordError(
+            [FieldError("(file)", f"is larger than {MAX_BYTES} bytes")], source=source
+        )
     try:
         return raw.decode("utf-8"), source
     except UnicodeDecodeError as exc:
@@ -221,6 +232,10 @@ def read_source(path: str) -> tuple[str, str]:
 def load_case(path: str | Path) -> tuple[AssessmentRecord, dict[str, Any] | None]:
     """Read and validate one case file; return the record and its ``expected`` block, if any."""
     text, source = read_source(str(path))
-    fmt = "json" if source.endswith(".json") else ("yaml" if source.endswith((".yaml", ".yml")) else None)
+    fmt = (
+        "json"
+        if source.endswith(".json")
+        else ("yaml" if source.endswith((".yaml", ".yml")) else None)
+    )
     data, expected = split_expected(parse_text(text, source=source, fmt=fmt))
     return parse_record(data, source=source), expected

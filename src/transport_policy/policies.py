@@ -37,10 +37,15 @@ class PolicyStore:
         if (self.root / "policy.yaml").is_file():
             folders = [self.root]
         else:
-            folders = sorted(p for p in self.root.iterdir() if (p / "policy.yaml").is_file()) \
-                if self.root.is_dir() else []
+            folders = (
+                sorted(p for p in self.root.iterdir() if (p / "policy.yaml").is_file())
+                if self.root.is_dir()
+                else []
+            )
         if not folders:
-            raise RuleError("no policy version found (a folder with policy.yaml)", path=str(self.root))
+            raise RuleError(
+                "no policy version found (a folder with policy.yaml)", path=str(self.root)
+            )
         self._folders = folders
         self._policies: dict[str, Policy] | None = None
 
@@ -51,7 +56,9 @@ class PolicyStore:
             versions: dict[str, Policy] = {}
             for policy in sorted(loaded, key=lambda p: p.effective_from):
                 if policy.version in versions:
-                    raise RuleError(f"version {policy.version} is defined twice", path=policy.directory)
+                    raise RuleError(
+                        f"version {policy.version} is defined twice", path=policy.directory
+                    )
                 versions[policy.version] = policy
             self._policies = versions
         return self._policies
@@ -61,7 +68,8 @@ class PolicyStore:
             return self.policies[version]
         except KeyError:
             raise PolicyVersionError(
-                f"no policy version {version!r} under {self.root}" + closest(version, self.policies)
+                f"no policy version {version!r} under {self.root}"
+                + closest(version, self.policies)
                 + f"; versions: {', '.join(self.policies)}"
             ) from None
 

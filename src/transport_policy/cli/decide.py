@@ -76,5 +76,7 @@ def decide_command(
         else:
             if index and fmt == "text":
                 click.echo()
-            click.echo(rationale.render(decision, fmt, source=Path(path).name if path != "-" else None))
+            click.echo(
+                rationale.render(decision, fmt, source=Path(path).name if path != "-" else None)
+            )
     raise SystemExit(EXIT_REJECTED if rejected else EXIT_OK)

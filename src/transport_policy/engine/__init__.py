@@ -33,13 +33,23 @@ class Engine:
         self.evaluator: Evaluator = evaluator if evaluator is not None else DurableEvaluator(policy)
         self.fields = policy_fields(policy)
 
-    def decide(self, record: AssessmentRecord, *, selected: str = "given by the caller") -> Decision:
+    def decide(
+        self, record: AssessmentRecord, *, selected: str = "given by the caller"
+    ) -> Decision:
         """Decide one validated record; ``selected`` says why this policy version was used."""
         raw = {p: _value(record, p) for p in self.fields}
         facts = record_facts(record, self.fields, self.policy)
         statuses = self.evaluator.statuses(facts)
-        return decide_statuses(record, self.policy, statuses, facts, raw, engine=ENGINE_REF,
-                               input_digest=input_digest(record), selected=selected)
+        return decide_statuses(
+            record,
+            self.policy,
+            statuses,
+            facts,
+            raw,
+            engine=ENGINE_REF,
+            input_digest=input_digest(record),
+            selected=selected,
+        )
 
 
 def _value(record: AssessmentRecord, path: str) -> object:

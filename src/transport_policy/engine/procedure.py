@@ -18,6 +18,7 @@ from ..model.decision import (
     Decision,
     EngineRef,
     Entry,
+    FactValue,
     PolicyRef,
     Provision,
     Question,
@@ -50,8 +51,9 @@ def fill(text: str, raw: Mapping[str, object]) -> str:
 class _Reader:
     """Statuses and wording for one record."""
 
-    def __init__(self, policy: Policy, st: Statuses, facts: Mapping[str, object],
-                 raw: Mapping[str, object]) -> None:
+    def __init__(
+        self, policy: Policy, st: Statuses, facts: Mapping[str, object], raw: Mapping[str, object]
+    ) -> None:
         self.policy = policy
         self.st = st
         self.facts = facts
@@ -74,19 +76,28 @@ class _Reader:
                 return fill(choice.text, self.raw)
         raise AssertionError("the last summary variant is the default")  # checked when loading
 
-    def facts_of(self, rule: Rule) -> dict[str, object]:
+    def facts_of(self, rule: Rule) -> dict[str, FactValue]:
         paths = explain(rule.condition, self.facts)
         if rule.unless is not None and self.status(rule) in (HOLDS, DEFEATED):
             paths += [p for p in explain(rule.unless, self.facts) if p not in paths]
-        return {p: self.raw.get(p) for p in paths}
+        return {p: self.raw.get(p) for p in paths}  # type: ignore[misc]
 
     def reason(self, rule: Rule, clause: str | None = None) -> Reason:
-        return Reason(clause=clause or rule.clause, rule=rule.id, summary=self.summary(rule),
-                      facts=self.facts_of(rule))
+        return Reason(
+            clause=clause or rule.clause,
+            rule=rule.id,
+            summary=self.summary(rule),
+            facts=self.facts_of(rule),
+        )
 
     def considered(self, rule: Rule, status: str) -> Considered:
-        return Considered(clause=rule.clause, rule=rule.id, status=status,  # type: ignore[arg-type]
-                          summary=fill(rule.considered[status], self.raw), facts=self.facts_of(rule))
+        return Considered(
+            clause=rule.clause,
+            rule=rule.id,
+            status=status,  # type: ignore[arg-type]
+            summary=fill(rule.considered[status], self.raw),
+            facts=self.facts_of(rule),
+        )
 
     def entry(self, rule: Rule) -> Entry:
         return Entry(clause=rule.clause, rule=rule.id, summary=self.summary(rule))
@@ -105,8 +116,11 @@ def _ask(reader: _Reader, rules: list[Rule]) -> list[Question]:
                 clauses.append(rule.clause)
     order = reader.policy.clause_order
     return [
-        Question(field=path, clauses=sorted(asked[path], key=order.__getitem__),
-                 prompt=reader.policy.prompts[path])
+        Question(
+            field=path,
+            clauses=sorted(asked[path], key=order.__getitem__),
+            prompt=reader.policy.prompts[path],
+        )
         for path in sorted(asked, key=FIELD_ORDER.__getitem__)
     ]
 
@@ -146,8 +160,11 @@ def decide_statuses(
         asked = _ask(r, [rule for rule in scope if r.status(rule) == UNKNOWN])
     else:
         holding = [rule for rule in exclusions if ex_status[rule.id] == HOLDS]
-        considered = [r.considered(rule, ex_status[rule.id]) for rule in exclusions
-                      if ex_status[rule.id] != HOLDS]
+        considered = [
+            r.considered(rule, ex_status[rule.id])
+            for rule in exclusions
+            if ex_status[rule.id] != HOLDS
+        ]
         if holding:
             recommended = "do_not_provide"
             reasons.extend(r.reason(rule) for rule in holding)
@@ -158,12 +175,18 @@ def decide_statuses(
             recommended = "provide"
             grounds = [rule for rule in kinds.get("provide", ()) if r.status(rule) == HOLDS]
             reasons.extend(r.reason(rule) for rule in grounds)
-            considered.extend(r.considered(rule, r.status(rule)) for rule in kinds.get("provide", ())
-                              if r.status(rule) != HOLDS)
+            considered.extend(
+                r.considered(rule, r.status(rule))
+                for rule in kinds.get("provide", ())
+                if r.status(rule) != HOLDS
+            )
             temporary = bool(grounds) and all(rule.temporary for rule in grounds)
             review = any(rule.review for rule in grounds)
-        reasons.extend(Reason(clause=p.clause, rule=None, summary=fill(p.summary, raw), facts={})
-                       for p in policy.procedure if p.outcome == recommended)
+        reasons.extend(
+            Reason(clause=p.clause, rule=None, summary=fill(p.summary, raw), facts={})
+            for p in policy.procedure
+            if p.outcome == recommended
+        )
 
     outcome = recommended
     applied: AppliedOverride | None = None
@@ -172,31 +195,41 @@ def decide_statuses(
         if recommended in rule.outcomes and r.status(rule) == HOLDS and record.override is not None:
             if rule.effect == "apply" and applied is None:
                 outcome = record.override.outcome
-                applied = AppliedOverride(outcome=record.override.outcome, reason=record.override.reason,
-                                          clause=rule.clause, rule=rule.id)
+                applied = AppliedOverride(
+                    outcome=record.override.outcome,
+                    reason=record.override.reason,
+                    clause=rule.clause,
+                    rule=rule.id,
+                )
             elif rule.effect == "warn":
                 warnings.append(r.summary(rule))
 
     def triggered(kind: str) -> list[Rule]:
-        return [rule for rule in kinds.get(kind, ())
-                if (recommended if rule.basis == "recommended" else outcome) in rule.outcomes
-                and r.status(rule) == HOLDS]
+        return [
+            rule
+            for rule in kinds.get(kind, ())
+            if (recommended if rule.basis == "recommended" else outcome) in rule.outcomes
+            and r.status(rule) == HOLDS
+        ]
 
     provision = None
     if outcome == "provide":
         for rule in kinds.get("provision", ()):
             status = r.status(rule)
             text = r.summary(rule) if status == HOLDS else fill(rule.considered[status], raw)
-            provision = Provision(taxi_permitted=status == HOLDS, clause=rule.clause, rule=rule.id,
-                                  summary=text)
+            provision = Provision(
+                taxi_permitted=status == HOLDS, clause=rule.clause, rule=rule.id, summary=text
+            )
     order = policy.clause_order
 
     def entries(kind: str) -> list[Entry]:
         found = [r.entry(rule) for rule in triggered(kind)]
         return sorted(found, key=lambda e: order[e.clause])
 
-    appeal = sorted((r.entry(rule) for rule in kinds.get("appeal", ()) if r.status(rule) == HOLDS),
-                    key=lambda e: order[e.clause])
+    appeal = sorted(
+        (r.entry(rule) for rule in kinds.get("appeal", ()) if r.status(rule) == HOLDS),
+        key=lambda e: order[e.clause],
+    )
     return Decision(
         case_id=record.case_id,
         outcome=outcome,  # type: ignore[arg-type]
@@ -211,12 +244,18 @@ def decide_statuses(
         actions=entries("action"),
         appeal=appeal,
         override=applied,
-        assessor=Assessor(id=record.assessor.id, name=record.assessor.name) if record.assessor else None,
+        assessor=Assessor(id=record.assessor.id, name=record.assessor.name)
+        if record.assessor
+        else None,
         notes=record.judgement.notes or "",
         warnings=warnings,
-        policy=PolicyRef(id=policy.id, version=policy.version, digest=policy.digest,
-                         effective_from=policy.effective_from.isoformat(), selected=selected),
+        policy=PolicyRef(
+            id=policy.id,
+            version=policy.version,
+            digest=policy.digest,
+            effective_from=policy.effective_from.isoformat(),
+            selected=selected,
+        ),
         engine=engine,
         input_digest=input_digest,
     )
-

@@ -88,7 +88,9 @@ class DurableEvaluator:
 
     def statuses(self, facts: Mapping[str, object]) -> Statuses:
         if os.getpid() != self._pid:
-            raise EngineError("a rule engine cannot be shared across processes; load it in each worker")
+            raise EngineError(
+                "a rule engine cannot be shared across processes; load it in each worker"
+            )
         sid = str(next(self._sids))
         fact: dict[str, object] = {fact_key(k): v for k, v in facts.items() if v is not None}
         fact.update({ANCHOR_KEY: ANCHOR, "sid": sid, "id": "record"})
@@ -115,11 +117,15 @@ class DurableEvaluator:
                 if asserted:
                     durable_rules_engine.delete_state(self._handle, sid)
         if CATCH_ALL not in fired:
-            raise EngineError("durable-rules did not complete the match (catch-all rule not reached)")
+            raise EngineError(
+                "durable-rules did not complete the match (catch-all rule not reached)"
+            )
         out: Statuses = {}
         for slot in self.slot_names:
             holds, fails = slot + "#H" in fired, slot + "#F" in fired
             if holds and fails:
-                raise EngineError(f"durable-rules found {slot} both holding and failing", rule_id=slot)
+                raise EngineError(
+                    f"durable-rules found {slot} both holding and failing", rule_id=slot
+                )
             out[slot] = HOLDS if holds else FAILS if fails else UNKNOWN
         return out

@@ -8,7 +8,7 @@ established*. Validation is strict: no unknown keys, no coercion (``"yes"`` is n
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
@@ -28,7 +28,9 @@ TemporaryIllness = Literal["none", "person", "carer"]
 OverrideOutcome = Literal["provide", "do_not_provide"]
 
 ShortText = Annotated[str, StringConstraints(max_length=500)]
-NonEmptyText = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
+NonEmptyText = Annotated[
+    str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)
+]
 
 
 def _iso_date(value: Any) -> Any:
@@ -146,14 +148,16 @@ class AssessmentRecord(_Section):
     override: Override | None = None
 
 
-
-
 def _field_paths() -> tuple[str, ...]:
     paths: list[str] = []
     for name, info in AssessmentRecord.model_fields.items():
         ann = info.annotation
         section = next(
-            (t for t in getattr(ann, "__args__", (ann,)) if isinstance(t, type) and issubclass(t, _Section)),
+            (
+                t
+                for t in getattr(ann, "__args__", (ann,))
+                if isinstance(t, type) and issubclass(t, _Section)
+            ),
             None,
         )
         if section is None:
@@ -173,11 +177,15 @@ def field_values(path: str) -> tuple[object, ...] | None:
     """The allowed values of an enum or boolean field, or ``None`` for free-valued fields."""
     section, _, leaf = path.partition(".")
     info = AssessmentRecord.model_fields[section]
-    model = next(t for t in getattr(info.annotation, "__args__", (info.annotation,)) if isinstance(t, type))
+    model = next(
+        t
+        for t in getattr(info.annotation, "__args__", (info.annotation,))
+        if isinstance(t, type) and issubclass(t, _Section)
+    )
     ann = model.model_fields[leaf].annotation
     args = [a for a in getattr(ann, "__args__", (ann,)) if a is not type(None)]
     if args == [bool]:
         return (True, False)
-    if len(args) == 1 and getattr(args[0], "__origin__", None) is Literal:
-        return tuple(args[0].__args__)
+    if len(args) == 1 and get_origin(args[0]) is Literal:
+        return tuple(get_args(args[0]))
     return None

@@ -32,7 +32,7 @@ CompareOp = Literal["is", "in", "lt", "lte", "gt", "gte", "known"]
 COMPARE_OPS: tuple[str, ...] = ("is", "in", "lt", "lte", "gt", "gte", "known")
 NUMERIC_OPS: frozenset[str] = frozenset({"lt", "lte", "gt", "gte"})
 LOGIC_OPS: tuple[str, ...] = ("all", "any", "not", "rule")
-Scalar = Union[str, int, float, bool]
+Scalar = str | int | float | bool
 Facts = Mapping[str, object]
 
 
@@ -70,7 +70,7 @@ class RuleRef:
     rule_id: str
 
 
-Condition = Union[Leaf, All, AnyOf, Not, Always, RuleRef]
+Condition = Union[Leaf, All, AnyOf, Not, Always, RuleRef]  # noqa: UP007 (forward references)
 
 
 def _leaf_status(leaf: Leaf, value: object) -> Status:
@@ -205,8 +205,13 @@ def describe(cond: Condition) -> str:
         if cond.op == "in":
             assert isinstance(value, tuple)
             return f"{cond.field} is one of " + ", ".join(_word(v) for v in value)
-        words = {"is": "is", "lt": "is less than", "lte": "is at most", "gt": "is more than",
-                 "gte": "is at least"}[cond.op]
+        words = {
+            "is": "is",
+            "lt": "is less than",
+            "lte": "is at most",
+            "gt": "is more than",
+            "gte": "is at least",
+        }[cond.op]
         return f"{cond.field} {words} {_word(value)}"
     if isinstance(cond, All):
         return "all of (" + "; ".join(describe(p) for p in cond.parts) + ")"

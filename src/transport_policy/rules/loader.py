@@ -30,7 +30,7 @@ from .conditions import (
     RuleRef,
 )
 from .model import PLACEHOLDER, Policy, Rule, TextChoice
-from .schema import ClauseFile, Manifest, QuestionFile, RuleFile, RuleSpec
+from .schema import ClauseFile, Manifest, QuestionFile, RuleFile, RuleSpec, TextVariant
 
 NUMERIC_FIELDS = frozenset({"person.age", "destination.distance_miles"})
 DECISION_KINDS = ("scope", "exclusion")  # kinds whose unknown facts are asked
@@ -81,9 +81,7 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
 def policy_digest(directory: Path) -> tuple[str, tuple[str, ...]]:
     """``sha256:`` digest over every file in the folder, sorted by path: path, NUL, LF content."""
     digest = hashlib.sha256()
-    files = sorted(
-        p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file()
-    )
+    files = sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file())
     for rel in files:
         content = (directory / rel).read_bytes().replace(b"\r\n", b"\n")
         digest.update(rel.encode("utf-8") + b"\0" + content)
@@ -108,8 +106,10 @@ class _ConditionParser:
         if "field" in keys:
             return self._leaf(data, where)
         if len(keys) != 1:
-            raise self.error(f"a condition has exactly one of {', '.join(LOGIC_OPS)} or field", where)
-        (op, arg), = data.items()
+            raise self.error(
+                f"a condition has exactly one of {', '.join(LOGIC_OPS)} or field", where
+            )
+        ((op, arg),) = data.items()
         if op in ("all", "any"):
             if not isinstance(arg, list) or not arg:
                 raise self.error(f"{op} takes a non-empty list of conditions", where)
@@ -121,15 +121,21 @@ class _ConditionParser:
             if arg not in self.rule_ids:
                 raise self.error(f"unknown rule {arg!r}" + closest(str(arg), self.rule_ids), where)
             return RuleRef(str(arg))
-        raise self.error(f"unknown operator {op!r}" + closest(str(op), (*LOGIC_OPS, "field")), where)
+        raise self.error(
+            f"unknown operator {op!r}" + closest(str(op), (*LOGIC_OPS, "field")), where
+        )
 
     def _leaf(self, data: Mapping[str, Any], where: str) -> Leaf:
         path = data["field"]
         if path not in FIELD_PATHS:
-            raise self.error(f"unknown field path {path!r}" + closest(str(path), FIELD_PATHS), where)
+            raise self.error(
+                f"unknown field path {path!r}" + closest(str(path), FIELD_PATHS), where
+            )
         ops = [k for k in data if k != "field"]
         if len(ops) != 1:
-            raise self.error(f"a field test needs exactly one operator of {', '.join(COMPARE_OPS)}", where)
+            raise self.error(
+                f"a field test needs exactly one operator of {', '.join(COMPARE_OPS)}", where
+            )
         op = ops[0]
         if op not in COMPARE_OPS:
             raise self.error(f"unknown operator {op!r}" + closest(op, COMPARE_OPS), where)
@@ -139,14 +145,18 @@ class _ConditionParser:
             if not isinstance(value, bool):
                 raise self.error("known takes true or false", where)
         elif op in NUMERIC_OPS:
-            if path not in NUMERIC_FIELDS or isinstance(value, bool) or not isinstance(value, (int, float)):
+            if (
+                path not in NUMERIC_FIELDS
+                or isinstance(value, bool)
+                or not isinstance(value, (int, float))
+            ):
                 raise self.error(f"{op} compares a numeric field with a number", where)
         else:
             values = value if op == "in" else [value]
             if op == "in" and (not isinstance(value, list) or not value):
                 raise self.error("in takes a non-empty list of values", where)
             for v in values:
-                if allowed is not None and v not in allowed or (
+                if (allowed is not None and v not in allowed) or (
                     allowed is not None and isinstance(v, bool) != isinstance(allowed[0], bool)
                 ):
                     names = [str(a).lower() for a in allowed]
@@ -154,14 +164,17 @@ class _ConditionParser:
                         f"{v!r} is not a value of {path}" + closest(str(v), names), where
                     )
             value = tuple(value) if op == "in" else value
-        return Leaf(path, op, value)
+        return Leaf(path, op, value)  # type: ignore[arg-type] # op is checked against COMPARE_OPS
 
 
 def _resolve(cond: Condition, specs: dict[str, Rule], seen: tuple[str, ...]) -> Condition:
     if isinstance(cond, RuleRef):
         if cond.rule_id in seen:
-            raise RuleError("rule references form a cycle: " + " -> ".join((*seen, cond.rule_id)),
-                            path=specs[seen[-1]].source, rule_id=seen[-1])
+            raise RuleError(
+                "rule references form a cycle: " + " -> ".join((*seen, cond.rule_id)),
+                path=specs[seen[-1]].source,
+                rule_id=seen[-1],
+            )
         target = specs[cond.rule_id]
         return _resolve(target.effective, specs, (*seen, cond.rule_id))
     if isinstance(cond, All):
@@ -176,15 +189,21 @@ def _resolve(cond: Condition, specs: dict[str, Rule], seen: tuple[str, ...]) -> 
 def _check_text(text: str, rel: str, rule_id: str | None, where: str) -> str:
     for path in PLACEHOLDER.findall(text):
         if path not in FIELD_PATHS:
-            raise RuleError(f"unknown field path {{{path}}} in text" + closest(path, FIELD_PATHS),
-                            path=rel, rule_id=rule_id, field=where)
+            raise RuleError(
+                f"unknown field path {{{path}}} in text" + closest(path, FIELD_PATHS),
+                path=rel,
+                rule_id=rule_id,
+                field=where,
+            )
     return text
 
 
 def load_policy(directory: str | Path) -> Policy:
     """Load and validate the policy version in ``directory`` (which holds ``policy.yaml``)."""
     root = Path(directory)
-    manifest: Manifest = _validate(Manifest, _read_yaml(root / "policy.yaml", "policy.yaml"), "policy.yaml")
+    manifest: Manifest = _validate(
+        Manifest, _read_yaml(root / "policy.yaml", "policy.yaml"), "policy.yaml"
+    )
     clause_file: ClauseFile = _validate(
         ClauseFile, _read_yaml(root / manifest.clauses, manifest.clauses), manifest.clauses
     )
@@ -193,14 +212,21 @@ def load_policy(directory: str | Path) -> Policy:
         if c.id in clauses:
             raise RuleError(f"duplicate clause id {c.id!r}", path=manifest.clauses)
         if (c.role == "informs") != (c.informative_reason is not None):
-            raise RuleError("informative_reason is required for role informs, and only for it",
-                            path=manifest.clauses, field=c.id)
+            raise RuleError(
+                "informative_reason is required for role informs, and only for it",
+                path=manifest.clauses,
+                field=c.id,
+            )
         clauses[c.id] = c
 
     def check_clause(cid: str, rel: str, rule_id: str | None, where: str) -> str:
         if cid not in clauses:
-            raise RuleError(f"unknown clause {cid!r}" + closest(cid, clauses), path=rel,
-                            rule_id=rule_id, field=where)
+            raise RuleError(
+                f"unknown clause {cid!r}" + closest(cid, clauses),
+                path=rel,
+                rule_id=rule_id,
+                field=where,
+            )
         return cid
 
     specs: list[tuple[str, RuleSpec]] = []
@@ -217,7 +243,8 @@ def load_policy(directory: str | Path) -> Policy:
     for rel, spec in specs:
         rules[spec.id] = _build_rule(rel, spec, rule_ids, check_clause)
     resolved = tuple(
-        _replace_conditions(rule, lambda c, r=rule: _resolve(c, rules, (r.id,))) for rule in rules.values()
+        _replace_conditions(rule, lambda c, r=rule: _resolve(c, rules, (r.id,)))
+        for rule in rules.values()
     )
 
     question_file: QuestionFile = _validate(
@@ -226,8 +253,11 @@ def load_policy(directory: str | Path) -> Policy:
     prompts: dict[str, str] = {}
     for q in question_file.questions:
         if q.field not in FIELD_PATHS:
-            raise RuleError(f"unknown field path {q.field!r}" + closest(q.field, FIELD_PATHS),
-                            path=manifest.questions, field=q.field)
+            raise RuleError(
+                f"unknown field path {q.field!r}" + closest(q.field, FIELD_PATHS),
+                path=manifest.questions,
+                field=q.field,
+            )
         prompts[q.field] = q.prompt
     for rule in resolved:
         if rule.kind in DECISION_KINDS:
@@ -236,12 +266,19 @@ def load_policy(directory: str | Path) -> Policy:
             for cond in (rule.condition, rule.unless):
                 for path in fields_read(cond) if cond is not None else []:
                     if path not in prompts:
-                        raise RuleError(f"no question prompt for {path}, which this rule can ask",
-                                        path=manifest.questions, rule_id=rule.id, field=path)
+                        raise RuleError(
+                            f"no question prompt for {path}, which this rule can ask",
+                            path=manifest.questions,
+                            rule_id=rule.id,
+                            field=path,
+                        )
     for reading in manifest.readings:
         if reading.field not in FIELD_PATHS:
-            raise RuleError(f"unknown field path {reading.field!r}" + closest(reading.field, FIELD_PATHS),
-                            path="policy.yaml", field="readings")
+            raise RuleError(
+                f"unknown field path {reading.field!r}" + closest(reading.field, FIELD_PATHS),
+                path="policy.yaml",
+                field="readings",
+            )
         check_clause(reading.clause, "policy.yaml", None, "readings")
     for reason in manifest.procedure:
         check_clause(reason.clause, "policy.yaml", None, "procedure")
@@ -283,8 +320,11 @@ def _build_rule(rel: str, spec: RuleSpec, rule_ids: set[str], check_clause: Any)
     if spec.kind in ("scope", "exclusion", "provide") and isinstance(condition, Always):
         raise fail(f"a {spec.kind} rule needs a real condition, not always", "condition")
     if (spec.outcomes is None) == (spec.kind in _NEEDS_OUTCOMES):
-        raise fail(f"outcomes is {'required' if spec.kind in _NEEDS_OUTCOMES else 'not used'} "
-                   f"for a {spec.kind} rule", "outcomes")
+        raise fail(
+            f"outcomes is {'required' if spec.kind in _NEEDS_OUTCOMES else 'not used'} "
+            f"for a {spec.kind} rule",
+            "outcomes",
+        )
     if (spec.effect is None) == (spec.kind == "override"):
         raise fail("effect is required for an override rule, and only for it", "effect")
     if (spec.temporary or spec.review) and spec.kind != "provide":
@@ -294,31 +334,52 @@ def _build_rule(rel: str, spec: RuleSpec, rule_ids: set[str], check_clause: Any)
         if spec.considered is None:
             raise fail(f"a {spec.kind} rule needs considered texts (fails, unknown)", "considered")
         if (spec.considered.defeated is None) != (unless is None):
-            raise fail("considered.defeated is required exactly when the rule has unless", "considered")
-        considered = {k: _check_text(v, rel, spec.id, f"considered.{k}")
-                      for k, v in spec.considered.model_dump(exclude_none=True).items()}
+            raise fail(
+                "considered.defeated is required exactly when the rule has unless", "considered"
+            )
+        considered = {
+            k: _check_text(v, rel, spec.id, f"considered.{k}")
+            for k, v in spec.considered.model_dump(exclude_none=True).items()
+        }
     elif spec.considered is not None:
         raise fail(f"a {spec.kind} rule has no considered texts", "considered")
     also = tuple(
-        (check_clause(a.clause, rel, spec.id, f"also_cites[{i}].clause"),
-         parser.parse(a.when, f"also_cites[{i}].when") if a.when is not None else Always())
+        (
+            check_clause(a.clause, rel, spec.id, f"also_cites[{i}].clause"),
+            parser.parse(a.when, f"also_cites[{i}].when") if a.when is not None else Always(),
+        )
         for i, a in enumerate(spec.also_cites)
     )
-    variants = [spec.summary] if isinstance(spec.summary, str) else spec.summary
+    variants: list[str | TextVariant] = (
+        [spec.summary] if isinstance(spec.summary, str) else list(spec.summary)
+    )
     summary: list[TextChoice] = []
     for i, v in enumerate(variants):
         if isinstance(v, str):
             summary.append(TextChoice(Always(), _check_text(v, rel, spec.id, "summary")))
         else:
             when = parser.parse(v.when, f"summary[{i}].when") if v.when is not None else Always()
-            summary.append(TextChoice(when, _check_text(v.text, rel, spec.id, f"summary[{i}].text")))
+            summary.append(
+                TextChoice(when, _check_text(v.text, rel, spec.id, f"summary[{i}].text"))
+            )
     if not isinstance(summary[-1].when, Always):
         raise fail("the last summary variant must have no when (the default text)", "summary")
     return Rule(
-        id=spec.id, kind=spec.kind, clause=spec.clause, description=spec.description,
-        note=spec.note, condition=condition, unless=unless, also_cites=also,
-        summary=tuple(summary), considered=considered, outcomes=tuple(spec.outcomes or ()),
-        basis=spec.basis, temporary=spec.temporary, review=spec.review, effect=spec.effect,
+        id=spec.id,
+        kind=spec.kind,
+        clause=spec.clause,
+        description=spec.description,
+        note=spec.note,
+        condition=condition,
+        unless=unless,
+        also_cites=also,
+        summary=tuple(summary),
+        considered=considered,
+        outcomes=tuple(spec.outcomes or ()),
+        basis=spec.basis,
+        temporary=spec.temporary,
+        review=spec.review,
+        effect=spec.effect,
         source=rel,
     )
 

@@ -17,7 +17,14 @@ Kind = Literal[
     "scope", "exclusion", "provide", "charging", "provision", "action", "appeal", "override"
 ]
 KINDS: tuple[str, ...] = (
-    "scope", "exclusion", "provide", "charging", "provision", "action", "appeal", "override"
+    "scope",
+    "exclusion",
+    "provide",
+    "charging",
+    "provision",
+    "action",
+    "appeal",
+    "override",
 )
 Role = Literal["decides", "triggers", "informs"]
 

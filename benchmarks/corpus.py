@@ -1,0 +1,241 @@
+"""A seeded, deterministic corpus of valid assessment records, and helpers shared by the benchmarks.
+
+The records are JSON-shaped mappings (``assessment_date`` as ``YYYY-MM-DD`` text), the same shape a
+case-management system sends. Fields are drawn from the record model itself
+(:data:`transport_policy.model.record.FIELD_PATHS` and ``field_values``), so a field added to the
+model is generated without changes here. Each record has its own *sparsity*: some are complete,
+some are early referrals with most facts unknown (absent or ``null``), so every branch of the
+decision procedure (out of scope, needs information, do not provide, provide) is exercised.
+
+The scope facts lean towards adults in scope: a uniform draw would send most records out of scope
+at the first rule and measure little of the engine.
+
+Run it on its own to see the mix of outcomes::
+
+    python benchmarks/corpus.py --n 2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import random
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from transport_policy import AssessmentRecord, parse_record
+from transport_policy.model.record import FIELD_PATHS, field_values
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+"""Where the benchmark scripts write their JSON results (ignored by git)."""
+
+FIRST_DATE = dt.date(2021, 1, 14)
+"""The first day of the bundled policy (2021-01); records are dated from then on."""
+
+SPARSITY = (0.0, 0.0, 0.02, 0.05, 0.15, 0.4)
+"""The chance that any one fact of a record is unknown; each record draws one."""
+
+# Leanings for facts where an even draw would make the corpus unrepresentative: value → weight.
+LEANINGS: dict[str, dict[object, float]] = {
+    "person.eligible_care_needs": {True: 0.95, False: 0.05},
+    "person.needs_transport_to_access_service": {True: 0.95, False: 0.05},
+    "person.service_area": {
+        "older_people": 0.3,
+        "physical_disability_sensory": 0.2,
+        "mental_health": 0.15,
+        "learning_disability": 0.25,
+        "adult_autism": 0.07,
+        "other": 0.03,
+    },
+    "destination.purpose": {
+        "day_opportunity": 0.55,
+        "respite": 0.15,
+        "community_activity": 0.12,
+        "education": 0.08,
+        "employment": 0.06,
+        "other": 0.04,
+    },
+    "circumstances.temporary_illness": {"none": 0.8, "person": 0.12, "carer": 0.08},
+    "circumstances.urgent_or_exceptional": {True: 0.1, False: 0.9},
+    "choices.decision_by_representative": {True: 0.15, False: 0.85},
+    # People referred for transport mostly lack the alternatives the exclusions look for.
+    "travel.can_mobilise_safely": {"independently": 0.1, "with_support": 0.15, "unable": 0.75},
+    "travel.can_use_public_transport": {"independently": 0.1, "with_support": 0.15, "unable": 0.75},
+    "travel.voluntary_transport_available": {True: 0.15, False: 0.85},
+    "benefits.higher_rate_mobility": {True: 0.3, False: 0.7},
+    "vehicles.private_car": {True: 0.3, False: 0.7},
+    "vehicles.shared_community_vehicle": {True: 0.05, False: 0.95},
+    "support_network.carer_able_and_willing": {True: 0.35, False: 0.65},
+    "destination.nearest_suitable": {True: 0.8, False: 0.2},
+    "choices.declines_own_arrangements": {True: 0.05, False: 0.95},
+}
+
+CENTRES = (
+    "Ely Day Centre",
+    "Huntingdon Resource Centre",
+    "March Community Hub",
+    "St Neots Day Opportunities",
+    "Wisbech Respite House",
+    "Cambridge City Day Service",
+)
+ASSESSORS = (("A-17", "J. Smith"), ("A-03", "R. Patel"), ("A-41", "M. O'Neill"), ("A-09", None))
+NOTES = (
+    "",
+    "Discussed options with the person and their family.",
+    "Carer present at the assessment; the person took part fully.",
+    "Review in three months. Route to the centre checked with the person.",
+)
+OVERRIDE_REASONS = (
+    "Exceptional: the bus route was withdrawn this month.",
+    "The family arrangement has broken down; recorded in the support plan.",
+)
+
+
+def _leaf_value(rng: random.Random, path: str) -> object:
+    """A valid value for one record field (never unknown)."""
+    if path in LEANINGS:
+        values, weights = zip(*LEANINGS[path].items(), strict=True)
+        return rng.choices(values, weights)[0]
+    if path == "person.age":
+        return rng.randint(14, 17) if rng.random() < 0.04 else rng.randint(18, 99)
+    if path == "destination.distance_miles":
+        return round(rng.uniform(0.2, 25.0), 1)
+    if path == "destination.name":
+        return rng.choice(CENTRES)
+    if path == "judgement.notes":
+        return rng.choice(NOTES)
+    allowed = field_values(path)
+    if allowed is None:
+        raise ValueError(f"the corpus does not know how to generate {path}; add it to corpus.py")
+    return rng.choice(allowed)
+
+
+def _sections() -> dict[str, list[str]]:
+    """The record's fact sections and their leaves, from the model (assessor and override apart)."""
+    sections: dict[str, list[str]] = {}
+    for path in FIELD_PATHS:
+        section, _, leaf = path.partition(".")
+        if leaf and section not in ("assessor", "override"):
+            sections.setdefault(section, []).append(leaf)
+    return sections
+
+
+_SECTIONS = _sections()
+
+
+def record(rng: random.Random, index: int) -> dict[str, Any]:
+    """One valid record as a JSON-shaped mapping."""
+    sparsity = rng.choice(SPARSITY)
+    date = FIRST_DATE + dt.timedelta(days=rng.randrange(0, 4 * 365))
+    out: dict[str, Any] = {"case_id": f"BENCH-{index:07d}", "assessment_date": date.isoformat()}
+    if rng.random() < 0.7:
+        ident, name = rng.choice(ASSESSORS)
+        out["assessor"] = {"id": ident, "name": name}
+    for section, leaves in _SECTIONS.items():
+        part: dict[str, object] = {}
+        for leaf in leaves:
+            if rng.random() < sparsity:
+                if rng.random() < 0.5:
+                    part[leaf] = None  # unknown written as null; otherwise left out
+                continue
+            part[leaf] = _leaf_value(rng, f"{section}.{leaf}")
+        if part or rng.random() < 0.5:
+            out[section] = part
+    if rng.random() < 0.05:
+        out["override"] = {
+            "outcome": rng.choice(("provide", "do_not_provide")),
+            "reason": rng.choice(OVERRIDE_REASONS),
+        }
+    return out
+
+
+def generate(n: int, seed: int = 2021) -> list[dict[str, Any]]:
+    """``n`` valid records; the same ``n`` and ``seed`` give the same records."""
+    rng = random.Random(seed)
+    return [record(rng, i) for i in range(n)]
+
+
+def validate(records: Iterable[dict[str, Any]]) -> list[AssessmentRecord]:
+    """Every record validated strictly (raises :class:`~transport_policy.RecordError` if not)."""
+    return [parse_record(r, source=r.get("case_id", "<record>")) for r in records]
+
+
+# Helpers shared by the benchmark scripts -----------------------------------------------------
+
+
+def cpu_model() -> str:
+    """The CPU model name from ``/proc/cpuinfo`` (or what ``platform`` says elsewhere)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine() -> dict[str, Any]:
+    """The machine and software a result was measured on."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions: dict[str, str] = {}
+    for dist in ("transport-policy", "durable_rules", "pydantic", "pydantic_core", "rfc8785"):
+        try:
+            versions[dist] = version(dist)
+        except PackageNotFoundError:
+            versions[dist] = "not installed"
+    return {
+        "platform": platform.platform(),
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "packages": versions,
+    }
+
+
+def print_machine(info: dict[str, Any]) -> None:
+    print(f"machine: {info['cpu']}, {info['cores']} cores, {info['platform']}")
+    print(f"python:  {info['python']}; " + ", ".join(f"{k} {v}" for k, v in info["packages"].items()))
+
+
+def write_results(kind: str, data: dict[str, Any]) -> Path:
+    """Write ``data`` as ``results/<kind>-<timestamp>.json``; return the path."""
+    RESULTS_DIR.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = RESULTS_DIR / f"{kind}-{stamp}.json"
+    path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=2000, help="number of records (default 2000)")
+    parser.add_argument("--seed", type=int, default=2021)
+    parser.add_argument("--dump", type=Path, help="also write the records here as JSON Lines")
+    args = parser.parse_args(argv)
+
+    from transport_policy import decide
+
+    records = generate(args.n, args.seed)
+    decisions = [decide(r) for r in records]
+    outcomes = Counter(d.outcome for d in decisions)
+    for outcome, count in outcomes.most_common():
+        print(f"{outcome:<18} {count:>7}  {100 * count / len(decisions):5.1f}%")
+    if args.dump:
+        with args.dump.open("w", encoding="utf-8") as out:
+            for r in records:
+                out.write(json.dumps(r) + "\n")
+        print(f"wrote {args.dump}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
