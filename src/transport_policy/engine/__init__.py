@@ -5,24 +5,28 @@ from __future__ import annotations
 import os
 from typing import Final
 
-import rfc8785
 
 from .. import __version__
+from ..digest import canonical_json, sha256_digest
 from ..model.decision import Decision, EngineRef
 from ..model.record import AssessmentRecord
 from ..rules.model import Policy
 from .procedure import decide_statuses
-from .runtime import DurableEvaluator, Evaluator, PythonEvaluator, policy_fields, record_facts
+from .runtime import (
+    DurableEvaluator,
+    Evaluator,
+    PythonEvaluator,
+    apply_readings,
+    policy_fields,
+    record_values,
+)
 
 ENGINE_REF: Final = EngineRef(name="transport-policy", version=__version__)
 
 
 def input_digest(record: AssessmentRecord) -> str:
     """``sha256:`` over the RFC 8785 canonical JSON of the record, unknown (null) fields omitted."""
-    import hashlib
-
-    canonical = rfc8785.dumps(record.model_dump(mode="json", exclude_none=True))
-    return "sha256:" + hashlib.sha256(canonical).hexdigest()
+    return sha256_digest(canonical_json(record.model_dump(mode="json", exclude_none=True)))
 
 
 class Engine:
@@ -37,8 +41,8 @@ class Engine:
         self, record: AssessmentRecord, *, selected: str = "given by the caller"
     ) -> Decision:
         """Decide one validated record; ``selected`` says why this policy version was used."""
-        raw = {p: _value(record, p) for p in self.fields}
-        facts = record_facts(record, self.fields, self.policy)
+        raw = record_values(record, self.fields)
+        facts = apply_readings(raw, self.policy)
         statuses = self.evaluator.statuses(facts)
         return decide_statuses(
             record,
@@ -50,12 +54,6 @@ class Engine:
             input_digest=input_digest(record),
             selected=selected,
         )
-
-
-def _value(record: AssessmentRecord, path: str) -> object:
-    section, _, leaf = path.partition(".")
-    part = getattr(record, section)
-    return getattr(part, leaf) if part is not None else None
 
 
 _engines: dict[tuple[int, str, str], Engine] = {}

@@ -1,7 +1,9 @@
 """Compiling a policy's conditions into a durable-rules ruleset.
 
 Every condition of every rule (a *slot*) becomes two durable-rules rules: ``<slot>#H`` matches
-records where it holds and ``<slot>#F`` where it fails; when neither fires it is unknown. Unknown
+records where it holds and ``<slot>#F`` where it fails; when neither fires it is unknown. Slots
+that only need to know whether they hold (``Policy.trigger_slots``) get the holds-test alone:
+every fired rule costs a round trip carrying the whole fact, so rules nobody reads are not made. Unknown
 facts are absent from the asserted fact (nulls are stripped), so three-valued logic reduces to
 two positive tests, pushed through ``all``/``any``/``not`` by De Morgan.
 
@@ -114,7 +116,8 @@ def compile_policy(policy: Policy) -> dict[str, dict[str, Any]]:
     """The durable-rules ruleset definition (rule name → rule) for every slot of the policy."""
     ruleset: dict[str, dict[str, Any]] = {}
     for slot, cond in policy.slots:
-        for suffix, positive in (("#H", True), ("#F", False)):
+        tests = (("#H", True),) if slot in policy.trigger_slots else (("#H", True), ("#F", False))
+        for suffix, positive in tests:
             rule = _rule(compile_condition(cond, positive), pri=1)
             if rule is not None:
                 ruleset[slot + suffix] = rule

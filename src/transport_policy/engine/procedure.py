@@ -83,7 +83,7 @@ class _Reader:
         return {p: self.raw.get(p) for p in paths}  # type: ignore[misc]
 
     def reason(self, rule: Rule, clause: str | None = None) -> Reason:
-        return Reason(
+        return Reason.model_construct(
             clause=clause or rule.clause,
             rule=rule.id,
             summary=self.summary(rule),
@@ -91,16 +91,16 @@ class _Reader:
         )
 
     def considered(self, rule: Rule, status: str) -> Considered:
-        return Considered(
+        return Considered.model_construct(
             clause=rule.clause,
             rule=rule.id,
-            status=status,  # type: ignore[arg-type]
+            status=status,
             summary=fill(rule.considered[status], self.raw),
             facts=self.facts_of(rule),
         )
 
     def entry(self, rule: Rule) -> Entry:
-        return Entry(clause=rule.clause, rule=rule.id, summary=self.summary(rule))
+        return Entry.model_construct(clause=rule.clause, rule=rule.id, summary=self.summary(rule))
 
     def by_clause(self, items: list[Reason]) -> list[Reason]:
         order = self.policy.clause_order
@@ -116,7 +116,7 @@ def _ask(reader: _Reader, rules: list[Rule]) -> list[Question]:
                 clauses.append(rule.clause)
     order = reader.policy.clause_order
     return [
-        Question(
+        Question.model_construct(
             field=path,
             clauses=sorted(asked[path], key=order.__getitem__),
             prompt=reader.policy.prompts[path],
@@ -183,7 +183,7 @@ def decide_statuses(
             temporary = bool(grounds) and all(rule.temporary for rule in grounds)
             review = any(rule.review for rule in grounds)
         reasons.extend(
-            Reason(clause=p.clause, rule=None, summary=fill(p.summary, raw), facts={})
+            Reason.model_construct(clause=p.clause, rule=None, summary=fill(p.summary, raw), facts={})
             for p in policy.procedure
             if p.outcome == recommended
         )

@@ -35,17 +35,29 @@ def policy_fields(policy: Policy) -> tuple[str, ...]:
     return tuple(dict.fromkeys(f for _, cond in policy.slots for f in fields_read(cond)))
 
 
-def record_facts(record: AssessmentRecord, fields: tuple[str, ...], policy: Policy) -> Facts:
-    """The facts the rules read (path → value, ``None`` = unknown), with the policy's readings."""
-    facts: Facts = {}
+def record_values(record: AssessmentRecord, fields: tuple[str, ...]) -> Facts:
+    """The recorded values of ``fields`` (path → value, ``None`` = unknown)."""
+    out: Facts = {}
     for path in fields:
         section, _, leaf = path.partition(".")
         part = getattr(record, section)
-        value = getattr(part, leaf) if part is not None else None
-        if value is False and path in policy.unknown_if_false:
-            value = None
-        facts[path] = value
+        out[path] = getattr(part, leaf) if part is not None else None
+    return out
+
+
+def apply_readings(values: Mapping[str, object], policy: Policy) -> Facts:
+    """The facts as the rules read them: the policy's readings applied (``false`` read as
+    unknown for the fields it names)."""
+    facts = dict(values)
+    for path in policy.unknown_if_false:
+        if facts.get(path) is False:
+            facts[path] = None
     return facts
+
+
+def record_facts(record: AssessmentRecord, fields: tuple[str, ...], policy: Policy) -> Facts:
+    """The facts the rules read (path → value, ``None`` = unknown), with the policy's readings."""
+    return apply_readings(record_values(record, fields), policy)
 
 
 class Evaluator(Protocol):
@@ -57,9 +69,14 @@ class PythonEvaluator:
 
     def __init__(self, policy: Policy) -> None:
         self.slots = policy.slots
+        self.triggers = policy.trigger_slots
 
     def statuses(self, facts: Mapping[str, object]) -> Statuses:
-        return {slot: evaluate(cond, facts) for slot, cond in self.slots}
+        out: Statuses = {}
+        for slot, cond in self.slots:
+            status = evaluate(cond, facts)
+            out[slot] = FAILS if status == UNKNOWN and slot in self.triggers else status
+        return out
 
 
 _instances = itertools.count(1)
@@ -70,7 +87,10 @@ class DurableEvaluator:
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
-        self.slot_names = tuple(slot for slot, _ in policy.slots)
+        self._names = tuple(
+            (slot, slot + "#H", None if slot in policy.trigger_slots else slot + "#F")
+            for slot, _ in policy.slots
+        )
         definition = compile_policy(policy)
         self.name = ruleset_name(policy, f"{os.getpid()}.{next(_instances)}")
         self._sids = itertools.count(1)
@@ -121,8 +141,12 @@ class DurableEvaluator:
                 "durable-rules did not complete the match (catch-all rule not reached)"
             )
         out: Statuses = {}
-        for slot in self.slot_names:
-            holds, fails = slot + "#H" in fired, slot + "#F" in fired
+        for slot, holds_name, fails_name in self._names:
+            holds = holds_name in fired
+            if fails_name is None:
+                out[slot] = HOLDS if holds else FAILS
+                continue
+            fails = fails_name in fired
             if holds and fails:
                 raise EngineError(
                     f"durable-rules found {slot} both holding and failing", rule_id=slot

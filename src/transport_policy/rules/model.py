@@ -10,6 +10,7 @@ from functools import cached_property
 from .conditions import All, Always, Condition, Not
 from .schema import ClauseSpec, ProcedureReason, ReadingSpec
 
+THREE_VALUED_KINDS = frozenset({"scope", "exclusion", "provide", "provision"})
 PLACEHOLDER = re.compile(r"\{([a-z_]+\.[a-z_]+)\}")
 
 
@@ -101,6 +102,22 @@ class Policy:
     @cached_property
     def slots(self) -> tuple[tuple[str, Condition], ...]:
         return tuple(slot for rule in self.rules for slot in rule.slots())
+
+    @cached_property
+    def trigger_slots(self) -> frozenset[str]:
+        """Slots whose only question is "does it hold?" (charges, actions, provision wording,
+        override, appeal, text variants, also-cited clauses). Evaluators report them as holding
+        or failing, "fails" meaning "not established to hold"; the engine compiles their
+        holds-test alone. Scope, exclusion, provide and provision conditions stay three-valued."""
+        out: set[str] = set()
+        for rule in self.rules:
+            for slot, _ in rule.slots():
+                three_valued = rule.kind in THREE_VALUED_KINDS and slot.endswith(
+                    ("/condition", "/unless")
+                )
+                if not three_valued:
+                    out.add(slot)
+        return frozenset(out)
 
     @cached_property
     def unknown_if_false(self) -> frozenset[str]:
