@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from typing import Final
 
-
 from .. import __version__
 from ..digest import canonical_json, sha256_digest
 from ..model.decision import Decision, EngineRef

@@ -183,7 +183,9 @@ def decide_statuses(
             temporary = bool(grounds) and all(rule.temporary for rule in grounds)
             review = any(rule.review for rule in grounds)
         reasons.extend(
-            Reason.model_construct(clause=p.clause, rule=None, summary=fill(p.summary, raw), facts={})
+            Reason.model_construct(
+                clause=p.clause, rule=None, summary=fill(p.summary, raw), facts={}
+            )
             for p in policy.procedure
             if p.outcome == recommended
         )
