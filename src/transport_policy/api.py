@@ -7,6 +7,7 @@ from functools import cache
 from pathlib import Path
 
 from .casefile import load_case, parse_record
+from .errors import FieldError, PolicyVersionError, RecordError
 from .engine import engine_for
 from .model.decision import Decision
 from .model.record import AssessmentRecord
@@ -24,9 +25,18 @@ def select_policy(
     record: AssessmentRecord, *, version: str | None = None, rules: str | Path | None = None
 ) -> Policy:
     """The policy version to use: ``version`` if given, else the one in force on the assessment
-    date."""
+    date. A record dated before every version is a :class:`RecordError` on ``assessment_date``;
+    an unknown ``version`` is a :class:`PolicyVersionError`."""
     store = _store(str(rules) if rules is not None else None)
-    return store.get(version) if version else store.in_force(record.assessment_date)
+    if version:
+        return store.get(version)
+    try:
+        return store.in_force(record.assessment_date)
+    except PolicyVersionError as exc:
+        # The record cannot be decided: its assessment date is before every version.
+        raise RecordError(
+            [FieldError("assessment_date", str(exc))], case_id=record.case_id
+        ) from None
 
 
 def decide(

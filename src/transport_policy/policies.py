@@ -79,7 +79,7 @@ class PolicyStore:
         if not candidates:
             first = min(self.policies.values(), key=lambda p: p.effective_from)
             raise PolicyVersionError(
-                f"no policy version was in force on {on.isoformat()}: the earliest, "
+                "no policy version was in force on this date: the earliest, "
                 f"{first.version}, came into force on {first.effective_from.isoformat()}"
             )
         return max(candidates, key=lambda p: p.effective_from)

@@ -25,7 +25,7 @@ OUTCOME_WORDS: dict[Outcome, str] = {
     "provide": "provide Council transport",
     "do_not_provide": "do not provide Council transport",
     "out_of_scope": "this policy does not apply (out of scope)",
-    "needs_information": "none yet: more information is needed",
+    "needs_information": "none yet (more information is needed)",
 }
 
 STATUS_WORDS: dict[str, str] = {
@@ -34,15 +34,20 @@ STATUS_WORDS: dict[str, str] = {
     "unknown": "Not established",
 }
 
-VALUE_WORDS: dict[object, str] = {True: "yes", False: "no", None: "not known", "person": "the person",
-                                  "carer": "a carer"}
+VALUE_WORDS: dict[object, str] = {
+    True: "yes",
+    False: "no",
+    None: "not known",
+    "person": "the person",
+    "carer": "a carer",
+}
 
 FIELD_WORDS: dict[str, str] = {
-    "travel.can_mobilise_safely": "can walk or wheel there safely",
     "destination.nearest_suitable": "attends the nearest suitable service",
     "destination.nearest_has_place": "nearest suitable service has a place",
     "destination.attended_by_choice": "chose this service",
-    "travel.specialised_transport_for_health_safety": "needs specialised transport for health and safety",
+    "travel.can_mobilise_safely": "can walk or wheel there safely",
+    "travel.specialised_transport_for_health_safety": "needs specialised transport for safety",
     "benefits.higher_rate_mobility": "gets the higher rate mobility component",
     "benefits.residual_unmet_need": "need remains after using the mobility component",
     "vehicles.motability": "Motability car",
@@ -52,10 +57,11 @@ FIELD_WORDS: dict[str, str] = {
     "judgement.own_vehicle_use_reasonable": "reasonable to use own car",
     "judgement.family_transport_reasonable": "reasonable for family or friends to drive",
 }
+"""Record fields whose last path part reads poorly on its own; the rest are shown as that part."""
 
 
 def value_words(value: FactValue) -> str:
-    """A fact value in words: ``with_support`` -> "with support", true -> "yes", null -> "not known"."""
+    """A fact value in words: ``with_support`` is "with support", true "yes", null "not known"."""
     if isinstance(value, bool) or value is None:
         return VALUE_WORDS[value]
     if isinstance(value, float):
@@ -71,12 +77,21 @@ def field_words(path: str) -> str:
 
 
 def facts_words(facts: dict[str, FactValue]) -> str:
-    return "; ".join(f"{field_words(k)}: {value_words(v)}" for k, v in facts.items())
+    """The facts a clause read, in words; each fact is kept on one line when wrapped."""
+    return "; ".join(
+        f"{field_words(k)}: {value_words(v)}".replace(" ", _KEEP) for k, v in facts.items()
+    )
+
+
+_KEEP = "\xa0"
+"""Joins the words of one fact so that wrapping does not split it; shown as a plain space."""
 
 
 def _clean(text: str) -> str:
-    """Input text without control characters (which could drive a terminal)."""
-    return "".join(c if c.isprintable() or c == "\n" else "?" for c in text)
+    """Input text without control characters (which could drive a terminal); tabs become spaces."""
+    return "".join(
+        c if c.isprintable() or c == "\n" else " " if c in "\t\r\xa0" else "?" for c in text
+    )
 
 
 @dataclass(frozen=True)
@@ -101,25 +116,26 @@ def _headline(d: Decision) -> tuple[str, list[str]]:
     """The first line, and the lines that complete the recommendation."""
     lines: list[str] = []
     if d.override is not None:
-        first = f"Assessor's decision: {OUTCOME_WORDS[d.outcome]} (overriding the policy)"
+        first = f"Assessor's decision: {OUTCOME_WORDS[d.outcome]} (overriding the recommendation)"
         lines.append(f"Policy recommendation: {OUTCOME_WORDS[d.recommended_outcome]}")
         lines.append(f"Reason for the override [{d.override.clause}]: {_clean(d.override.reason)}")
     else:
         first = f"Recommendation: {OUTCOME_WORDS[d.outcome]}"
+    flags = []
     if d.temporary:
-        lines.append(
+        flags.append(
             "This is temporary provision."
             if d.outcome == "provide"
             else "The policy recommended temporary provision."
         )
     if d.review_required:
-        lines.append("Review the care and support plan.")
+        flags.append("Review the care and support plan.")
+    if flags:
+        lines.append(" ".join(flags))
     if d.questions:
         count = len(d.questions)
-        lines.append(
-            f"Answer the {count} question{'s' if count > 1 else ''} under "
-            "\"What to ask next\", then decide again."
-        )
+        asked = f"the {count} questions" if count > 1 else "the question"
+        lines.append(f'Answer {asked} under "What to ask next", then decide again.')
     who = _assessor(d)
     lines.append(f"Case {_clean(d.case_id)}" + (f", assessed by {who}" if who else ""))
     return first, lines
@@ -168,7 +184,9 @@ def _sections(d: Decision) -> list[Section]:
             ),
             numbered=True,
         ),
-        Section("What to record in the support plan", entries((a.clause, a.summary) for a in d.actions)),
+        Section(
+            "What to record in the support plan", entries((a.clause, a.summary) for a in d.actions)
+        ),
         Section("Charges", entries((c.clause, c.summary) for c in d.charging)),
         Section("How transport is provided", provision),
         Section("How to appeal", entries((a.clause, a.summary) for a in d.appeal)),
@@ -183,7 +201,10 @@ def _footer(d: Decision, source: str | None, *, short: bool) -> list[tuple[str, 
     return [
         ("Case", _clean(d.case_id)),
         *([("File", _clean(source))] if source else []),
-        ("Policy", f"{d.policy.id} version {d.policy.version}, effective from {d.policy.effective_from}"),
+        (
+            "Policy",
+            f"{d.policy.id} version {d.policy.version}, effective from {d.policy.effective_from}",
+        ),
         ("Version used", d.policy.selected),
         ("Policy digest", digest),
         ("Engine", f"{d.engine.name} {d.engine.version}"),
@@ -192,14 +213,15 @@ def _footer(d: Decision, source: str | None, *, short: bool) -> list[tuple[str, 
 
 
 def _wrap(text: str, first: str = "", rest: str | None = None) -> list[str]:
-    return textwrap.wrap(
+    lines = textwrap.wrap(
         text,
         WIDTH,
         initial_indent=first,
         subsequent_indent=first if rest is None else rest,
         break_long_words=False,
         break_on_hyphens=False,
-    ) or [first.rstrip()]
+    )
+    return [line.replace(_KEEP, " ") for line in lines] or [first.rstrip()]
 
 
 def _text_item(item: Item, bullet: str, indent: str = "") -> list[str]:
@@ -243,7 +265,7 @@ _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>"})
 
 def _md(text: str) -> str:
     """Escape text so Markdown shows it as written."""
-    escaped = _clean(text).translate(_MD_SPECIAL)
+    escaped = _clean(text.replace(_KEEP, " ")).translate(_MD_SPECIAL)
     return "\\" + escaped if escaped[:1] in ("#", "-", "+", "=", "|") else escaped
 
 
@@ -272,7 +294,9 @@ def render_markdown(decision: Decision, *, source: str | None = None) -> str:
             for item in items:
                 out += _md_item(item, "- ")
         if section.paragraph:
-            out += [f"> {_md(line)}" if line.strip() else ">" for line in section.paragraph.splitlines()]
+            out += [
+                f"> {_md(line)}" if line.strip() else ">" for line in section.paragraph.splitlines()
+            ]
     out += ["", "### About this decision", ""]
     for label, value in _footer(decision, source, short=False):
         shown = f"`{value}`" if label.endswith("digest") else _md(value)

@@ -27,14 +27,15 @@ from .common import (
     "decide",
     epilog="""\b
 Examples:
-  transport-policy decide cases/an-81-year-old-*.yaml
+  transport-policy decide cases/a-man-who-walks-to-his-local-day-centre-is-not-provided-transport.yaml
   transport-policy decide case.json --format json > decision.jsonl
   cat case.yaml | transport-policy decide - --format markdown
 
 \b
 Exit status:
   0  every case was decided
-  1  the policy could not be loaded or the engine failed (nothing decided)
+  1  the policy could not be loaded, --policy names no version, or the engine
+     failed (the run stops there)
   2  at least one case was rejected as invalid (the others were still decided),
      or the command line was wrong""",
 )
@@ -59,11 +60,13 @@ def decide_command(
     """
     fmt = fmt or ("text" if stdout_is_terminal() else "json")
     rejected = 0
-    for index, path in enumerate(cases):
+    printed = 0
+    for path in cases:
         try:
             record, _expected = load_case(path)
             decision = decide(record, policy=policy_version, rules=rules_dir)
-        except RecordError as exc:
+        except RecordError as error:
+            exc = error if error.source else error.with_source("<stdin>" if path == "-" else path)
             rejected += 1
             echo_record_error(exc)
             if fmt == "json":
@@ -74,8 +77,9 @@ def decide_command(
         if fmt == "json":
             click.echo(decision.to_json())
         else:
-            if index and fmt == "text":
-                click.echo()
+            if printed:
+                click.echo("\n---\n" if fmt == "markdown" else "")
+            printed += 1
             click.echo(
                 rationale.render(decision, fmt, source=Path(path).name if path != "-" else None)
             )
