@@ -7,8 +7,8 @@ from functools import cache
 from pathlib import Path
 
 from .casefile import load_case, parse_record
-from .errors import FieldError, PolicyVersionError, RecordError
 from .engine import engine_for
+from .errors import FieldError, PolicyVersionError, RecordError
 from .model.decision import Decision
 from .model.record import AssessmentRecord
 from .policies import PolicyStore

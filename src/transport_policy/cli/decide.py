@@ -27,7 +27,7 @@ from .common import (
     "decide",
     epilog="""\b
 Examples:
-  transport-policy decide cases/a-man-who-walks-to-his-local-day-centre-is-not-provided-transport.yaml
+  transport-policy decide cases/a-man-who-walks-to-his-local-day-centre-*.yaml
   transport-policy decide case.json --format json > decision.jsonl
   cat case.yaml | transport-policy decide - --format markdown
 
