@@ -9,6 +9,8 @@ import click
 
 from .. import __version__
 from .decide import decide_command
+from .rules import rules_group
+from .schema import schema_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -24,5 +26,7 @@ def main() -> None:
 
 
 main.add_command(decide_command)
+main.add_command(rules_group)
+main.add_command(schema_command)
 
 __all__ = ["main"]

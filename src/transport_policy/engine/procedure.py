@@ -48,6 +48,34 @@ def fill(text: str, raw: Mapping[str, object]) -> str:
     return PLACEHOLDER.sub(lambda m: label(raw.get(m.group(1))), text)
 
 
+def rule_status(rule: Rule, st: Statuses) -> str:
+    """A rule's status: holds, fails, unknown, or (exclusions) defeated.
+
+    The defeater is the last part of the exclusion's ``all``: when it holds, the exclusion cannot
+    hold whatever the alternative's own facts are (three-valued ``all``), and it is reported as
+    defeated; when the alternative holds and the defeater is unknown, the exclusion is unknown.
+    """
+    cond = st[f"{rule.id}/condition"]
+    if rule.unless is None or cond == FAILS:
+        return cond
+    unless = st[f"{rule.id}/unless"]
+    if unless == HOLDS:
+        return DEFEATED
+    return HOLDS if cond == HOLDS and unless == FAILS else UNKNOWN
+
+
+def rules_to_ask(unknown: list[Rule], st: Statuses) -> list[Rule]:
+    """The unknown exclusions whose facts are asked now.
+
+    When an alternative is established but for its defeater, only such exclusions are asked (so
+    only their defeaters): if the answer leaves one standing the outcome is settled, and any other
+    alternative the same answer would defeat can no longer matter; if it defeats them all, the
+    other alternatives are asked next time. Otherwise every unknown alternative is asked.
+    """
+    pending = [r for r in unknown if r.unless is not None and st[f"{r.id}/condition"] == HOLDS]
+    return pending or unknown
+
+
 class _Reader:
     """Statuses and wording for one record."""
 
@@ -60,15 +88,7 @@ class _Reader:
         self.raw = raw
 
     def status(self, rule: Rule) -> str:
-        cond = self.st[f"{rule.id}/condition"]
-        if rule.unless is None or cond == FAILS:
-            return cond
-        # The defeater is the last part of the exclusion's ``all``: when it holds, the exclusion
-        # cannot hold whatever the alternative's own facts are (three-valued ``all``).
-        unless = self.st[f"{rule.id}/unless"]
-        if unless == HOLDS:
-            return DEFEATED
-        return HOLDS if cond == HOLDS and unless == FAILS else UNKNOWN
+        return rule_status(rule, self.st)
 
     def summary(self, rule: Rule) -> str:
         for i, choice in enumerate(rule.summary):
@@ -170,7 +190,8 @@ def decide_statuses(
             reasons.extend(r.reason(rule) for rule in holding)
         elif any(s == UNKNOWN for s in ex_status.values()):
             recommended = "needs_information"
-            asked = _ask(r, [rule for rule in exclusions if ex_status[rule.id] == UNKNOWN])
+            unknown = [rule for rule in exclusions if ex_status[rule.id] == UNKNOWN]
+            asked = _ask(r, rules_to_ask(unknown, st))
         else:
             recommended = "provide"
             grounds = [rule for rule in kinds.get("provide", ()) if r.status(rule) == HOLDS]
@@ -215,13 +236,14 @@ def decide_statuses(
         ]
 
     provision = None
-    if outcome == "provide":
-        for rule in kinds.get("provision", ()):
+    for rule in kinds.get("provision", ()):
+        if outcome in rule.outcomes:
             status = r.status(rule)
             text = r.summary(rule) if status == HOLDS else fill(rule.considered[status], raw)
             provision = Provision(
                 taxi_permitted=status == HOLDS, clause=rule.clause, rule=rule.id, summary=text
             )
+            break
     order = policy.clause_order
 
     def entries(kind: str) -> list[Entry]:

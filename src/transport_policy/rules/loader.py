@@ -33,6 +33,29 @@ from .model import PLACEHOLDER, Policy, Rule, TextChoice
 from .schema import ClauseFile, Manifest, QuestionFile, RuleFile, RuleSpec, TextVariant
 
 NUMERIC_FIELDS = frozenset({"person.age", "destination.distance_miles"})
+NOT_FACTS = frozenset(
+    {
+        "case_id",
+        "assessment_date",
+        "assessor.id",
+        "assessor.name",
+        "destination.name",
+        "judgement.notes",
+        "override.reason",
+    }
+)
+"""Fields that are recorded in the decision but never used to decide (assessment-record.md)."""
+
+
+def _fits(path: str, value: object) -> bool:
+    """Whether a constant has the type of a free-valued field (no coercion in either engine)."""
+    if isinstance(value, bool):
+        return False
+    if path == "person.age":
+        return isinstance(value, int)
+    if path in NUMERIC_FIELDS:
+        return isinstance(value, (int, float))
+    return isinstance(value, str)
 DECISION_KINDS = ("scope", "exclusion")  # kinds whose unknown facts are asked
 
 
@@ -131,6 +154,10 @@ class _ConditionParser:
             raise self.error(
                 f"unknown field path {path!r}" + closest(str(path), FIELD_PATHS), where
             )
+        if path in NOT_FACTS:
+            raise self.error(
+                f"{path} is recorded, never used to decide: a rule cannot test it", where
+            )
         ops = [k for k in data if k != "field"]
         if len(ops) != 1:
             raise self.error(
@@ -156,9 +183,10 @@ class _ConditionParser:
             if op == "in" and (not isinstance(value, list) or not value):
                 raise self.error("in takes a non-empty list of values", where)
             for v in values:
-                if (allowed is not None and v not in allowed) or (
-                    allowed is not None and isinstance(v, bool) != isinstance(allowed[0], bool)
-                ):
+                if allowed is None:
+                    if not _fits(path, v):
+                        raise self.error(f"{v!r} is not a value of the type of {path}", where)
+                elif v not in allowed or isinstance(v, bool) != isinstance(allowed[0], bool):
                     names = [str(a).lower() for a in allowed]
                     raise self.error(
                         f"{v!r} is not a value of {path}" + closest(str(v), names), where

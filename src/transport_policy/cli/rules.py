@@ -1,0 +1,180 @@
+"""``transport-policy rules``: check, list, show and document a policy version's rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import yaml
+
+from ..errors import TransportPolicyError
+from ..policies import PolicyStore
+from ..rulebook import render_rulebook, rule_details
+from ..rules.conditions import fields_read
+from ..rules.loader import closest
+from ..rules.model import Policy
+from ..verify import Finding, Report, check_policy
+from .common import EXIT_FAILED, EXIT_OK, fail, policy_option, rules_option
+
+
+def _policies(rules_dir: Path | None, version: str | None, *, every: bool) -> list[Policy]:
+    store = PolicyStore(rules_dir)
+    if version:
+        return [store.get(version)]
+    versions = sorted(store.policies.values(), key=lambda p: p.effective_from)
+    return versions if every else versions[-1:]
+
+
+@click.group("rules")
+def rules_group() -> None:
+    """Check, list and document the policy's rules.
+
+    \b
+    Start with:
+      transport-policy rules check
+      transport-policy rules show private-car
+    """
+
+
+@rules_group.command(
+    "check",
+    epilog="""\b
+Exit status:
+  0  every version checked is sound
+  1  at least one finding, or the rules could not be loaded
+  2  the command line was wrong""",
+)
+@policy_option
+@rules_option
+@click.option(
+    "--save-counterexamples",
+    "save_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write each finding's counterexample record to this folder as a case file.",
+)
+def check_command(
+    policy_version: str | None, rules_dir: Path | None, save_dir: Path | None
+) -> None:
+    """Prove that the rules give every possible record exactly one outcome.
+
+    Over every combination of the values the rules read (unknown included), checks that there
+    are no gaps or competing outcomes, no dead rules, no unused clauses, and no needs_information
+    that asks nothing or asks a question whose answer cannot matter. Checks every policy version
+    unless --policy names one. See docs/verification.md.
+    """
+    try:
+        policies = _policies(rules_dir, policy_version, every=True)
+        reports = [check_policy(p) for p in policies]
+    except TransportPolicyError as exc:
+        raise fail(exc) from None
+    total = 0
+    for report in reports:
+        total += len(report.findings)
+        _print_report(report, save_dir)
+    raise SystemExit(EXIT_FAILED if total else EXIT_OK)
+
+
+def _print_report(report: Report, save_dir: Path | None) -> None:
+    version = report.policy.version
+    for n, finding in enumerate(report.findings, 1):
+        click.echo(f"{finding.kind}: {finding.subject}: {finding.message}")
+        if finding.record is None:
+            click.echo("  counterexample: none (the finding is about the rule files themselves)")
+        else:
+            click.echo("  counterexample:")
+            click.echo(_indent(_record_yaml(finding), "    "))
+            if save_dir is not None:
+                path = _save(save_dir, version, n, finding)
+                click.echo(f"  saved: {path}")
+        click.echo()
+    s = report.stats
+    click.echo(
+        f"policy {version}: {len(report.findings) or 'no'} finding"
+        f"{'' if len(report.findings) == 1 else 's'}; "
+        f"{s.get('combinations', 0):,} combinations of the classes of the "
+        f"{s.get('deciding_fields', 0)} deciding facts, "
+        f"explored as {s.get('points', 0):,} points in {len(s.get('components', []))} components; "
+        f"{s.get('procedure_records', 0):,} records decided against the procedure; "
+        f"{s.get('engine_records', 0):,} records matched by durable-rules; "
+        f"{s.get('seconds', 0.0):.1f} s"
+    )
+
+
+def _record_yaml(finding: Finding) -> str:
+    return yaml.safe_dump(finding.record, sort_keys=False, allow_unicode=True).rstrip()
+
+
+def _indent(text: str, prefix: str) -> str:
+    return "\n".join(prefix + line for line in text.splitlines())
+
+
+def _save(folder: Path, version: str, n: int, finding: Finding) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    slug = "".join(c if c.isalnum() or c in "-." else "-" for c in finding.subject)
+    path = folder / f"{version}-{n:02d}-{finding.kind}-{slug}.yaml"
+    header = "\n".join(
+        f"# {line}" for line in (
+            f"rules check finding ({finding.kind}) in policy {version}: {finding.subject}",
+            finding.message,
+            f"Decide it with: transport-policy decide {path.name} --policy {version}",
+        )
+    )
+    path.write_text(header + "\n" + _record_yaml(finding) + "\n", encoding="utf-8")
+    return path
+
+
+@rules_group.command("list")
+@policy_option
+@rules_option
+def list_command(policy_version: str | None, rules_dir: Path | None) -> None:
+    """List every rule: its id, kind, clause and the facts it reads (latest version by default)."""
+    try:
+        (policy,) = _policies(rules_dir, policy_version, every=False)
+    except TransportPolicyError as exc:
+        raise fail(exc) from None
+    width = max(len(r.id) for r in policy.rules)
+    kinds = max(len(r.kind) for r in policy.rules)
+    clauses = max(len(r.clause) for r in policy.rules)
+    click.echo(f"policy {policy.version}: {len(policy.rules)} rules")
+    for rule in policy.rules:
+        reads = list(fields_read(rule.condition))
+        if rule.unless is not None:
+            reads += [p for p in fields_read(rule.unless) if p not in reads]
+        click.echo(f"{rule.id:<{width}}  {rule.kind:<{kinds}}  {rule.clause:<{clauses}}  "
+                   f"{', '.join(reads) or '(nothing: always)'}")
+
+
+@rules_group.command("show")
+@click.argument("rule_id")
+@policy_option
+@rules_option
+def show_command(rule_id: str, policy_version: str | None, rules_dir: Path | None) -> None:
+    """Show one rule: what it reads, its clause, kind, description, condition and note."""
+    try:
+        (policy,) = _policies(rules_dir, policy_version, every=False)
+    except TransportPolicyError as exc:
+        raise fail(exc) from None
+    rule = policy.rule_index.get(rule_id)
+    if rule is None:
+        raise click.ClickException(
+            f"policy {policy.version} has no rule {rule_id!r}" + closest(rule_id, policy.rule_index)
+        )
+    click.echo(rule_details(policy, rule))
+
+
+@rules_group.command("doc")
+@policy_option
+@rules_option
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the rule book to this file instead of standard output.")
+def doc_command(policy_version: str | None, rules_dir: Path | None, output: Path | None) -> None:
+    """Render the rule book: each clause of the policy and the rules that implement it."""
+    try:
+        (policy,) = _policies(rules_dir, policy_version, every=False)
+    except TransportPolicyError as exc:
+        raise fail(exc) from None
+    text = render_rulebook(policy)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")

@@ -1,0 +1,22 @@
+"""``transport-policy schema``: print the JSON Schema of the record or the decision."""
+
+from __future__ import annotations
+
+import click
+
+from ..schemas import SCHEMAS, schema_json
+
+
+@click.command("schema")
+@click.argument("name", type=click.Choice(SCHEMAS))
+def schema_command(name: str) -> None:
+    """Print the JSON Schema (draft 2020-12) of the assessment record or the decision.
+
+    \b
+    record    what a case-management system sends (one assessment record)
+    decision  what transport-policy returns (one decision)
+
+    The same files are committed as docs/schema/record.schema.json and
+    docs/schema/decision.schema.json; docs/integrating.md explains how to use them.
+    """
+    click.echo(schema_json(name), nl=False)

@@ -1,0 +1,384 @@
+"""``rules check``: prove a policy version's rule set sound before it is used on a real person.
+
+Over every combination of the values the rules read (each fact's classes, unknown included; see
+:mod:`.verify_space` and ``docs/verification.md``) the check finds:
+
+* ``gap``: a record with no proper outcome: an override that is neither applied nor warned about,
+  a provided decision without a provision rule, the procedure failing, or a compiled condition
+  that matches neither "holds" nor "fails" where the reference reading settles it;
+* ``overlap``: two outcomes competing: two override rules taking effect on one record, two
+  provision rules, or a compiled condition matching both "holds" and "fails";
+* ``mismatch``: the compiled (durable-rules) condition disagrees with the reference reading;
+* ``dead-rule``: a rule that takes effect for no record;
+* ``unused-clause`` / ``clause-role``: a clause no rule uses and not marked informative, or a
+  clause whose role disagrees with the rules that use it;
+* ``no-question`` / ``pointless-question``: needs_information asking nothing, or asking a field
+  whose answer can never change the recommendation;
+* ``inconsistent`` / ``unsupported``: the procedure disagrees with the checker's reading of it,
+  or a rule set the checker cannot split (both are reported rather than guessed at).
+
+Every counterexample is decided again by the engine before it is reported.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .casefile import parse_record
+from .engine import Engine
+from .engine.procedure import fill
+from .engine.runtime import DurableEvaluator, PythonEvaluator
+from .errors import EngineError, TransportPolicyError
+from .model.decision import Decision
+from .model.record import FIELD_ORDER
+from .rules.conditions import FAILS, HOLDS, UNKNOWN, Always, evaluate, fields_read
+from .rules.model import Policy, Rule
+from .verify_model import NI, OUTCOMES, PROVIDE, Model
+from .verify_questions import QuestionChecks
+from .verify_space import OVERRIDE_FIELD, Facts, Space, rule_fields, rule_status
+
+DECIDING_KINDS = ("scope", "exclusion", "provide", "procedure")
+OVERRIDE_REASON = "Recorded by the assessor (a counterexample found by rules check)."
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    message: str
+    rule: str | None = None
+    clause: str | None = None
+    field: str | None = None
+    record: dict[str, Any] | None = None
+    """The counterexample: an assessment record (known facts only), or ``None``."""
+
+    @property
+    def subject(self) -> str:
+        return self.rule or self.clause or self.field or "policy"
+
+
+@dataclass
+class Report:
+    policy: Policy
+    findings: list[Finding] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+def record_from_facts(policy: Policy, facts: Mapping[str, object]) -> dict[str, Any]:
+    """A valid assessment record with these facts known (``None`` facts left out)."""
+    data: dict[str, Any] = {"case_id": f"rules-check-{policy.version}",
+                            "assessment_date": policy.effective_from.isoformat()}
+    for path in sorted((p for p, v in facts.items() if v is not None), key=FIELD_ORDER.__getitem__):
+        section, _, leaf = path.partition(".")
+        data.setdefault(section, {})[leaf] = facts[path]
+    if "override" in data:
+        if "outcome" not in data["override"]:
+            del data["override"]
+        else:
+            data["override"].setdefault("reason", OVERRIDE_REASON)
+    return data
+
+
+class Checker:
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.report = Report(policy)
+        self.engine = Engine(policy, PythonEvaluator(policy))
+
+    def add(self, kind: str, message: str, facts: Mapping[str, object] | None = None,
+            **where: str | None) -> None:
+        record = record_from_facts(self.policy, facts) if facts is not None else None
+        self.report.findings.append(Finding(kind, message, record=record, **where))
+
+    def decide(self, facts: Mapping[str, object]) -> Decision:
+        record = parse_record(record_from_facts(self.policy, facts), source="<rules check>")
+        return self.engine.decide(record, selected="rules check")
+
+    def run(self, *, engine: bool = True) -> Report:
+        started = time.perf_counter()
+        self.check_clauses()
+        space = Space(self.policy)
+        model = Model(self.policy, space)
+        self.report.stats.update(
+            fields=len(space.classes),
+            classes={p: len(v) for p, v in space.classes.items()},
+            components=[(tuple(r.id for r in t.rules), len(t)) for t in model.tables],
+            points=model.size,
+            deciding_fields=sum(len(t.fields) for t in model.tables),
+        )
+        combos = 1
+        for t in model.tables:
+            combos *= len(t)
+        self.report.stats["combinations"] = combos
+        for group in model.mixed:
+            self.add("unsupported", "scope and exclusion rules read a common field, so the "
+                     "checker cannot separate the two stages: keep who the policy covers apart "
+                     "from the alternatives", rule=group[0].id)
+        if not model.mixed:
+            self.check_procedure(model)
+            self.check_questions(model)
+            self.check_overrides(model)
+            self.check_dead_rules(model)
+        self.report.stats["model_seconds"] = time.perf_counter() - started
+        if engine:
+            self.check_compiled(space)
+        self.report.stats["seconds"] = time.perf_counter() - started
+        return self.report
+
+    # -- the clause catalogue ------------------------------------------------------------------
+
+    def check_clauses(self) -> None:
+        used: dict[str, set[str]] = {}
+        for rule in self.policy.rules:
+            for cited in (rule.clause, *(c for c, _ in rule.also_cites)):
+                used.setdefault(cited, set()).add(rule.kind)
+        for reason in self.policy.procedure:
+            used.setdefault(reason.clause, set()).add("procedure")
+        for cid, clause in self.policy.clauses.items():
+            kinds = used.get(cid, set())
+            deciding = bool(kinds & set(DECIDING_KINDS))
+            names = ", ".join(sorted(kinds))
+            if clause.role == "informs" and kinds:
+                self.add("clause-role", f"marked informative only, but rules cite it ({names}); "
+                         "give it the role decides or triggers", clause=cid)
+            elif clause.role != "informs" and not kinds:
+                self.add("unused-clause", f"role {clause.role}, but no rule cites it: cite it "
+                         "from the rule that implements it, or mark it role: informs with an "
+                         "informative_reason", clause=cid)
+            elif clause.role == "decides" and not deciding:
+                self.add("clause-role", "role decides, but only rules that follow the outcome "
+                         f"cite it ({names}); its role is triggers", clause=cid)
+            elif clause.role == "triggers" and kinds <= set(DECIDING_KINDS):
+                self.add("clause-role", "role triggers, but only deciding rules cite it "
+                         f"({names}); its role is decides", clause=cid)
+
+    # -- the procedure, at one record per combination of component summaries -----------------
+
+    def check_procedure(self, model: Model) -> None:
+        checked = 0
+        for picks in model.summary_combinations():
+            checked += 1
+            facts = model.merge(picks)
+            sums = [t.summary[i] for t, i in zip(model.tables, picks, strict=True)]
+            want = model.recommended(sums)
+            asked = {q for i in model.stage_of(sums) for q in model.tables[i].asks[picks[i]]}
+            try:
+                decision = self.decide(facts)
+            except (TransportPolicyError, LookupError, ValueError, TypeError) as exc:
+                self.add("gap", f"the procedure gives no outcome ({type(exc).__name__}: {exc})",
+                         facts)
+                continue
+            got = decision.recommended_outcome
+            fields = {q.field for q in decision.questions}
+            if got not in OUTCOMES:
+                self.add("gap", f"the procedure gives {got!r}, which is not an outcome", facts)
+            elif got == NI and not fields:
+                self.add("no-question", "needs_information, but nothing is asked", facts)
+            elif got != want or (got == NI and fields != asked):
+                self.add("inconsistent", f"the procedure recommends {got} asking "
+                         f"{sorted(fields)}, where the checker reads {want} asking "
+                         f"{sorted(asked)}", facts)
+        self.report.stats["procedure_records"] = checked
+
+    # -- questions -----------------------------------------------------------------------------
+
+    def check_questions(self, model: Model) -> None:
+        checks = QuestionChecks(model)
+        silent = checks.silent()
+        if silent is not None:
+            self.add("no-question", "needs_information with nothing to ask: a rule is unknown "
+                     "although every fact it would ask about is known", silent)
+        for path, facts in checks.pointless():
+            decision = self.decide(facts)
+            asked = [q.field for q in decision.questions]
+            if decision.recommended_outcome != NI or path not in asked:
+                self.add("inconsistent", f"the checker expected {path} to be asked here",
+                         facts, field=path)
+                continue
+            others = ", ".join(q for q in asked if q != path) or "nothing else"
+            self.add("pointless-question", "asked, but no answer to it can change the "
+                     "recommendation, however the record's other open facts are answered "
+                     f"(asked with: {others})", facts, field=path)
+
+    # -- overrides and provision ---------------------------------------------------------------
+
+    def check_overrides(self, model: Model) -> None:
+        paths = model.override_paths
+
+        def effects(outcome: str, test: Callable[[int], bool]) -> Callable[[Facts], list[str]]:
+            def accept(facts: Facts) -> list[str]:
+                if facts.get(OVERRIDE_FIELD) is None or outcome not in OUTCOMES:
+                    return []
+                holding = [r for r in model.overrides
+                           if outcome in r.outcomes and rule_status(r, facts) == HOLDS]
+                return [outcome] if test(len(holding)) else []
+            return accept
+
+        for outcome in OUTCOMES:
+            facts = model.find(paths, effects(outcome, lambda n: n == 0))
+            if facts is not None:
+                self.add("gap", f"an override recorded while the recommendation is {outcome} is "
+                         "neither applied nor warned about: no override rule covers it", facts,
+                         field=OVERRIDE_FIELD)
+            facts = model.find(paths, effects(outcome, lambda n: n > 1))
+            if facts is not None:
+                names = [r.id for r in model.overrides if outcome in r.outcomes
+                         and rule_status(r, facts) == HOLDS]
+                self.add("overlap", f"an override recorded while the recommendation is {outcome} "
+                         f"is taken up by {len(names)} override rules at once ({', '.join(names)})",
+                         facts, rule=names[0], field=OVERRIDE_FIELD)
+        provision = self.policy.by_kind.get("provision", ())
+        if len(provision) != 1:
+            facts = model.find(paths, lambda f: [r for r in OUTCOMES
+                                                 if model.override_effects(r, f)[0] == PROVIDE])
+            if facts is not None and not provision:
+                self.add("gap", "transport is provided but no provision rule says how it is "
+                         "arranged", facts)
+            elif facts is not None:
+                self.add("overlap", f"{len(provision)} provision rules compete to say how "
+                         "transport is arranged (only the last is used)", facts,
+                         rule=provision[0].id)
+
+    # -- dead rules ----------------------------------------------------------------------------
+
+    def check_dead_rules(self, model: Model) -> None:
+        scope = self.policy.by_kind.get("scope", ())
+        for rule in self.policy.rules:
+            paths, accept = self._firing(model, rule, scope)
+            facts = model.find(paths, accept)
+            if facts is not None:
+                if rule.id not in fired(self.policy, self.decide(facts), facts):
+                    self.add("inconsistent", "the checker expected this rule to take effect "
+                             "here", facts, rule=rule.id)
+                continue
+            shadow = model.find(paths, _holding(rule))
+            if shadow is None:
+                self.add("dead-rule", "takes effect for no record: its condition can never hold",
+                         rule=rule.id, clause=rule.clause)
+            else:
+                self.add("dead-rule", "takes effect for no record: its condition holds for "
+                         "records like this one, but another rule settles the outcome first or "
+                         "the outcome is not one it applies to", shadow, rule=rule.id,
+                         clause=rule.clause)
+
+    def _firing(self, model: Model, rule: Rule, scope: Sequence[Rule]) -> tuple[
+            list[str], Callable[[Facts], list[str]]]:
+        paths = rule_fields(rule)
+
+        def holds(f: Facts) -> bool:
+            return rule_status(rule, f) == HOLDS
+
+        if rule.kind == "scope":
+            earlier = scope[: scope.index(rule)]
+            paths = [p for r in (*earlier, rule) for p in rule_fields(r)]
+            return paths, lambda f: ["out_of_scope"] if holds(f) and all(
+                rule_status(r, f) != HOLDS for r in earlier) else []
+        if rule.kind == "exclusion":
+            return paths, lambda f: ["do_not_provide"] if holds(f) else []
+        if rule.kind == "provide":
+            return paths, lambda f: [PROVIDE] if holds(f) else []
+        if rule.kind == "appeal":
+            return paths, lambda f: list(OUTCOMES) if holds(f) else []
+        paths = [*paths, *model.override_paths]
+        if rule.kind == "override":
+            def takes_effect(f: Facts) -> list[str]:
+                out = []
+                for outcome in OUTCOMES:
+                    effects = model.override_effects(outcome, f)[1]
+                    applying = [r for r in effects if r.effect == "apply"][:1]
+                    if rule in (effects if rule.effect == "warn" else applying):
+                        out.append(outcome)
+                return out
+            return paths, takes_effect
+
+        def triggered(f: Facts) -> list[str]:
+            if not holds(f):
+                return []
+            out = []
+            for outcome in OUTCOMES:
+                final = model.override_effects(outcome, f)[0]
+                if rule.kind == "provision":
+                    ok = final == PROVIDE
+                else:
+                    ok = (outcome if rule.basis == "recommended" else final) in rule.outcomes
+                if ok:
+                    out.append(outcome)
+            return out
+        return paths, triggered
+
+    # -- the compiled conditions against the reference reading --------------------------------
+
+    def check_compiled(self, space: Space) -> None:
+        started = time.perf_counter()
+        try:
+            durable = DurableEvaluator(self.policy)
+        except EngineError as exc:
+            self.add("gap", f"the rules do not compile for durable-rules ({exc})")
+            return
+        reference = PythonEvaluator(self.policy)
+        reported: set[str] = set()
+        checked = 0
+        for facts in _slot_points(self.policy, space):
+            checked += 1
+            want = reference.statuses(facts)
+            try:
+                got = durable.statuses(facts)
+            except EngineError as exc:
+                slot = exc.rule_id or "?"
+                if slot not in reported:
+                    reported.add(slot)
+                    self.add("overlap", f"condition {slot} compiles to tests that both match "
+                             "(holds and fails at once)", facts, rule=slot.split("/")[0])
+                continue
+            for slot, status in want.items():
+                if got[slot] == status or slot in reported:
+                    continue
+                reported.add(slot)
+                kind = "gap" if got[slot] == UNKNOWN and status in (HOLDS, FAILS) else "mismatch"
+                self.add(kind, f"condition {slot}: the compiled rule reads {got[slot]} where the "
+                         f"reference reading is {status}", facts, rule=slot.split("/")[0])
+        self.report.stats["engine_records"] = checked
+        self.report.stats["engine_seconds"] = time.perf_counter() - started
+
+
+def _holding(rule: Rule) -> Callable[[Facts], list[str]]:
+    """Accept any outcome where the rule's own condition holds."""
+    return lambda facts: list(OUTCOMES) if rule_status(rule, facts) == HOLDS else []
+
+
+def _slot_points(policy: Policy, space: Space) -> Iterator[Facts]:
+    """Every combination of classes of the fields of each condition (each once)."""
+    seen: set[tuple[tuple[str, object], ...]] = set()
+    for _, cond in policy.slots:
+        for facts in space.product(fields_read(cond)):
+            key = tuple((k, v) for k, v in facts.items() if v is not None)
+            if key not in seen:
+                seen.add(key)
+                yield facts
+
+
+def fired(policy: Policy, decision: Decision, facts: Mapping[str, object]) -> set[str]:
+    """The rules that took effect in a decision."""
+    out = {r.rule for r in decision.reasons if r.rule}
+    out |= {e.rule for e in (*decision.charging, *decision.actions, *decision.appeal)}
+    if decision.provision is not None and decision.provision.taxi_permitted:
+        out.add(decision.provision.rule)
+    if decision.override is not None:
+        out.add(decision.override.rule)
+    for rule in policy.by_kind.get("override", ()):
+        texts = {fill(c.text, facts) for c in rule.summary
+                 if isinstance(c.when, Always) or evaluate(c.when, facts) == HOLDS}
+        if texts & set(decision.warnings):
+            out.add(rule.id)
+    return out
+
+
+def check_policy(policy: Policy, *, engine: bool = True) -> Report:
+    """Check one policy version; ``engine`` also compares the compiled conditions."""
+    return Checker(policy).run(engine=engine)

@@ -1,0 +1,202 @@
+"""The decision procedure read at the level of component summaries, for ``rules check``.
+
+``shared/spec/decision-procedure.md``, sections 1 to 3: the recommendation is ``out_of_scope``
+when a scope rule holds; otherwise ``needs_information`` when one is unknown; otherwise
+``do_not_provide`` when an exclusion holds, ``needs_information`` when one is unknown, and
+``provide`` when every one is ruled out (failed or defeated). So the recommendation depends on
+each component only through its
+summary (``H``, ``U`` or ``N``), and an assessor's override then acts on the recommendation.
+:mod:`.verify` confirms this reading against the procedure itself before relying on it, and
+decides every counterexample with the engine before reporting it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import cached_property
+from itertools import product
+
+from .rules.conditions import HOLDS
+from .rules.model import Policy, Rule
+from .verify_space import (
+    OVERRIDE_FIELD,
+    SUMMARY_HOLDS,
+    SUMMARY_NONE,
+    SUMMARY_UNKNOWN,
+    Facts,
+    Space,
+    Table,
+    components,
+    rule_fields,
+    rule_status,
+)
+
+OOS, NI, DNP, PROVIDE = "out_of_scope", "needs_information", "do_not_provide", "provide"
+OUTCOMES = (PROVIDE, DNP, OOS, NI)
+DECIDING = ("scope", "exclusion")
+NON_HOLDING = (SUMMARY_NONE, SUMMARY_UNKNOWN)
+
+Options = Mapping[str, int]
+"""The summaries a component can take (under some constraint), each with a point index."""
+
+
+def _first(options: Options, allowed: Sequence[str]) -> str | None:
+    return next((s for s in allowed if s in options), None)
+
+
+class Model:
+    """The deciding rules as components, and the procedure's precedence over their summaries."""
+
+    def __init__(self, policy: Policy, space: Space) -> None:
+        self.policy = policy
+        self.space = space
+        groups = components([r for r in policy.rules if r.kind in DECIDING])
+        self.mixed = [g for g in groups if len({r.kind for r in g}) > 1]
+        self.tables = [Table(space, g) for g in groups if g not in self.mixed]
+        self.scope = [i for i, t in enumerate(self.tables) if t.stage == "scope"]
+        self.excl = [i for i, t in enumerate(self.tables) if t.stage == "exclusion"]
+        self.overrides: tuple[Rule, ...] = policy.by_kind.get("override", ())
+        paths = [p for r in self.overrides for p in rule_fields(r)]
+        self.override_paths = tuple(dict.fromkeys([*paths, OVERRIDE_FIELD]))
+        self._projections: dict[tuple[int, tuple[str, ...]], dict[tuple[int, ...],
+                                                                   dict[str, int]]] = {}
+
+    @property
+    def size(self) -> int:
+        """The number of points the component tables hold."""
+        return sum(len(t) for t in self.tables)
+
+    @cached_property
+    def all_options(self) -> list[dict[str, int]]:
+        return [self.projection(i, ())[()] for i in range(len(self.tables))]
+
+    def projection(self, i: int, paths: tuple[str, ...]) -> dict[tuple[int, ...], dict[str, int]]:
+        key = (i, paths)
+        if key not in self._projections:
+            self._projections[key] = self.tables[i].by_projection(paths)
+        return self._projections[key]
+
+    # -- the procedure's precedence ------------------------------------------------------------
+
+    def recommended(self, summaries: Sequence[str]) -> str:
+        scope = {summaries[i] for i in self.scope}
+        excl = {summaries[i] for i in self.excl}
+        if SUMMARY_HOLDS in scope:
+            return OOS
+        if SUMMARY_UNKNOWN in scope:
+            return NI
+        if SUMMARY_HOLDS in excl:
+            return DNP
+        return NI if SUMMARY_UNKNOWN in excl else PROVIDE
+
+    def stage_of(self, summaries: Sequence[str]) -> list[int]:
+        """The tables whose unknown rules are asked when the recommendation is needs_information."""
+        return self.scope if any(summaries[i] != SUMMARY_NONE for i in self.scope) else self.excl
+
+    def choose(
+        self, options: Sequence[Options], want: Sequence[str]
+    ) -> tuple[str, list[int]] | None:
+        """Points of every table (one of each table's ``options``) giving an outcome in ``want``."""
+        for outcome in OUTCOMES:
+            if outcome in want:
+                sums = self._pick(outcome, options)
+                if sums is not None:
+                    return outcome, [options[i][s] for i, s in enumerate(sums)]
+        return None
+
+    def _pick(self, outcome: str, options: Sequence[Options]) -> list[str] | None:
+        any_order = (SUMMARY_NONE, SUMMARY_UNKNOWN, SUMMARY_HOLDS)
+        picks: list[str | None] = [_first(o, any_order) for o in options]
+
+        def one_of(group: list[int], want: str, others: Sequence[str]) -> bool:
+            # one table of the group takes ``want``; every other one of the group one of ``others``
+            for k in group:
+                if want in options[k] and all(_first(options[j], others) for j in group if j != k):
+                    for j in group:
+                        picks[j] = want if j == k else _first(options[j], others)
+                    return True
+            return False
+
+        def all_of(group: list[int], allowed: Sequence[str]) -> bool:
+            for j in group:
+                picks[j] = _first(options[j], allowed)
+            return all(picks[j] is not None for j in group)
+
+        if outcome == OOS:
+            ok = one_of(self.scope, SUMMARY_HOLDS, any_order)
+        elif outcome == NI:
+            ok = one_of(self.scope, SUMMARY_UNKNOWN, NON_HOLDING) or (
+                all_of(self.scope, (SUMMARY_NONE,))
+                and one_of(self.excl, SUMMARY_UNKNOWN, NON_HOLDING)
+            )
+        elif outcome == DNP:
+            ok = all_of(self.scope, (SUMMARY_NONE,)) and one_of(self.excl, SUMMARY_HOLDS, any_order)
+        else:
+            ok = all_of(self.scope, (SUMMARY_NONE,)) and all_of(self.excl, (SUMMARY_NONE,))
+        if not ok or any(p is None for p in picks):
+            return None
+        return [p for p in picks if p is not None]
+
+    def override_effects(self, recommended: str, facts: Mapping[str, object]) -> tuple[
+            str, list[Rule]]:
+        """The final outcome, and the override rules that take effect (as the procedure does)."""
+        if facts.get(OVERRIDE_FIELD) is None:
+            return recommended, []
+        final, effects, applied = recommended, [], False
+        for rule in self.overrides:
+            if recommended in rule.outcomes and rule_status(rule, facts) == HOLDS:
+                if rule.effect == "apply" and not applied:
+                    final, applied = str(facts[OVERRIDE_FIELD]), True
+                effects.append(rule)
+        return final, effects
+
+    # -- searching the space -------------------------------------------------------------------
+
+    def find(self, paths: Sequence[str], accept: Callable[[Facts], Sequence[str]]) -> Facts | None:
+        """A record whose ``paths`` take some combination of classes for which the procedure's
+        recommendation is one ``accept`` returns for it; the other fields as the tables allow."""
+        paths = tuple(dict.fromkeys(paths))
+        shared = [tuple(p for p in paths if p in t.position) for t in self.tables]
+        for facts in self.space.product(paths):
+            want = accept(facts)
+            if not want:
+                continue
+            options: list[Options] = []
+            for i, t in enumerate(self.tables):
+                if not shared[i]:
+                    options.append(self.all_options[i])
+                    continue
+                key = tuple(t.domains[t.position[p]].index(facts[p]) for p in shared[i])
+                options.append(self.projection(i, shared[i]).get(key, {}))
+            chosen = self.choose(options, want)
+            if chosen is not None:
+                return self.merge(chosen[1], facts)
+        return None
+
+    def merge(self, indices: Sequence[int], extra: Mapping[str, object] | None = None) -> Facts:
+        facts: Facts = {}
+        for t, index in zip(self.tables, indices, strict=True):
+            facts.update(t.facts(index))
+        facts.update(extra or {})
+        return facts
+
+    def summary_combinations(self) -> Iterator[list[int]]:
+        """One point per combination of the summaries of the scope tables (the alternatives at
+        their first option), and, in scope, one per combination of the exclusion tables'."""
+        reps = [list(o.values()) for o in self.all_options]
+        first = [r[0] for r in reps]
+        for combo in product(*(reps[i] for i in self.scope)):
+            picks = list(first)
+            for i, index in zip(self.scope, combo, strict=True):
+                picks[i] = index
+            yield picks
+        gateway = [self.all_options[i].get(SUMMARY_NONE) for i in self.scope]
+        if any(g is None for g in gateway):
+            return
+        for combo in product(*(reps[i] for i in self.excl)):
+            picks = list(first)
+            for i, settled in zip(self.scope, gateway, strict=True):
+                picks[i] = int(settled or 0)
+            for i, index in zip(self.excl, combo, strict=True):
+                picks[i] = index
+            yield picks

@@ -1,0 +1,288 @@
+"""The finite space of records that ``rules check`` explores (see ``docs/verification.md``).
+
+Every field a rule reads has a finite set of *classes*: unknown, and one representative for each
+set of values that no leaf test of the policy can tell apart (booleans and enum values by which
+constants they equal; numbers by where they lie relative to every constant the rules compare them
+with). Two records whose fields fall in the same classes get the same status for every condition,
+so a check over the classes is a check over every record.
+
+The deciding rules (scope and exclusion) are split into *components*: rules that read a common
+field are in the same component, and components share no field. Each component is enumerated in
+full once (the product of its fields' classes) into a :class:`Table`; the decision procedure only
+combines components through their *summaries* (a rule of the component holds; none holds but one is
+unknown; or none is either), which is what makes the space small.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from .model.record import AssessmentRecord
+from .rules.conditions import (
+    FAILS,
+    HOLDS,
+    UNKNOWN,
+    All,
+    AnyOf,
+    Condition,
+    Leaf,
+    Not,
+    evaluate,
+    fields_read,
+    questions,
+)
+from .rules.model import Policy, Rule
+
+DEFEATED = "defeated"
+SUMMARY_HOLDS, SUMMARY_UNKNOWN, SUMMARY_NONE = "H", "U", "N"
+OVERRIDE_FIELD = "override.outcome"
+"""Read by the procedure itself (the assessor's outcome), so every value is its own class."""
+
+Facts = dict[str, object]
+
+
+@cache
+def _record_schema() -> dict[str, Any]:
+    return AssessmentRecord.model_json_schema()
+
+
+def field_schema(path: str) -> dict[str, Any]:
+    """The JSON Schema of one record field (``section.field``), without the null branch."""
+    schema = _record_schema()
+    section, _, leaf = path.partition(".")
+    node: dict[str, Any] = schema["properties"][section]
+    if not leaf:
+        return node
+    ref = node.get("$ref") or next(b["$ref"] for b in node["anyOf"] if "$ref" in b)
+    prop: dict[str, Any] = schema["$defs"][ref.rsplit("/", 1)[1]]["properties"][leaf]
+    branches = [b for b in prop.get("anyOf", [prop]) if b.get("type") != "null"]
+    return branches[0] if branches else prop
+
+
+def leaves_of(cond: Condition) -> Iterator[Leaf]:
+    if isinstance(cond, Leaf):
+        yield cond
+    elif isinstance(cond, (All, AnyOf)):
+        for part in cond.parts:
+            yield from leaves_of(part)
+    elif isinstance(cond, Not):
+        yield from leaves_of(cond.part)
+
+
+def _constants(leaves: Iterable[Leaf]) -> list[object]:
+    out: list[object] = []
+    for leaf in leaves:
+        if leaf.op == "known":
+            continue
+        values = leaf.value if isinstance(leaf.value, tuple) else (leaf.value,)
+        out.extend(values)
+    return out
+
+
+def _numeric_points(consts: list[float], integral: bool, low: float | None,
+                    high: float | None) -> list[float]:
+    """One value in each region the constants cut the line into (points and open intervals)."""
+    cuts = sorted({float(c) for c in consts})
+    points: list[float] = []
+    if integral:
+        for c in cuts:
+            points.extend({math.floor(c) - 1, math.floor(c), math.ceil(c), math.ceil(c) + 1})
+        if not cuts:
+            points.append(0)
+        # an integer strictly inside every gap between two cuts
+        points.extend(
+            math.floor(a) + 1 for a, b in itertools.pairwise(cuts) if math.floor(a) + 1 < b
+        )
+    else:
+        points.extend(cuts)
+        points.extend((a + b) / 2 for a, b in itertools.pairwise(cuts))
+        points.extend([cuts[0] - 1, cuts[-1] + 1] if cuts else [0.0])
+    kept = sorted({p for p in points if (low is None or p >= low) and (high is None or p <= high)})
+    if not kept and low is not None:
+        kept = [low]
+    return [int(p) for p in kept] if integral else [float(p) for p in kept]
+
+
+def _signature(value: object, leaves: Sequence[Leaf]) -> tuple[tuple[bool, bool], ...]:
+    """Which ``is``/``in`` tests the value passes, read strictly (the reference reading) and
+    loosely (the engine coerces, e.g. ``1 == True``)."""
+    out = []
+    for leaf in leaves:
+        if leaf.op not in ("is", "in"):
+            continue
+        values = leaf.value if isinstance(leaf.value, tuple) else (leaf.value,)
+        out.append((any(value == c and type(value) is type(c) for c in values),
+                    any(value == c for c in values)))
+    return tuple(out)
+
+
+def field_classes(
+    path: str, leaves: Sequence[Leaf], unknown_if_false: bool = False
+) -> tuple[object, ...]:
+    """Unknown (``None``) first, then one representative value per class of the field."""
+    if path == OVERRIDE_FIELD:
+        return (None, *field_schema(path)["enum"])
+    spec = field_schema(path)
+    consts = _constants(leaves)
+    kind = spec.get("type")
+    values: list[object]
+    if kind == "boolean":
+        values = [True, False]
+    elif "enum" in spec:
+        values = list(spec["enum"])
+    elif kind in ("integer", "number"):
+        numeric = [c for c in consts if isinstance(c, (int, float)) and not isinstance(c, bool)]
+        values = list(_numeric_points(numeric, kind == "integer", spec.get("minimum"),
+                                      spec.get("maximum")))
+        return (None, *values)  # regions are already classes for every comparison
+    else:
+        fresh = "(a value no rule names)"
+        values = [*(c for c in consts if isinstance(c, str)), fresh]
+    if unknown_if_false:
+        values = [v for v in values if v is not False]
+    classes: dict[tuple[tuple[bool, bool], ...], object] = {}
+    for v in values:
+        classes.setdefault(_signature(v, leaves), v)
+    return (None, *classes.values())
+
+
+def rule_status(rule: Rule, facts: Mapping[str, object]) -> str:
+    """A rule's status as the procedure reads it (holds, fails, unknown or defeated)."""
+    cond = evaluate(rule.condition, facts)
+    if rule.unless is None or cond == FAILS:
+        return cond
+    unless = evaluate(rule.unless, facts)
+    if unless == HOLDS:
+        return DEFEATED
+    return HOLDS if cond == HOLDS and unless == FAILS else UNKNOWN
+
+
+def summarise(statuses: Iterable[str]) -> str:
+    seen = set(statuses)
+    if HOLDS in seen:
+        return SUMMARY_HOLDS
+    return SUMMARY_UNKNOWN if UNKNOWN in seen else SUMMARY_NONE
+
+
+def rule_fields(rule: Rule) -> list[str]:
+    paths = fields_read(rule.condition)
+    if rule.unless is not None:
+        paths += [p for p in fields_read(rule.unless) if p not in paths]
+    return paths
+
+
+@dataclass
+class Space:
+    """The classes of every field the policy's conditions read."""
+
+    policy: Policy
+    classes: dict[str, tuple[object, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        by_field: dict[str, list[Leaf]] = {}
+        for _, cond in self.policy.slots:
+            for leaf in leaves_of(cond):
+                by_field.setdefault(leaf.field, []).append(leaf)
+        for path, leaves in by_field.items():
+            self.classes[path] = field_classes(path, leaves, path in self.policy.unknown_if_false)
+        self.classes[OVERRIDE_FIELD] = field_classes(OVERRIDE_FIELD, ())
+
+    def product(self, paths: Sequence[str]) -> Iterator[Facts]:
+        for combo in itertools.product(*(self.classes[p] for p in paths)):
+            yield dict(zip(paths, combo, strict=True))
+
+
+class Table:
+    """Every point of one component: the statuses of its rules and the fields they would ask.
+
+    A point is a tuple of class indices (0 = unknown), stored at a mixed-radix index.
+    """
+
+    def __init__(self, space: Space, rules: Sequence[Rule]) -> None:
+        self.rules = tuple(rules)
+        self.stage = rules[0].kind
+        self.fields = tuple(dict.fromkeys(p for r in rules for p in rule_fields(r)))
+        self.domains = tuple(space.classes[p] for p in self.fields)
+        self.sizes = tuple(len(d) for d in self.domains)
+        strides = [1] * len(self.sizes)
+        for k in range(len(self.sizes) - 2, -1, -1):
+            strides[k] = strides[k + 1] * self.sizes[k + 1]
+        self.strides = tuple(strides)
+        self.position = {p: k for k, p in enumerate(self.fields)}
+        self.statuses: list[tuple[str, ...]] = []
+        self.asks: list[tuple[str, ...]] = []
+        self.summary: list[str] = []
+        per_rule = [self._rule_table(space, r) for r in self.rules]
+        for point in itertools.product(*(range(n) for n in self.sizes)):
+            found = [lookup[tuple(point[k] for k in where)] for where, lookup in per_rule]
+            sts = tuple(s for s, _ in found)
+            asked: list[str] = []
+            for s, qs in found:
+                if s == UNKNOWN:
+                    asked.extend(q for q in qs if q not in asked)
+            self.statuses.append(sts)
+            self.asks.append(tuple(asked))
+            self.summary.append(summarise(sts))
+
+    def _rule_table(self, space: Space, rule: Rule) -> tuple[tuple[int, ...], dict[
+            tuple[int, ...], tuple[str, tuple[str, ...]]]]:
+        paths = rule_fields(rule)
+        where = tuple(self.fields.index(p) for p in paths)
+        lookup: dict[tuple[int, ...], tuple[str, tuple[str, ...]]] = {}
+        for combo in itertools.product(*(range(len(space.classes[p])) for p in paths)):
+            facts = {p: space.classes[p][i] for p, i in zip(paths, combo, strict=True)}
+            status = rule_status(rule, facts)
+            asked = tuple(questions(rule.effective, facts)) if status == UNKNOWN else ()
+            lookup[combo] = (status, asked)
+        return where, lookup
+
+    def __len__(self) -> int:
+        return len(self.statuses)
+
+    def point(self, index: int) -> tuple[int, ...]:
+        return tuple((index // s) % n for s, n in zip(self.strides, self.sizes, strict=True))
+
+    def facts(self, index: int) -> Facts:
+        point = self.point(index)
+        return {p: d[i] for p, d, i in zip(self.fields, self.domains, point, strict=True)}
+
+    def offsets(self, free: Iterable[str]) -> list[int]:
+        """Index offsets of every way to fill the ``free`` fields (each unknown at the base)."""
+        spans = [range(0, self.sizes[k] * self.strides[k], self.strides[k])
+                 for k in (self.position[p] for p in free)]
+        return [sum(c) for c in itertools.product(*spans)]
+
+    def index_of(self, facts: Mapping[str, object]) -> int:
+        return sum(d.index(facts.get(p)) * s
+                   for p, d, s in zip(self.fields, self.domains, self.strides, strict=True))
+
+    def by_projection(self, paths: Sequence[str]) -> dict[tuple[int, ...], dict[str, int]]:
+        """For each class tuple of ``paths``: the summaries reachable, each with a point index."""
+        where = [self.position[p] for p in paths]
+        out: dict[tuple[int, ...], dict[str, int]] = {}
+        for index, summary in enumerate(self.summary):
+            key = tuple((index // self.strides[k]) % self.sizes[k] for k in where)
+            out.setdefault(key, {}).setdefault(summary, index)
+        return out
+
+
+def components(rules: Sequence[Rule]) -> list[list[Rule]]:
+    """Rules grouped so that no two groups read a common field (rule order kept)."""
+    groups: list[tuple[set[str], list[Rule]]] = []
+    for rule in rules:
+        paths = set(rule_fields(rule))
+        touching = [g for g in groups if g[0] & paths]
+        merged_paths, merged_rules = set(paths), []
+        for g in touching:
+            merged_paths |= g[0]
+            merged_rules.extend(g[1])
+            groups.remove(g)
+        groups.append((merged_paths, [*merged_rules, rule]))
+    order = {r.id: i for i, r in enumerate(rules)}
+    return sorted((sorted(g[1], key=lambda r: order[r.id]) for g in groups),
+                  key=lambda g: order[g[0].id])

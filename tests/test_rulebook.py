@@ -1,0 +1,81 @@
+"""The rule book (`rules doc`) and the rule listings (`rules list`, `rules show`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from transport_policy.cli.rules import rules_group
+from transport_policy.policies import PolicyStore
+from transport_policy.rulebook import render_rulebook
+from transport_policy.rules.conditions import describe
+from transport_policy.rules.model import Policy
+
+ROOT = Path(__file__).resolve().parents[1]
+RULEBOOK = ROOT / "docs" / "rulebook.md"
+
+
+def latest() -> Policy:
+    return max(PolicyStore(ROOT / "rules").policies.values(), key=lambda p: p.effective_from)
+
+
+def test_the_committed_rule_book_is_up_to_date() -> None:
+    policy = latest()
+    assert RULEBOOK.read_text(encoding="utf-8") == render_rulebook(policy), (
+        f"docs/rulebook.md is out of date: run transport-policy rules doc --policy "
+        f"{policy.version} -o docs/rulebook.md"
+    )
+
+
+def test_the_rule_book_covers_every_clause_in_order_and_every_rule() -> None:
+    policy = latest()
+    text = render_rulebook(policy)
+    positions = [text.index(f"## `{cid}` (") for cid in policy.clauses]
+    assert positions == sorted(positions)
+    for rule in policy.rules:
+        at = text.index(f"### Rule `{rule.id}`")
+        section = text[text.rindex(f"## `{rule.clause}` (", 0, at):]
+        assert section.startswith(f"## `{rule.clause}`")
+        assert describe(rule.condition) in section
+        assert rule.note.split()[0] in section
+    for clause in policy.clauses.values():
+        if clause.role == "informs":
+            assert clause.informative_reason is not None
+            assert clause.informative_reason in text
+
+
+def test_rules_doc_prints_the_rule_book(tmp_path: Path) -> None:
+    policy = latest()
+    result = CliRunner().invoke(rules_group, ["doc", "--policy", policy.version])
+    assert result.exit_code == 0
+    assert result.output == render_rulebook(policy)
+    out = tmp_path / "book.md"
+    assert CliRunner().invoke(rules_group, ["doc", "-o", str(out)]).exit_code == 0
+    assert out.read_text(encoding="utf-8") == render_rulebook(policy)
+
+
+def test_rules_list_shows_what_each_rule_reads() -> None:
+    result = CliRunner().invoke(rules_group, ["list", "--policy", "2021-01"])
+    assert result.exit_code == 0
+    line = next(x for x in result.output.splitlines() if x.startswith("private-car "))
+    assert line.split()[1:3] == ["exclusion", "exclude.private_car"]
+    assert "vehicles.drives_self" in line and "circumstances.temporary_illness" in line
+    assert len(result.output.splitlines()) == len(latest().rules) + 1
+
+
+def test_rules_show_explains_one_rule() -> None:
+    result = CliRunner().invoke(rules_group, ["show", "family-driver", "--policy", "2021-01"])
+    assert result.exit_code == 0
+    flat = " ".join(result.output.split())
+    for expected in ("Clause: exclude.family_driver", "Kind: exclusion",
+                     "support_network.carer_wellbeing_considered is true",
+                     "Unless: circumstances.temporary_illness is carer",
+                     "A paid worker is not a carer"):
+        assert expected in flat
+
+
+def test_rules_show_suggests_the_closest_rule_id() -> None:
+    result = CliRunner().invoke(rules_group, ["show", "privte-car"])
+    assert result.exit_code == 1
+    assert "no rule 'privte-car' (did you mean 'private-car'?)" in result.output

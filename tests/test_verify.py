@@ -1,0 +1,254 @@
+"""`rules check`: the shipped rules are sound, and faults seeded into a copy of them are each
+reported with a counterexample that really shows the fault when it is decided."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from transport_policy.casefile import load_case, parse_record
+from transport_policy.cli.rules import rules_group
+from transport_policy.engine import Engine
+from transport_policy.engine.runtime import DurableEvaluator, PythonEvaluator
+from transport_policy.model.decision import Decision
+from transport_policy.policies import PolicyStore
+from transport_policy.rules.loader import load_policy
+from transport_policy.rules.model import Policy
+from transport_policy.verify import Finding, check_policy, record_from_facts
+from transport_policy.verify_space import Space, rule_fields
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "rules" / "2021-01"
+
+
+def seeded(tmp_path: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
+    """A copy of the 2021-01 rules with ``edit`` applied to {file name: parsed YAML}."""
+    folder = tmp_path / "rules" / "2021-01"
+    shutil.copytree(SOURCE, folder)
+    files = {p.name: yaml.safe_load(p.read_text(encoding="utf-8")) for p in folder.glob("*.yaml")}
+    edit(files)
+    for name, data in files.items():
+        (folder / name).write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return folder
+
+
+def rule(files: dict[str, Any], name: str, rule_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(r for r in files[name]["rules"] if r["id"] == rule_id)
+    return found
+
+
+def decide(policy: Policy, finding: Finding, durable: bool = False) -> Decision:
+    assert finding.record is not None, f"{finding.kind} has no counterexample"
+    evaluator = DurableEvaluator(policy) if durable else PythonEvaluator(policy)
+    return Engine(policy, evaluator).decide(parse_record(finding.record))
+
+
+def only(findings: list[Finding], kind: str) -> Finding:
+    matching = [f for f in findings if f.kind == kind]
+    assert len(matching) == 1, [(f.kind, f.subject) for f in findings]
+    return matching[0]
+
+
+def without_defeaters(files: dict[str, Any]) -> None:
+    """Exclusions without ``unless``: a rule set on which the checker finds nothing."""
+    for spec in files["exclusions.yaml"]["rules"]:
+        spec.pop("unless", None)
+        spec["considered"].pop("defeated", None)
+
+
+@pytest.fixture(scope="module")
+def clean_policy(tmp_path_factory: pytest.TempPathFactory) -> Policy:
+    return load_policy(seeded(tmp_path_factory.mktemp("clean"), without_defeaters))
+
+
+def test_the_shipped_rules_pass_rules_check() -> None:
+    store = PolicyStore(ROOT / "rules")
+    for policy in store.policies.values():
+        report = check_policy(policy)
+        assert report.findings == [], [(f.kind, f.subject, f.message) for f in report.findings]
+
+
+def test_a_rule_set_without_findings_passes_and_the_space_is_the_full_product(
+    clean_policy: Policy,
+) -> None:
+    report = check_policy(clean_policy)
+    assert report.ok, [(f.kind, f.subject) for f in report.findings]
+    space = Space(clean_policy)
+    deciding = {p for r in clean_policy.rules if r.kind in ("scope", "exclusion")
+                for p in rule_fields(r)}
+    product = 1
+    for path in deciding:
+        product *= len(space.classes[path])
+    assert report.stats["combinations"] == product
+    assert report.stats["deciding_fields"] == len(deciding)
+
+
+def test_a_gap_an_override_no_rule_covers_is_reported(tmp_path: Path) -> None:
+    def edit(files: dict[str, Any]) -> None:
+        without_defeaters(files)
+        files["override.yaml"]["rules"] = [r for r in files["override.yaml"]["rules"]
+                                           if r["id"] != "override-needs-answers-first"]
+
+    policy = load_policy(seeded(tmp_path, edit))
+    finding = only(check_policy(policy, engine=False).findings, "gap")
+    assert finding.field == "override.outcome"
+    decision = decide(policy, finding)
+    assert finding.record is not None and finding.record["override"]["outcome"]
+    assert decision.recommended_outcome == "needs_information"
+    assert decision.override is None and decision.warnings == []  # silently ignored
+
+
+def test_an_overlap_two_override_rules_taking_effect_is_reported(tmp_path: Path) -> None:
+    def edit(files: dict[str, Any]) -> None:
+        without_defeaters(files)
+        rule(files, "override.yaml", "override-out-of-scope")["outcomes"] = [
+            "out_of_scope", "provide"]
+
+    policy = load_policy(seeded(tmp_path, edit))
+    finding = only(check_policy(policy, engine=False).findings, "overlap")
+    decision = decide(policy, finding)
+    assert decision.recommended_outcome == "provide"
+    assert decision.override is not None and len(decision.warnings) == 1  # applied and refused
+
+
+def test_a_dead_rule_shadowed_by_an_earlier_one_is_reported(tmp_path: Path) -> None:
+    def edit(files: dict[str, Any]) -> None:
+        without_defeaters(files)
+        under_16 = dict(rule(files, "scope.yaml", "under-18"), id="under-16",
+                        condition={"field": "person.age", "lt": 16})
+        files["scope.yaml"]["rules"].insert(1, under_16)
+
+    policy = load_policy(seeded(tmp_path, edit))
+    finding = only(check_policy(policy, engine=False).findings, "dead-rule")
+    assert finding.rule == "under-16"
+    assert finding.record is not None and finding.record["person"]["age"] < 16
+    decision = decide(policy, finding)
+    assert decision.outcome == "out_of_scope"
+    assert decision.reasons[0].rule == "under-18"
+    assert "under-16" not in {r.rule for r in decision.reasons}
+
+
+def test_a_rule_whose_condition_can_never_hold_is_reported_without_a_record(
+    tmp_path: Path,
+) -> None:
+    def edit(files: dict[str, Any]) -> None:
+        without_defeaters(files)
+        spec = rule(files, "exclusions.yaml", "shared-vehicle")
+        spec["condition"] = {"all": [spec["condition"],
+                                     {"field": "vehicles.shared_community_vehicle", "is": False}]}
+
+    policy = load_policy(seeded(tmp_path, edit))
+    finding = only(check_policy(policy, engine=False).findings, "dead-rule")
+    assert (finding.rule, finding.record) == ("shared-vehicle", None)
+
+
+def test_an_unused_clause_and_a_clause_with_the_wrong_role_are_reported(tmp_path: Path) -> None:
+    def edit(files: dict[str, Any]) -> None:
+        without_defeaters(files)
+        clauses = files["clauses.yaml"]["clauses"]
+        clauses.append({"id": "scope.unused", "section": "Scope", "role": "decides",
+                        "text": "A clause no rule implements."})
+        used = next(c for c in clauses if c["id"] == "exclude.shared_vehicle")
+        used.update(role="informs", informative_reason="Wrongly marked informative.")
+
+    policy = load_policy(seeded(tmp_path, edit))
+    findings = check_policy(policy, engine=False).findings
+    unused = only(findings, "unused-clause")
+    assert (unused.clause, unused.record) == ("scope.unused", None)
+    assert only(findings, "clause-role").clause == "exclude.shared_vehicle"
+
+
+def test_a_pointless_question_is_reported_and_its_answer_never_matters(tmp_path: Path) -> None:
+    # "shared, or (chose the service and shared)" is just "shared": the second part asks whether
+    # the service was chosen, which can never change anything.
+    def edit(files: dict[str, Any]) -> None:
+        without_defeaters(files)
+        shared = {"field": "vehicles.shared_community_vehicle", "is": True}
+        rule(files, "exclusions.yaml", "shared-vehicle")["condition"] = {"any": [
+            shared, {"all": [{"field": "destination.attended_by_choice", "is": True}, shared]}]}
+
+    policy = load_policy(seeded(tmp_path, edit))
+    finding = only(check_policy(policy, engine=False).findings, "pointless-question")
+    assert finding.field == "destination.attended_by_choice"
+    decision = decide(policy, finding)
+    assert decision.recommended_outcome == "needs_information"
+    assert finding.field in [q.field for q in decision.questions]
+    # However the open facts of the rules reading it are answered, its answer changes nothing.
+    assert finding.record is not None
+    engine = Engine(policy, PythonEvaluator(policy))
+    space = Space(policy)
+    base = _flat(finding.record)
+    near = sorted({p for r in policy.rules if r.kind == "exclusion"
+                   and {"destination.attended_by_choice", "vehicles.shared_community_vehicle"}
+                   & set(rule_fields(r)) for p in rule_fields(r)} - {finding.field} - set(base))
+    for combo in itertools.product(*(space.classes[p] for p in near)):
+        facts = {**base, **dict(zip(near, combo, strict=True))}
+        outcomes = {engine.decide(parse_record(record_from_facts(policy, {
+            **facts, finding.field: answer}))).recommended_outcome
+            for answer in space.classes[finding.field]}
+        assert len(outcomes) == 1, (facts, outcomes)
+
+
+def test_a_compiled_condition_that_disagrees_with_the_reference_is_reported(
+    tmp_path: Path,
+) -> None:
+    # durable-rules compares 17 with 17.0 as equal; the reference reading does not.
+    def edit(files: dict[str, Any]) -> None:
+        without_defeaters(files)
+        files["scope.yaml"]["rules"].insert(0, dict(
+            rule(files, "scope.yaml", "under-18"), id="aged-seventeen",
+            condition={"field": "person.age", "is": 17.0}, also_cites=[]))
+
+    policy = load_policy(seeded(tmp_path, edit))
+    finding = only(check_policy(policy).findings, "mismatch")
+    assert finding.rule == "aged-seventeen"
+    reference, compiled = decide(policy, finding), decide(policy, finding, durable=True)
+    assert compiled.reasons[0].rule == "aged-seventeen"
+    assert reference.reasons[0].rule == "under-18"
+
+
+def test_check_exits_non_zero_and_saves_counterexamples_as_case_files(tmp_path: Path) -> None:
+    def edit(files: dict[str, Any]) -> None:
+        without_defeaters(files)
+        files["override.yaml"]["rules"] = [r for r in files["override.yaml"]["rules"]
+                                           if r["id"] != "override-out-of-scope"]
+
+    folder = seeded(tmp_path, edit)
+    out = tmp_path / "found"
+    result = CliRunner().invoke(rules_group, ["check", "--rules", str(folder.parent),
+                                              "--save-counterexamples", str(out)])
+    assert result.exit_code == 1, result.output
+    assert "gap: override.outcome:" in result.output
+    (saved,) = sorted(out.glob("*.yaml"))
+    record, expected = load_case(saved)
+    assert expected is None and record.override is not None
+    decision = Engine(load_policy(folder), PythonEvaluator(load_policy(folder))).decide(record)
+    assert decision.outcome == "out_of_scope" and decision.warnings == []
+
+
+def test_check_exits_zero_on_a_sound_rule_set(tmp_path: Path) -> None:
+    folder = seeded(tmp_path, without_defeaters)
+    result = CliRunner().invoke(rules_group, ["check", "--rules", str(folder.parent)])
+    assert result.exit_code == 0, result.output
+    assert "policy 2021-01: no findings" in result.output
+
+
+def test_check_reports_rules_that_cannot_be_loaded(tmp_path: Path) -> None:
+    folder = seeded(tmp_path, lambda files: rule(files, "scope.yaml", "under-18").update(
+        clause="scope.adultz"))
+    result = CliRunner().invoke(rules_group, ["check", "--rules", str(folder.parent)])
+    assert result.exit_code == 1
+    assert "scope.yaml: rule 'under-18': clause: unknown clause 'scope.adultz'" in result.output
+    assert "did you mean 'scope.adults'" in result.output
+
+
+def _flat(record: dict[str, Any]) -> dict[str, object]:
+    return {f"{section}.{key}": value for section, fields in record.items()
+            if isinstance(fields, dict) for key, value in fields.items()}
