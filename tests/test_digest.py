@@ -9,10 +9,14 @@ from hypothesis import strategies as st
 from transport_policy.digest import canonical_json
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text()
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.text()
     | st.floats(allow_nan=False, allow_infinity=False),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=20,
 )
 
@@ -28,5 +32,5 @@ def test_canonical_json_matches_rfc8785(value: object) -> None:
 
 
 def test_control_characters_and_non_ascii_are_escaped_as_rfc8785_says() -> None:
-    value = {"b": "tab\there \u0001 é \u2028 \"q\" \\", "a": [True, None, 7]}
+    value = {"b": 'tab\there \u0001 é \u2028 "q" \\', "a": [True, None, 7]}
     assert canonical_json(value) == rfc8785.dumps(value)
