@@ -29,7 +29,7 @@ EXPECTED_KEY = "expected"
 part of the record."""
 
 
-class _StrictYamlLoader(yaml.SafeLoader):
+class StrictYamlLoader(yaml.SafeLoader):
     """Safe loader: YAML 1.2 booleans, no duplicate keys, no anchors or aliases."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
@@ -52,12 +52,12 @@ class _StrictYamlLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-_StrictYamlLoader.yaml_implicit_resolvers = {
+StrictYamlLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 for _first in "tTfF":
-    _StrictYamlLoader.add_implicit_resolver(
+    StrictYamlLoader.add_implicit_resolver(
         "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), [_first]
     )
 
@@ -170,7 +170,7 @@ def parse_text(text: str, *, source: str, fmt: str | None = None) -> Any:
             return json.loads(
                 text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant
             )
-        docs = list(yaml.load_all(text, Loader=_StrictYamlLoader))
+        docs = list(yaml.load_all(text, Loader=StrictYamlLoader))
     except (ValueError, yaml.YAMLError) as exc:
         raise RecordError([FieldError("(file)", _parse_message(exc, fmt))], source=source) from None
     if len(docs) != 1:

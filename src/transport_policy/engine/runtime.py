@@ -131,8 +131,10 @@ class DurableEvaluator:
                 while message:
                     fired.add(message[2 : message.index('"', 2)])
                     message = durable_rules_engine.complete_and_start_action(self._handle, state)
-            except durable_rules_engine.error as exc:
-                raise EngineError(f"durable-rules failed while matching ({exc})") from None
+            except (durable_rules_engine.error, MemoryError) as exc:
+                raise EngineError(
+                    f"durable-rules failed while matching ({type(exc).__name__}: {exc})"
+                ) from None
             finally:
                 if asserted:
                     durable_rules_engine.delete_state(self._handle, sid)

@@ -10,7 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 Ability = Literal["independently", "with_support", "unable"]
 ServiceArea = Literal[
@@ -129,8 +136,30 @@ class Override(_Section):
     reason: NonEmptyText
 
 
+def _none_is_empty(value: Any) -> Any:
+    """A section written as ``null`` (e.g. every line under it commented out) is all unknown."""
+    return {} if value is None else value
+
+
 class AssessmentRecord(_Section):
     """One adult's transport need at one assessment."""
+
+    @field_validator(
+        "person",
+        "destination",
+        "travel",
+        "benefits",
+        "vehicles",
+        "support_network",
+        "circumstances",
+        "choices",
+        "finance",
+        "judgement",
+        mode="before",
+    )
+    @classmethod
+    def _null_section(cls, value: Any) -> Any:
+        return _none_is_empty(value)
 
     case_id: Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
     assessment_date: IsoDate
@@ -174,16 +203,20 @@ FIELD_ORDER: dict[str, int] = {p: i for i, p in enumerate(FIELD_PATHS)}
 
 
 def field_values(path: str) -> tuple[object, ...] | None:
-    """The allowed values of an enum or boolean field, or ``None`` for free-valued fields."""
+    """The allowed values of an enum or boolean field, or ``None`` for free-valued fields
+    (numbers, text, dates, and the top-level ``case_id`` and ``assessment_date``)."""
     section, _, leaf = path.partition(".")
+    if not leaf:
+        return None
     info = AssessmentRecord.model_fields[section]
     model = next(
         t
-        for t in getattr(info.annotation, "__args__", (info.annotation,))
+        for t in get_args(info.annotation) or (info.annotation,)
         if isinstance(t, type) and issubclass(t, _Section)
     )
     ann = model.model_fields[leaf].annotation
-    args = [a for a in getattr(ann, "__args__", (ann,)) if a is not type(None)]
+    args = [ann] if get_origin(ann) is Literal else [a for a in get_args(ann) or (ann,)]
+    args = [a for a in args if a is not type(None)]
     if args == [bool]:
         return (True, False)
     if len(args) == 1 and get_origin(args[0]) is Literal:

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from ..casefile import StrictYamlLoader
 from ..errors import RuleError
 from ..model.record import FIELD_PATHS, field_values
 from .conditions import (
@@ -67,7 +68,7 @@ def closest(name: str, choices: Iterable[str]) -> str:
 
 def _read_yaml(path: Path, rel: str) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=StrictYamlLoader)
     except FileNotFoundError:
         raise RuleError("file not found", path=rel) from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -78,7 +79,9 @@ def _validate(model: type[BaseModel], data: Any, rel: str) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors(include_url=False, include_input=False)[0]
+        errors = exc.errors(include_url=False, include_input=False)
+        # An unknown (e.g. misspelt) key explains a missing one: report it first.
+        err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         loc = [str(p) for p in err["loc"]]
         rule_id = None
         if len(loc) >= 2 and loc[0] == "rules" and isinstance(data, Mapping):

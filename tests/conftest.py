@@ -1,0 +1,33 @@
+"""Shared fixtures and the Hypothesis settings of the suite."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from transport_policy.rules.loader import load_policy
+from transport_policy.rules.model import Policy
+
+ROOT = Path(__file__).resolve().parents[1]
+RULES = ROOT / "rules"
+POLICY_2021 = RULES / "2021-01"
+
+# Property tests draw a modest number of examples so that the default suite stays quick; set
+# HYPOTHESIS_PROFILE=thorough for a longer search. No deadline: timings on a shared machine vary.
+settings.register_profile(
+    "default", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "thorough", max_examples=2_000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture(scope="session")
+def policy() -> Policy:
+    """The 2021-01 policy version, loaded from the source checkout."""
+    return load_policy(POLICY_2021)
+

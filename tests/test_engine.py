@@ -1,0 +1,157 @@
+"""The durable-rules evaluator reads every condition exactly as the plain-Python reference does,
+and the wrapper around durable-rules stays safe to use."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import given
+
+from strategies import FACT_PATHS, allowed_values, records
+from transport_policy.casefile import parse_record
+from transport_policy.engine import Engine
+from transport_policy.engine.compile import ANCHOR, ANCHOR_KEY, CATCH_ALL, compile_policy
+from transport_policy.engine.runtime import (
+    DurableEvaluator,
+    PythonEvaluator,
+    policy_fields,
+    record_facts,
+)
+from transport_policy.errors import EngineError
+from transport_policy.rules.model import Policy
+
+ANCHORED = {ANCHOR_KEY: ANCHOR}
+DURABLE_RULES_PER_NODE_LIMIT = 512
+"""durable-rules hangs creating a ruleset with more rules than this on one condition node."""
+
+
+@pytest.fixture(scope="module")
+def durable(policy: Policy) -> DurableEvaluator:
+    return DurableEvaluator(policy)
+
+
+@pytest.fixture(scope="module")
+def reference(policy: Policy) -> PythonEvaluator:
+    return PythonEvaluator(policy)
+
+
+def facts_of(data: dict[str, Any], policy: Policy) -> dict[str, object]:
+    return record_facts(parse_record(data), policy_fields(policy), policy)
+
+
+@given(records())
+def test_durable_rules_agree_with_the_reference_on_every_slot(
+    policy: Policy, durable: DurableEvaluator, reference: PythonEvaluator, data: dict[str, Any]
+) -> None:
+    facts = facts_of(data, policy)
+    assert durable.statuses(facts) == reference.statuses(facts)
+
+
+@given(records(complete=True))
+def test_durable_rules_agree_when_every_fact_is_known(
+    policy: Policy, durable: DurableEvaluator, reference: PythonEvaluator, data: dict[str, Any]
+) -> None:
+    facts = facts_of(data, policy)
+    assert all(value is not None for path, value in facts.items()
+               if path in FACT_PATHS and path not in policy.unknown_if_false)
+    assert durable.statuses(facts) == reference.statuses(facts)
+
+
+def test_durable_rules_agree_when_every_fact_is_unknown(
+    policy: Policy, durable: DurableEvaluator, reference: PythonEvaluator
+) -> None:
+    facts = facts_of({"case_id": "C-1", "assessment_date": "2021-06-01"}, policy)
+    assert set(facts.values()) == {None}
+    statuses = durable.statuses(facts)
+    assert statuses == reference.statuses(facts)
+    assert "unknown" in statuses.values()
+
+
+def _one_fact_at_a_time(policy: Policy) -> Iterator[tuple[str, object]]:
+    for path in policy_fields(policy):
+        values = allowed_values(path)
+        if values is None and path == "person.age":
+            values = (0, 17, 18, 19, 64, 65, 130)
+        yield from ((path, v) for v in values or ())
+
+
+def test_durable_rules_agree_on_each_value_of_each_fact_alone(
+    policy: Policy, durable: DurableEvaluator, reference: PythonEvaluator
+) -> None:
+    cases = list(_one_fact_at_a_time(policy))
+    assert len(cases) > len(policy_fields(policy))
+    empty = dict.fromkeys(policy_fields(policy))
+    for path, value in cases:
+        facts = {**empty, path: value}
+        assert durable.statuses(facts) == reference.statuses(facts), (path, value)
+
+
+def test_a_policy_compiled_twice_gets_two_working_rulesets(policy: Policy) -> None:
+    first, second = DurableEvaluator(policy), DurableEvaluator(policy)
+    assert first.name != second.name
+    reference = PythonEvaluator(policy)
+    data = {"case_id": "C-2", "assessment_date": "2022-01-10",
+            "person": {"age": 40, "eligible_care_needs": True,
+                       "needs_transport_to_access_service": True, "service_area": "older_people"},
+            "travel": {"can_mobilise_safely": "unable", "can_use_public_transport": "with_support"},
+            "circumstances": {"temporary_illness": "none"}}
+    facts = facts_of(data, policy)
+    assert first.statuses(facts) == second.statuses(facts) == reference.statuses(facts)
+    record = parse_record(data)
+    one, two = Engine(policy, first), Engine(policy, second)
+    assert one.decide(record).to_json() == two.decide(record).to_json()
+
+
+def test_the_engine_refuses_to_run_in_a_forked_child(
+    policy: Policy, durable: DurableEvaluator
+) -> None:
+    if not hasattr(os, "fork"):
+        pytest.skip("this platform has no fork")
+    if threading.active_count() > 1:
+        pytest.skip("forking with threads running is not safe")
+    facts = facts_of({"case_id": "C-3", "assessment_date": "2021-06-01"}, policy)
+    durable.statuses(facts)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report what happened through the pipe, then leave at once
+        try:
+            os.close(read_end)
+            try:
+                durable.statuses(facts)
+                outcome = b"no error"
+            except EngineError:
+                outcome = b"EngineError"
+            except BaseException as exc:
+                outcome = type(exc).__name__.encode()
+            os.write(write_end, outcome)
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        reported = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, "the child crashed"
+    assert reported == b"EngineError"
+    assert durable.statuses(facts) == PythonEvaluator(policy).statuses(facts)
+
+
+def _anchored(match: dict[str, Any]) -> bool:
+    return match == ANCHORED or ANCHORED in match.get("$and", [])
+
+
+def test_every_compiled_rule_is_anchored_and_a_catch_all_fires_last(policy: Policy) -> None:
+    ruleset = compile_policy(policy)
+    assert len(ruleset) < DURABLE_RULES_PER_NODE_LIMIT
+    for name, rule in ruleset.items():
+        (condition,) = rule["all"]
+        assert _anchored(condition["m"]), name
+    catch_all = ruleset[CATCH_ALL]
+    assert catch_all["all"] == [{"m": ANCHORED}]
+    assert all(catch_all["pri"] > rule["pri"] >= 0 for name, rule in ruleset.items()
+               if name != CATCH_ALL)
+    for slot, _ in policy.slots:
+        assert f"{slot}#H" in ruleset or f"{slot}#F" in ruleset, slot
