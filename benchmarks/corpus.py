@@ -182,6 +182,31 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def revision() -> str:
+    """The checkout's commit, with ``+changes`` when the working tree differs from it."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+changes" if dirty else "")
+
+
 def machine() -> dict[str, Any]:
     """The machine and software a result was measured on."""
     from importlib.metadata import PackageNotFoundError, version
@@ -193,6 +218,7 @@ def machine() -> dict[str, Any]:
         except PackageNotFoundError:
             versions[dist] = "not installed"
     return {
+        "revision": revision(),
         "platform": platform.platform(),
         "cpu": cpu_model(),
         "cores": os.cpu_count(),
@@ -203,7 +229,10 @@ def machine() -> dict[str, Any]:
 
 def print_machine(info: dict[str, Any]) -> None:
     print(f"machine: {info['cpu']}, {info['cores']} cores, {info['platform']}")
-    print(f"python:  {info['python']}; " + ", ".join(f"{k} {v}" for k, v in info["packages"].items()))
+    print(f"code:    {info['revision']}")
+    print(
+        f"python:  {info['python']}; " + ", ".join(f"{k} {v}" for k, v in info["packages"].items())
+    )
 
 
 def write_results(kind: str, data: dict[str, Any]) -> Path:

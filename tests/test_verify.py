@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +16,11 @@ from click.testing import CliRunner
 
 from transport_policy.casefile import load_case, parse_record
 from transport_policy.cli.rules import rules_group
-from transport_policy.engine import Engine
+from transport_policy.engine import Engine, procedure
 from transport_policy.engine.runtime import DurableEvaluator, PythonEvaluator
 from transport_policy.model.decision import Decision
 from transport_policy.policies import PolicyStore
+from transport_policy.rules.conditions import Leaf
 from transport_policy.rules.loader import load_policy
 from transport_policy.rules.model import Policy
 from transport_policy.verify import Finding, check_policy, record_from_facts
@@ -28,6 +30,13 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "rules" / "2021-01"
 
 
+class _Dumper(yaml.SafeDumper):
+    """Writes a rule copied with ``dict(...)`` in full (the loader refuses YAML aliases)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def seeded(tmp_path: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
     """A copy of the 2021-01 rules with ``edit`` applied to {file name: parsed YAML}."""
     folder = tmp_path / "rules" / "2021-01"
@@ -35,7 +44,8 @@ def seeded(tmp_path: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
     files = {p.name: yaml.safe_load(p.read_text(encoding="utf-8")) for p in folder.glob("*.yaml")}
     edit(files)
     for name, data in files.items():
-        (folder / name).write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        text = yaml.dump(data, Dumper=_Dumper, sort_keys=False)
+        (folder / name).write_text(text, encoding="utf-8")
     return folder
 
 
@@ -56,16 +66,13 @@ def only(findings: list[Finding], kind: str) -> Finding:
     return matching[0]
 
 
-def without_defeaters(files: dict[str, Any]) -> None:
-    """Exclusions without ``unless``: a rule set on which the checker finds nothing."""
-    for spec in files["exclusions.yaml"]["rules"]:
-        spec.pop("unless", None)
-        spec["considered"].pop("defeated", None)
+def unchanged(files: dict[str, Any]) -> None:
+    """No fault: a plain copy of the shipped rules."""
 
 
 @pytest.fixture(scope="module")
 def clean_policy(tmp_path_factory: pytest.TempPathFactory) -> Policy:
-    return load_policy(seeded(tmp_path_factory.mktemp("clean"), without_defeaters))
+    return load_policy(seeded(tmp_path_factory.mktemp("clean"), unchanged))
 
 
 def test_the_shipped_rules_pass_rules_check() -> None:
@@ -92,7 +99,6 @@ def test_a_rule_set_without_findings_passes_and_the_space_is_the_full_product(
 
 def test_a_gap_an_override_no_rule_covers_is_reported(tmp_path: Path) -> None:
     def edit(files: dict[str, Any]) -> None:
-        without_defeaters(files)
         files["override.yaml"]["rules"] = [r for r in files["override.yaml"]["rules"]
                                            if r["id"] != "override-needs-answers-first"]
 
@@ -107,7 +113,6 @@ def test_a_gap_an_override_no_rule_covers_is_reported(tmp_path: Path) -> None:
 
 def test_an_overlap_two_override_rules_taking_effect_is_reported(tmp_path: Path) -> None:
     def edit(files: dict[str, Any]) -> None:
-        without_defeaters(files)
         rule(files, "override.yaml", "override-out-of-scope")["outcomes"] = [
             "out_of_scope", "provide"]
 
@@ -120,7 +125,6 @@ def test_an_overlap_two_override_rules_taking_effect_is_reported(tmp_path: Path)
 
 def test_a_dead_rule_shadowed_by_an_earlier_one_is_reported(tmp_path: Path) -> None:
     def edit(files: dict[str, Any]) -> None:
-        without_defeaters(files)
         under_16 = dict(rule(files, "scope.yaml", "under-18"), id="under-16",
                         condition={"field": "person.age", "lt": 16})
         files["scope.yaml"]["rules"].insert(1, under_16)
@@ -139,7 +143,6 @@ def test_a_rule_whose_condition_can_never_hold_is_reported_without_a_record(
     tmp_path: Path,
 ) -> None:
     def edit(files: dict[str, Any]) -> None:
-        without_defeaters(files)
         spec = rule(files, "exclusions.yaml", "shared-vehicle")
         spec["condition"] = {"all": [spec["condition"],
                                      {"field": "vehicles.shared_community_vehicle", "is": False}]}
@@ -151,7 +154,6 @@ def test_a_rule_whose_condition_can_never_hold_is_reported_without_a_record(
 
 def test_an_unused_clause_and_a_clause_with_the_wrong_role_are_reported(tmp_path: Path) -> None:
     def edit(files: dict[str, Any]) -> None:
-        without_defeaters(files)
         clauses = files["clauses.yaml"]["clauses"]
         clauses.append({"id": "scope.unused", "section": "Scope", "role": "decides",
                         "text": "A clause no rule implements."})
@@ -169,7 +171,6 @@ def test_a_pointless_question_is_reported_and_its_answer_never_matters(tmp_path:
     # "shared, or (chose the service and shared)" is just "shared": the second part asks whether
     # the service was chosen, which can never change anything.
     def edit(files: dict[str, Any]) -> None:
-        without_defeaters(files)
         shared = {"field": "vehicles.shared_community_vehicle", "is": True}
         rule(files, "exclusions.yaml", "shared-vehicle")["condition"] = {"any": [
             shared, {"all": [{"field": "destination.attended_by_choice", "is": True}, shared]}]}
@@ -197,16 +198,13 @@ def test_a_pointless_question_is_reported_and_its_answer_never_matters(tmp_path:
 
 
 def test_a_compiled_condition_that_disagrees_with_the_reference_is_reported(
-    tmp_path: Path,
+    clean_policy: Policy,
 ) -> None:
-    # durable-rules compares 17 with 17.0 as equal; the reference reading does not.
-    def edit(files: dict[str, Any]) -> None:
-        without_defeaters(files)
-        files["scope.yaml"]["rules"].insert(0, dict(
-            rule(files, "scope.yaml", "under-18"), id="aged-seventeen",
-            condition={"field": "person.age", "is": 17.0}, also_cites=[]))
-
-    policy = load_policy(seeded(tmp_path, edit))
+    # durable-rules compares 17 with 17.0 as equal; the reference reading does not. The loader
+    # refuses such a constant in a rule file, so the fault is seeded into the loaded rules.
+    seventeen = replace(clean_policy.rule_index["under-18"], id="aged-seventeen",
+                        condition=Leaf("person.age", "is", 17.0), also_cites=())
+    policy = replace(clean_policy, rules=(seventeen, *clean_policy.rules))
     finding = only(check_policy(policy).findings, "mismatch")
     assert finding.rule == "aged-seventeen"
     reference, compiled = decide(policy, finding), decide(policy, finding, durable=True)
@@ -214,9 +212,57 @@ def test_a_compiled_condition_that_disagrees_with_the_reference_is_reported(
     assert reference.reasons[0].rule == "under-18"
 
 
+def test_a_pointless_question_asked_of_a_defeater_is_reported(tmp_path: Path) -> None:
+    # While walking there is established but for the person's temporary illness, only the
+    # defeater is asked; "ill, or (has a car and ill)" is just "ill", so asking about the car
+    # there can never change anything.
+    ill = {"field": "circumstances.temporary_illness", "is": "person"}
+
+    def edit(files: dict[str, Any]) -> None:
+        rule(files, "exclusions.yaml", "can-mobilise")["unless"] = {"any": [
+            ill, {"all": [{"field": "vehicles.private_car", "is": True}, ill]}]}
+
+    policy = load_policy(seeded(tmp_path, edit))
+    finding = only(check_policy(policy, engine=False).findings, "pointless-question")
+    assert finding.field == "vehicles.private_car"
+    decision = decide(policy, finding)
+    assert decision.recommended_outcome == "needs_information"
+    assert {q.field for q in decision.questions} == {ill["field"], finding.field}
+    assert finding.record is not None
+    engine = Engine(policy, PythonEvaluator(policy))
+    space = Space(policy)
+    base = _flat(finding.record)
+    rules = policy.rule_index
+    near = sorted({p for r in ("can-mobilise", "private-car") for p in rule_fields(rules[r])}
+                  - {finding.field} - set(base))
+    assert ill["field"] in near
+    for combo in itertools.product(*(space.classes[p] for p in near)):
+        facts = {**base, **dict(zip(near, combo, strict=True))}
+        outcomes = {engine.decide(parse_record(record_from_facts(policy, {
+            **facts, finding.field: answer}))).recommended_outcome
+            for answer in space.classes[finding.field]}
+        assert len(outcomes) == 1, (facts, outcomes)
+
+
+def test_a_procedure_asking_other_questions_than_the_checker_reads_is_reported(
+    clean_policy: Policy, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The procedure as it was before it asked an alternative established but for its defeater
+    # in place of every other: it asked every unknown alternative.
+    monkeypatch.setattr(procedure, "rules_to_ask", lambda unknown, statuses: unknown)
+    findings = check_policy(clean_policy, engine=False).findings
+    assert findings and {f.kind for f in findings} == {"inconsistent"}
+    for finding in findings:
+        asked = {q.field for q in decide(clean_policy, finding).questions}
+        assert "circumstances.temporary_illness" in asked and len(asked) > 1
+    monkeypatch.undo()
+    for finding in findings:
+        asked = {q.field for q in decide(clean_policy, finding).questions}
+        assert asked == {"circumstances.temporary_illness"}
+
+
 def test_check_exits_non_zero_and_saves_counterexamples_as_case_files(tmp_path: Path) -> None:
     def edit(files: dict[str, Any]) -> None:
-        without_defeaters(files)
         files["override.yaml"]["rules"] = [r for r in files["override.yaml"]["rules"]
                                            if r["id"] != "override-out-of-scope"]
 
@@ -234,7 +280,7 @@ def test_check_exits_non_zero_and_saves_counterexamples_as_case_files(tmp_path: 
 
 
 def test_check_exits_zero_on_a_sound_rule_set(tmp_path: Path) -> None:
-    folder = seeded(tmp_path, without_defeaters)
+    folder = seeded(tmp_path, unchanged)
     result = CliRunner().invoke(rules_group, ["check", "--rules", str(folder.parent)])
     assert result.exit_code == 0, result.output
     assert "policy 2021-01: no findings" in result.output

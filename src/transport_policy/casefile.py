@@ -29,16 +29,14 @@ EXPECTED_KEY = "expected"
 part of the record."""
 
 
-class StrictYamlLoader(yaml.SafeLoader):
-    """Safe loader: YAML 1.2 booleans, no duplicate keys, no anchors or aliases."""
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()  # type: ignore[no-untyped-call]
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise yaml.constructor.ConstructorError(
-                None, None, "anchors and aliases are not allowed in case files", event.start_mark
-            )
-        return super().compose_node(parent, index)
+
+class StrictYamlLoader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """Safe loader (libyaml's when available): YAML 1.2 booleans, no duplicate keys.
+
+    Anchors and aliases are refused by :func:`load_yaml`, which checks the event stream first.
+    """
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         seen: set[Any] = set()
@@ -60,6 +58,16 @@ for _first in "tTfF":
     StrictYamlLoader.add_implicit_resolver(
         "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), [_first]
     )
+
+
+def load_yaml(text: str) -> list[Any]:
+    """Every document in ``text``, read strictly; anchors and aliases are refused."""
+    for event in yaml.parse(text, Loader=_BaseLoader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise yaml.constructor.ConstructorError(
+                None, None, "anchors and aliases are not allowed", event.start_mark  # type: ignore[arg-type]
+            )
+    return list(yaml.load_all(text, Loader=StrictYamlLoader))
 
 
 def _safe_key(key: object) -> str:
@@ -170,7 +178,7 @@ def parse_text(text: str, *, source: str, fmt: str | None = None) -> Any:
             return json.loads(
                 text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant
             )
-        docs = list(yaml.load_all(text, Loader=StrictYamlLoader))
+        docs = load_yaml(text)
     except (ValueError, yaml.YAMLError) as exc:
         raise RecordError([FieldError("(file)", _parse_message(exc, fmt))], source=source) from None
     if len(docs) != 1:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from json.encoder import encode_basestring
 
 import rfc8785
@@ -14,14 +15,54 @@ _SAFE_INT = 2**53 - 1
 def canonical_json(value: object) -> bytes:
     """RFC 8785 canonical JSON of ``value`` (dicts, lists, str, int, float, bool, None).
 
-    The ``rfc8785`` package is the reference, but it is slow for whole records. This writes the
-    structure itself (keys sorted by UTF-16 code units, no whitespace) and delegates the scalars:
-    numbers to ``rfc8785`` (ECMAScript formatting), strings to the standard library's JSON string
-    escaper ``json.encoder.encode_basestring``, the one ``json.dumps(ensure_ascii=False)`` uses,
-    which escapes exactly what RFC 8785 escapes. The test suite
-    checks the result is byte-identical to ``rfc8785.dumps``.
+    The ``rfc8785`` package is the reference, but it is slow for whole records. Two faster paths
+    give byte-identical output (the test suite checks them against ``rfc8785.dumps``):
+
+    * the standard library's encoder, sorted and compact, when every key is ASCII (so code-point
+      order is RFC 8785's UTF-16 order) and every float prints the same in Python and ECMAScript
+      (whole numbers below 2**53 are written as integers, others only between 1e-4 and 1e16,
+      where both use plain decimal notation with the shortest round-trip digits);
+    * otherwise a structural writer that delegates numbers to ``rfc8785`` and strings to the
+      standard library's escaper ``json.encoder.encode_basestring`` (the one
+      ``json.dumps(ensure_ascii=False)`` uses, which escapes exactly what RFC 8785 escapes).
     """
+    ready = _json_ready(value)
+    if ready is not _UNSUITABLE:
+        try:
+            return _ENCODER.encode(ready).encode("utf-8")
+        except (ValueError, UnicodeEncodeError):
+            pass
     return _canon(value).encode("utf-8")
+
+
+_UNSUITABLE = object()
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
+def _json_ready(value: object) -> object:
+    """``value`` with floats made printable by the standard encoder, or ``_UNSUITABLE``."""
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value) if abs(value) <= _SAFE_INT else _UNSUITABLE
+        return value if 1e-4 <= abs(value) < 1e16 else _UNSUITABLE
+    if isinstance(value, dict):
+        out: dict[str, object] = {}
+        for key, item in value.items():
+            if not isinstance(key, str) or not key.isascii():
+                return _UNSUITABLE
+            ready = _json_ready(item)
+            if ready is _UNSUITABLE:
+                return _UNSUITABLE
+            out[key] = ready
+        return out
+    if isinstance(value, list):
+        items = [_json_ready(item) for item in value]
+        return _UNSUITABLE if any(i is _UNSUITABLE for i in items) else items
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _SAFE_INT:
+        return _UNSUITABLE
+    return value
 
 
 def _canon(value: object) -> str:

@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 
 from .errors import PolicyVersionError, RuleError
-from .rules.loader import closest, load_policy
+from .rules.loader import closest, load_policy, read_manifest
 from .rules.model import Policy
 
 ENV_RULES = "TRANSPORT_POLICY_RULES"
@@ -46,43 +46,49 @@ class PolicyStore:
             raise RuleError(
                 "no policy version found (a folder with policy.yaml)", path=str(self.root)
             )
-        self._folders = folders
-        self._policies: dict[str, Policy] | None = None
+        manifests: dict[str, tuple[str, dt.date]] = {}
+        for folder in folders:
+            manifest = read_manifest(folder)
+            if manifest.version in manifests:
+                raise RuleError(f"version {manifest.version} is defined twice", path=str(folder))
+            manifests[manifest.version] = (str(folder), manifest.effective_from)
+        # Versions in order of coming into force; each is loaded only when first used.
+        self._manifests = dict(sorted(manifests.items(), key=lambda item: item[1][1]))
+
+    @property
+    def versions(self) -> dict[str, dt.date]:
+        """Every version name with the date it came into force, oldest first (nothing loaded)."""
+        return {version: when for version, (_, when) in self._manifests.items()}
 
     @property
     def policies(self) -> dict[str, Policy]:
-        if self._policies is None:
-            loaded = [_load(str(folder)) for folder in self._folders]
-            versions: dict[str, Policy] = {}
-            for policy in sorted(loaded, key=lambda p: p.effective_from):
-                if policy.version in versions:
-                    raise RuleError(
-                        f"version {policy.version} is defined twice", path=policy.directory
-                    )
-                versions[policy.version] = policy
-            self._policies = versions
-        return self._policies
+        """Every version, loaded, oldest first."""
+        return {version: self.get(version) for version in self._manifests}
 
     def get(self, version: str) -> Policy:
         try:
-            return self.policies[version]
+            folder, _ = self._manifests[version]
         except KeyError:
             raise PolicyVersionError(
                 f"no policy version {version!r} under {self.root}"
-                + closest(version, self.policies)
-                + f"; versions: {', '.join(self.policies)}"
+                + closest(version, self._manifests)
+                + f"; versions: {', '.join(self._manifests)}"
             ) from None
+        policy = _load(folder)
+        if policy.version != version:  # the folder changed since the manifests were read
+            raise RuleError(f"policy.yaml now names version {policy.version}", path=folder)
+        return policy
 
     def in_force(self, on: dt.date) -> Policy:
         """The version in force on a date: the latest whose ``effective_from`` is not after it."""
-        candidates = [p for p in self.policies.values() if p.effective_from <= on]
+        candidates = [v for v, when in self.versions.items() if when <= on]
         if not candidates:
-            first = min(self.policies.values(), key=lambda p: p.effective_from)
+            first, when = next(iter(self.versions.items()))
             raise PolicyVersionError(
                 "no policy version was in force on this date: the earliest, "
-                f"{first.version}, came into force on {first.effective_from.isoformat()}"
+                f"{first}, came into force on {when.isoformat()}"
             )
-        return max(candidates, key=lambda p: p.effective_from)
+        return self.get(candidates[-1])
 
 
 @cache

@@ -38,7 +38,7 @@ from .rules.conditions import FAILS, HOLDS, UNKNOWN, Always, evaluate, fields_re
 from .rules.model import Policy, Rule
 from .verify_model import NI, OUTCOMES, PROVIDE, Model
 from .verify_questions import QuestionChecks
-from .verify_space import OVERRIDE_FIELD, Facts, Space, rule_fields, rule_status
+from .verify_space import OVERRIDE_FIELD, Facts, Space, rule_fields, status_of
 
 DECIDING_KINDS = ("scope", "exclusion", "provide", "procedure")
 OVERRIDE_REASON = "Recorded by the assessor (a counterexample found by rules check)."
@@ -167,7 +167,7 @@ class Checker:
             facts = model.merge(picks)
             sums = [t.summary[i] for t, i in zip(model.tables, picks, strict=True)]
             want = model.recommended(sums)
-            asked = {q for i in model.stage_of(sums) for q in model.tables[i].asks[picks[i]]}
+            asked = model.asked(picks)
             try:
                 decision = self.decide(facts)
             except (TransportPolicyError, LookupError, ValueError, TypeError) as exc:
@@ -216,7 +216,7 @@ class Checker:
                 if facts.get(OVERRIDE_FIELD) is None or outcome not in OUTCOMES:
                     return []
                 holding = [r for r in model.overrides
-                           if outcome in r.outcomes and rule_status(r, facts) == HOLDS]
+                           if outcome in r.outcomes and status_of(r, facts) == HOLDS]
                 return [outcome] if test(len(holding)) else []
             return accept
 
@@ -229,7 +229,7 @@ class Checker:
             facts = model.find(paths, effects(outcome, lambda n: n > 1))
             if facts is not None:
                 names = [r.id for r in model.overrides if outcome in r.outcomes
-                         and rule_status(r, facts) == HOLDS]
+                         and status_of(r, facts) == HOLDS]
                 self.add("overlap", f"an override recorded while the recommendation is {outcome} "
                          f"is taken up by {len(names)} override rules at once ({', '.join(names)})",
                          facts, rule=names[0], field=OVERRIDE_FIELD)
@@ -272,13 +272,13 @@ class Checker:
         paths = rule_fields(rule)
 
         def holds(f: Facts) -> bool:
-            return rule_status(rule, f) == HOLDS
+            return status_of(rule, f) == HOLDS
 
         if rule.kind == "scope":
             earlier = scope[: scope.index(rule)]
             paths = [p for r in (*earlier, rule) for p in rule_fields(r)]
             return paths, lambda f: ["out_of_scope"] if holds(f) and all(
-                rule_status(r, f) != HOLDS for r in earlier) else []
+                status_of(r, f) != HOLDS for r in earlier) else []
         if rule.kind == "exclusion":
             return paths, lambda f: ["do_not_provide"] if holds(f) else []
         if rule.kind == "provide":
@@ -349,7 +349,7 @@ class Checker:
 
 def _holding(rule: Rule) -> Callable[[Facts], list[str]]:
     """Accept any outcome where the rule's own condition holds."""
-    return lambda facts: list(OUTCOMES) if rule_status(rule, facts) == HOLDS else []
+    return lambda facts: list(OUTCOMES) if status_of(rule, facts) == HOLDS else []
 
 
 def _slot_points(policy: Policy, space: Space) -> Iterator[Facts]:

@@ -4,8 +4,14 @@
 when a scope rule holds; otherwise ``needs_information`` when one is unknown; otherwise
 ``do_not_provide`` when an exclusion holds, ``needs_information`` when one is unknown, and
 ``provide`` when every one is ruled out (failed or defeated). So the recommendation depends on
-each component only through its
-summary (``H``, ``U`` or ``N``), and an assessor's override then acts on the recommendation.
+each component only through its summary (``H``, ``U`` or ``N``), and an assessor's override then
+acts on the recommendation.
+
+The questions of ``needs_information`` are those of the stage that is undecided; among the
+exclusions, when the unknown alternatives of any component are *preferred* (one is established but
+for its defeater: :func:`.engine.procedure.rules_to_ask`), only the preferred components are asked
+and every other component's questions wait; otherwise every component with an unknown
+alternative is asked.
 :mod:`.verify` confirms this reading against the procedure itself before relying on it, and
 decides every counterexample with the engine before reporting it.
 """
@@ -28,7 +34,7 @@ from .verify_space import (
     Table,
     components,
     rule_fields,
-    rule_status,
+    status_of,
 )
 
 OOS, NI, DNP, PROVIDE = "out_of_scope", "needs_information", "do_not_provide", "provide"
@@ -70,6 +76,11 @@ class Model:
     def all_options(self) -> list[dict[str, int]]:
         return [self.projection(i, ())[()] for i in range(len(self.tables))]
 
+    @cached_property
+    def calm_options(self) -> list[dict[str, int]]:
+        """Per table: a point of each summary at which its alternatives are not preferred."""
+        return [{s: x for (s, pref), x in t.variants().items() if not pref} for t in self.tables]
+
     def projection(self, i: int, paths: tuple[str, ...]) -> dict[tuple[int, ...], dict[str, int]]:
         key = (i, paths)
         if key not in self._projections:
@@ -92,6 +103,16 @@ class Model:
     def stage_of(self, summaries: Sequence[str]) -> list[int]:
         """The tables whose unknown rules are asked when the recommendation is needs_information."""
         return self.scope if any(summaries[i] != SUMMARY_NONE for i in self.scope) else self.excl
+
+    def asked(self, picks: Sequence[int]) -> set[str]:
+        """The fields the procedure asks at these points of the tables (none unless the
+        recommendation is needs_information)."""
+        sums = [t.summary[x] for t, x in zip(self.tables, picks, strict=True)]
+        if self.recommended(sums) != NI:
+            return set()
+        unknown = [i for i in self.stage_of(sums) if sums[i] == SUMMARY_UNKNOWN]
+        preferred = [i for i in unknown if self.tables[i].preferred[picks[i]]]
+        return {q for i in preferred or unknown for q in self.tables[i].asks[picks[i]]}
 
     def choose(
         self, options: Sequence[Options], want: Sequence[str]
@@ -144,7 +165,7 @@ class Model:
             return recommended, []
         final, effects, applied = recommended, [], False
         for rule in self.overrides:
-            if recommended in rule.outcomes and rule_status(rule, facts) == HOLDS:
+            if recommended in rule.outcomes and status_of(rule, facts) == HOLDS:
                 if rule.effect == "apply" and not applied:
                     final, applied = str(facts[OVERRIDE_FIELD]), True
                 effects.append(rule)
@@ -182,8 +203,9 @@ class Model:
 
     def summary_combinations(self) -> Iterator[list[int]]:
         """One point per combination of the summaries of the scope tables (the alternatives at
-        their first option), and, in scope, one per combination of the exclusion tables'."""
-        reps = [list(o.values()) for o in self.all_options]
+        their first option), and, in scope, one per combination of the exclusion tables'
+        summaries, each with its alternatives preferred or not where both can be."""
+        reps = [list(t.variants().values()) for t in self.tables]
         first = [r[0] for r in reps]
         for combo in product(*(reps[i] for i in self.scope)):
             picks = list(first)

@@ -16,6 +16,12 @@ Answering only changes the component the field belongs to; by the procedure's pr
 
 Both are computed for every point of every component by a pass over the points in order of how
 many facts are open (a point's completions are itself and its children's completions).
+
+Which fields are asked follows the procedure (:meth:`.verify_model.Model.asked`): at a point where
+a component's unknown alternatives are *preferred* (one is established but for its defeater) its
+fields are asked whatever the other components are; at any other point only while no other
+component's alternatives are preferred, so the other components are then kept to such ("calm")
+points when looking for a record at which the field is asked and cannot matter.
 """
 
 from __future__ import annotations
@@ -58,12 +64,15 @@ class Cone:
         k = self.table.position[field]
         return bool(self.flips[x] >> (2 * k) & 1), bool(self.flips[x] >> (2 * k + 1) & 1)
 
-    def first(self, test: int, unless: int = 0, summary: str | None = None) -> int | None:
-        """The first point (with ``summary``, if given) whose completions reach every summary in
-        the ``test`` bits and none in the ``unless`` bits."""
+    def first(self, test: int, unless: int = 0, summary: str | None = None,
+              calm: bool = False) -> int | None:
+        """The first point (with ``summary``, if given; with its alternatives not preferred, if
+        ``calm``) whose completions reach every summary in the ``test`` bits and none in the
+        ``unless`` bits."""
+        t = self.table
         for x, reach in enumerate(self.reach):
-            if (summary is None or self.table.summary[x] == summary) and \
-                    reach & test == test and not reach & unless:
+            if (summary is None or t.summary[x] == summary) and not (calm and t.preferred[x]) \
+                    and reach & test == test and not reach & unless:
                 return x
         return None
 
@@ -73,29 +82,38 @@ class QuestionChecks:
         self.model = model
         self.cones = {i: Cone(t) for i, t in enumerate(model.tables)}
 
-    def _option(self, i: int, allowed: tuple[str, ...]) -> int | None:
-        options = self.model.all_options[i]
+    def _option(self, i: int, allowed: tuple[str, ...], calm: bool = False) -> int | None:
+        options = (self.model.calm_options if calm else self.model.all_options)[i]
         found = _first(options, allowed)
         return options[found] if found is not None else None
 
-    def _stage_base(self, stage: list[int]) -> list[int | None]:
-        """Points keeping every table of the stage from holding (and the scope settled)."""
+    def _quiet(self, i: int, preferred: bool) -> int | None:
+        """A point of table ``i`` with an unknown rule but nothing to ask (preferred or not)."""
+        t = self.model.tables[i]
+        return next((x for x, (s, a, p) in enumerate(zip(t.summary, t.asks, t.preferred,
+                                                         strict=True))
+                     if s == SUMMARY_UNKNOWN and not a and p == preferred), None)
+
+    def _stage_base(self, stage: list[int], calm: bool) -> list[int | None]:
+        """Points keeping every table of the stage from holding (with its alternatives not
+        preferred, if ``calm``) and the scope settled."""
         m = self.model
         picks: list[int | None] = [next(iter(o.values())) for o in m.all_options]
         for i in stage:
-            picks[i] = self._option(i, NON_HOLDING)
+            picks[i] = self._option(i, NON_HOLDING, calm)
         if stage is m.excl:
             for i in m.scope:
                 picks[i] = self._option(i, (SUMMARY_NONE,))
         return picks
 
-    def _context(self, stage: list[int], i: int, flip_u: bool) -> list[int] | None:
-        """Points of the other tables keeping the outcome put whatever the field's answer."""
+    def _context(self, stage: list[int], i: int, flip_u: bool, calm: bool) -> list[int] | None:
+        """Points of the other tables keeping the outcome put whatever the field's answer (and,
+        if ``calm``, leaving the field asked: no other alternatives preferred)."""
         m = self.model
-        picks = self._stage_base(stage)
+        picks = self._stage_base(stage, calm)
         if flip_u:
             # another table of the stage that can never be ruled out ...
-            stuck = {j: self.cones[j].first(0, _BIT[SUMMARY_NONE], SUMMARY_UNKNOWN)
+            stuck = {j: self.cones[j].first(0, _BIT[SUMMARY_NONE], SUMMARY_UNKNOWN, calm)
                      for j in stage if j != i}
             j = next((j for j, x in stuck.items() if x is not None), None)
             if j is not None:
@@ -133,7 +151,7 @@ class QuestionChecks:
                         flip_h, flip_u = cone.flip(index, field)
                         if flip_h:
                             continue
-                        picks = self._context(stage, i, flip_u)
+                        picks = self._context(stage, i, flip_u, calm=not t.preferred[index])
                         if picks is None:
                             continue
                         picks[i] = index
@@ -142,21 +160,25 @@ class QuestionChecks:
         return found
 
     def silent(self) -> Facts | None:
-        """A record recommended needs_information with nothing to ask, if there is one."""
+        """A record recommended needs_information with nothing to ask, if there is one: a table
+        with nothing to ask, and every other one of the stage ruled out or not asked (another
+        table with nothing to ask; for preferred alternatives, one not preferred)."""
         m = self.model
         for stage in (m.scope, m.excl):
-            quiet = {i: next((x for x, (s, a) in enumerate(zip(m.tables[i].summary,
-                                                                 m.tables[i].asks, strict=True))
-                              if s == SUMMARY_UNKNOWN and not a), None) for i in stage}
-            for i in stage:
-                if quiet[i] is None:
-                    continue
-                picks = self._stage_base(stage)
-                for j in stage:
-                    if j != i:
+            for preferred in (False, True):
+                quiet = {i: self._quiet(i, preferred) for i in stage}
+                for i in stage:
+                    if quiet[i] is None:
+                        continue
+                    picks = self._stage_base(stage, calm=True)
+                    for j in stage:
                         settled = self._option(j, (SUMMARY_NONE,))
-                        picks[j] = settled if settled is not None else quiet[j]
-                picks[i] = quiet[i]
-                if all(p is not None for p in picks):
-                    return m.merge([p for p in picks if p is not None])
+                        if j == i:
+                            picks[j] = quiet[i]
+                        elif settled is not None:
+                            picks[j] = settled
+                        elif picks[j] is None or not preferred:
+                            picks[j] = self._quiet(j, preferred)
+                    if all(p is not None for p in picks):
+                        return m.merge([p for p in picks if p is not None])
         return None

@@ -10,7 +10,10 @@ The deciding rules (scope and exclusion) are split into *components*: rules that
 field are in the same component, and components share no field. Each component is enumerated in
 full once (the product of its fields' classes) into a :class:`Table`; the decision procedure only
 combines components through their *summaries* (a rule of the component holds; none holds but one is
-unknown; or none is either), which is what makes the space small.
+unknown; or none is either) and, for the questions, through whether a component's unknown
+alternatives are *preferred* (asked in place of every other component's), which is what makes the
+space small. A rule's status and the alternatives asked come from the procedure's own functions
+(:func:`.engine.procedure.rule_status`, :func:`.engine.procedure.rules_to_ask`).
 """
 
 from __future__ import annotations
@@ -18,13 +21,14 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
+from .engine.procedure import rule_status, rules_to_ask
+from .engine.runtime import Statuses
 from .model.record import AssessmentRecord
 from .rules.conditions import (
-    FAILS,
     HOLDS,
     UNKNOWN,
     All,
@@ -32,18 +36,19 @@ from .rules.conditions import (
     Condition,
     Leaf,
     Not,
+    Status,
     evaluate,
     fields_read,
     questions,
 )
 from .rules.model import Policy, Rule
 
-DEFEATED = "defeated"
 SUMMARY_HOLDS, SUMMARY_UNKNOWN, SUMMARY_NONE = "H", "U", "N"
 OVERRIDE_FIELD = "override.outcome"
 """Read by the procedure itself (the assessor's outcome), so every value is its own class."""
 
 Facts = dict[str, object]
+PROBE_ID = "(an unknown alternative of another component)"
 
 
 @cache
@@ -151,15 +156,28 @@ def field_classes(
     return (None, *classes.values())
 
 
-def rule_status(rule: Rule, facts: Mapping[str, object]) -> str:
-    """A rule's status as the procedure reads it (holds, fails, unknown or defeated)."""
-    cond = evaluate(rule.condition, facts)
-    if rule.unless is None or cond == FAILS:
-        return cond
-    unless = evaluate(rule.unless, facts)
-    if unless == HOLDS:
-        return DEFEATED
-    return HOLDS if cond == HOLDS and unless == FAILS else UNKNOWN
+def statuses_of(rule: Rule, facts: Mapping[str, object]) -> Statuses:
+    """The statuses of ``rule``'s condition and defeater on ``facts``, keyed as the procedure
+    reads them (``<rule>/condition``, ``<rule>/unless``)."""
+    st: Statuses = {f"{rule.id}/condition": evaluate(rule.condition, facts)}
+    if rule.unless is not None:
+        st[f"{rule.id}/unless"] = evaluate(rule.unless, facts)
+    return st
+
+
+def status_of(rule: Rule, facts: Mapping[str, object]) -> str:
+    """A rule's status as the procedure reads it (holds, fails, unknown or defeated). For rules
+    that only trigger (overrides, charges, actions) the evaluators report "unknown" as "fails";
+    the checker reads only whether they hold, which is the same either way."""
+    return rule_status(rule, statuses_of(rule, facts))
+
+
+def preferred(unknown: Sequence[Rule], st: Statuses) -> bool:
+    """Whether the procedure asks these unknown exclusions in place of an ordinary unknown
+    alternative of another component (one without a defeater, its condition unknown)."""
+    probe = replace(unknown[0], id=PROBE_ID, unless=None)
+    kept = rules_to_ask([*unknown, probe], {**st, f"{PROBE_ID}/condition": UNKNOWN})
+    return all(r is not probe for r in kept)
 
 
 def summarise(statuses: Iterable[str]) -> str:
@@ -197,10 +215,25 @@ class Space:
             yield dict(zip(paths, combo, strict=True))
 
 
-class Table:
-    """Every point of one component: the statuses of its rules and the fields they would ask.
+@dataclass(frozen=True)
+class RuleAt:
+    """One rule at one combination of its fields' classes."""
 
-    A point is a tuple of class indices (0 = unknown), stored at a mixed-radix index.
+    status: str
+    statuses: tuple[tuple[str, Status], ...]
+    """Its condition's and defeater's statuses (the procedure's ``Statuses`` items)."""
+    questions: tuple[str, ...]
+    """The fields the procedure would ask about it (if it is asked at all)."""
+
+
+class Table:
+    """Every point of one component: its summary, the fields asked and whether its unknown
+    alternatives are preferred (see :func:`preferred`).
+
+    A point is a tuple of class indices (0 = unknown), stored at a mixed-radix index. ``asks``
+    holds what the procedure asks of this component when the recommendation is needs_information
+    at this stage: every unknown scope rule's questions; for exclusions, those of the unknown
+    alternatives :func:`.engine.procedure.rules_to_ask` keeps among the component's own.
     """
 
     def __init__(self, space: Space, rules: Sequence[Rule]) -> None:
@@ -214,35 +247,54 @@ class Table:
             strides[k] = strides[k + 1] * self.sizes[k + 1]
         self.strides = tuple(strides)
         self.position = {p: k for k, p in enumerate(self.fields)}
-        self.statuses: list[tuple[str, ...]] = []
         self.asks: list[tuple[str, ...]] = []
         self.summary: list[str] = []
+        self.preferred: list[bool] = []
         per_rule = [self._rule_table(space, r) for r in self.rules]
+        seen: dict[tuple[int, ...], tuple[str, tuple[str, ...], bool]] = {}
         for point in itertools.product(*(range(n) for n in self.sizes)):
-            found = [lookup[tuple(point[k] for k in where)] for where, lookup in per_rule]
-            sts = tuple(s for s, _ in found)
-            asked: list[str] = []
-            for s, qs in found:
-                if s == UNKNOWN:
-                    asked.extend(q for q in qs if q not in asked)
-            self.statuses.append(sts)
-            self.asks.append(tuple(asked))
-            self.summary.append(summarise(sts))
+            found = tuple(lookup[tuple(point[k] for k in where)] for where, lookup, _ in per_rule)
+            combined = seen.get(found)
+            if combined is None:
+                combined = seen[found] = self._combine(
+                    [at[n] for n, (_, _, at) in zip(found, per_rule, strict=True)])
+            summary, asked, pref = combined
+            self.summary.append(summary)
+            self.asks.append(asked)
+            self.preferred.append(pref)
 
-    def _rule_table(self, space: Space, rule: Rule) -> tuple[tuple[int, ...], dict[
-            tuple[int, ...], tuple[str, tuple[str, ...]]]]:
+    def _combine(self, found: list[RuleAt]) -> tuple[str, tuple[str, ...], bool]:
+        """The summary, the fields asked and whether the alternatives are preferred, from the
+        rules' statuses at one point."""
+        summary = summarise(at.status for at in found)
+        if summary != SUMMARY_UNKNOWN:
+            return summary, (), False
+        at_of = {r.id: at for r, at in zip(self.rules, found, strict=True)}
+        unknown = [r for r in self.rules if at_of[r.id].status == UNKNOWN]
+        asked, pref = unknown, False
+        if self.stage == "exclusion":
+            st: Statuses = {k: v for r in unknown for k, v in at_of[r.id].statuses}
+            asked, pref = rules_to_ask(unknown, st), preferred(unknown, st)
+        fields = tuple(dict.fromkeys(q for r in asked for q in at_of[r.id].questions))
+        return summary, fields, pref
+
+    def _rule_table(self, space: Space, rule: Rule) -> tuple[
+            tuple[int, ...], dict[tuple[int, ...], int], list[RuleAt]]:
+        """Where the rule's fields lie in a point, and the rule at each of their combinations
+        (a number into the list of the distinct ones)."""
         paths = rule_fields(rule)
-        where = tuple(self.fields.index(p) for p in paths)
-        lookup: dict[tuple[int, ...], tuple[str, tuple[str, ...]]] = {}
+        lookup: dict[tuple[int, ...], int] = {}
+        number: dict[RuleAt, int] = {}
         for combo in itertools.product(*(range(len(space.classes[p])) for p in paths)):
             facts = {p: space.classes[p][i] for p, i in zip(paths, combo, strict=True)}
-            status = rule_status(rule, facts)
+            st = statuses_of(rule, facts)
+            status = rule_status(rule, st)
             asked = tuple(questions(rule.effective, facts)) if status == UNKNOWN else ()
-            lookup[combo] = (status, asked)
-        return where, lookup
+            lookup[combo] = number.setdefault(RuleAt(status, tuple(st.items()), asked), len(number))
+        return tuple(self.fields.index(p) for p in paths), lookup, list(number)
 
     def __len__(self) -> int:
-        return len(self.statuses)
+        return len(self.summary)
 
     def point(self, index: int) -> tuple[int, ...]:
         return tuple((index // s) % n for s, n in zip(self.strides, self.sizes, strict=True))
@@ -260,6 +312,13 @@ class Table:
     def index_of(self, facts: Mapping[str, object]) -> int:
         return sum(d.index(facts.get(p)) * s
                    for p, d, s in zip(self.fields, self.domains, self.strides, strict=True))
+
+    def variants(self) -> dict[tuple[str, bool], int]:
+        """A point of each summary, with its unknown alternatives preferred and not (as found)."""
+        out: dict[tuple[str, bool], int] = {}
+        for x, key in enumerate(zip(self.summary, self.preferred, strict=True)):
+            out.setdefault(key, x)
+        return out
 
     def by_projection(self, paths: Sequence[str]) -> dict[tuple[int, ...], dict[str, int]]:
         """For each class tuple of ``paths``: the summaries reachable, each with a point index."""

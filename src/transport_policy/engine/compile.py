@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from ..model.record import FIELD_ORDER
 from ..rules.conditions import All, Always, AnyOf, Condition, Leaf, Not, RuleRef
 from ..rules.model import Policy
 
 ANCHOR_KEY: Final = "kind"
-ANCHOR: Final = "transport-policy/record"
+ANCHOR: Final = "tp-record"
 CATCH_ALL: Final = "$catch-all"
-SEP: Final = "__"
 
 Expr = dict[str, Any]
 
@@ -42,8 +42,9 @@ Compiled = Expr | _Const
 
 
 def fact_key(path: str) -> str:
-    """The flat key of a record field path in the asserted fact."""
-    return path.replace(".", SEP)
+    """The key of a record field path in the asserted fact: short, because durable-rules sends
+    the whole fact back with every rule that fires (``f`` + the field's position in the record)."""
+    return f"f{FIELD_ORDER[path]}"
 
 
 def _and(parts: list[Compiled]) -> Compiled:

@@ -45,6 +45,8 @@ def label(value: object) -> str:
 
 def fill(text: str, raw: Mapping[str, object]) -> str:
     """Replace ``{section.field}`` placeholders with the fact's value in words."""
+    if "{" not in text:
+        return text
     return PLACEHOLDER.sub(lambda m: label(raw.get(m.group(1))), text)
 
 
@@ -103,7 +105,7 @@ class _Reader:
         return {p: self.raw.get(p) for p in paths}  # type: ignore[misc]
 
     def reason(self, rule: Rule, clause: str | None = None) -> Reason:
-        return Reason.model_construct(
+        return Reason(
             clause=clause or rule.clause,
             rule=rule.id,
             summary=self.summary(rule),
@@ -111,16 +113,16 @@ class _Reader:
         )
 
     def considered(self, rule: Rule, status: str) -> Considered:
-        return Considered.model_construct(
+        return Considered(
             clause=rule.clause,
             rule=rule.id,
-            status=status,
+            status=status,  # type: ignore[arg-type]  # never "holds" here
             summary=fill(rule.considered[status], self.raw),
             facts=self.facts_of(rule),
         )
 
     def entry(self, rule: Rule) -> Entry:
-        return Entry.model_construct(clause=rule.clause, rule=rule.id, summary=self.summary(rule))
+        return Entry(clause=rule.clause, rule=rule.id, summary=self.summary(rule))
 
     def by_clause(self, items: list[Reason]) -> list[Reason]:
         order = self.policy.clause_order
@@ -136,7 +138,7 @@ def _ask(reader: _Reader, rules: list[Rule]) -> list[Question]:
                 clauses.append(rule.clause)
     order = reader.policy.clause_order
     return [
-        Question.model_construct(
+        Question(
             field=path,
             clauses=sorted(asked[path], key=order.__getitem__),
             prompt=reader.policy.prompts[path],
@@ -204,9 +206,7 @@ def decide_statuses(
             temporary = bool(grounds) and all(rule.temporary for rule in grounds)
             review = any(rule.review for rule in grounds)
         reasons.extend(
-            Reason.model_construct(
-                clause=p.clause, rule=None, summary=fill(p.summary, raw), facts={}
-            )
+            Reason(clause=p.clause, rule=None, summary=fill(p.summary, raw), facts={})
             for p in policy.procedure
             if p.outcome == recommended
         )

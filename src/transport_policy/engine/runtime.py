@@ -11,6 +11,7 @@ property tests compare the engine with, and the evaluator used by ``rules check`
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
@@ -26,6 +27,7 @@ from ..rules.conditions import FAILS, HOLDS, UNKNOWN, Status, evaluate, fields_r
 from ..rules.model import Policy
 from .compile import ANCHOR, ANCHOR_KEY, CATCH_ALL, compile_policy, fact_key, ruleset_name
 
+_ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
 Statuses = dict[str, Status]
 Facts = dict[str, object]
 
@@ -37,12 +39,26 @@ def policy_fields(policy: Policy) -> tuple[str, ...]:
 
 def record_values(record: AssessmentRecord, fields: tuple[str, ...]) -> Facts:
     """The recorded values of ``fields`` (path → value, ``None`` = unknown)."""
-    out: Facts = {}
+    values: Facts = {}
+    for section, leaves in _plan(fields):
+        part = getattr(record, section)
+        if part is None:
+            values.update(dict.fromkeys((path for path, _ in leaves), None))
+            continue
+        attrs = part.__dict__
+        for path, leaf in leaves:
+            values[path] = attrs[leaf]
+    return values
+
+
+@functools.cache
+def _plan(fields: tuple[str, ...]) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """``fields`` grouped by record section, in order: (section, ((path, leaf), ...))."""
+    groups: dict[str, list[tuple[str, str]]] = {}
     for path in fields:
         section, _, leaf = path.partition(".")
-        part = getattr(record, section)
-        out[path] = getattr(part, leaf) if part is not None else None
-    return out
+        groups.setdefault(section, []).append((path, leaf))
+    return tuple((section, tuple(leaves)) for section, leaves in groups.items())
 
 
 def apply_readings(values: Mapping[str, object], policy: Policy) -> Facts:
@@ -94,6 +110,7 @@ class DurableEvaluator:
         definition = compile_policy(policy)
         self.name = ruleset_name(policy, f"{os.getpid()}.{next(_instances)}")
         self._sids = itertools.count(1)
+        self._keys = {path: fact_key(path) for path in policy_fields(policy)}
         self._lock = threading.Lock()
         self._pid = os.getpid()
         try:
@@ -112,10 +129,13 @@ class DurableEvaluator:
                 "a rule engine cannot be shared across processes; load it in each worker"
             )
         sid = str(next(self._sids))
-        fact: dict[str, object] = {fact_key(k): v for k, v in facts.items() if v is not None}
-        fact.update({ANCHOR_KEY: ANCHOR, "sid": sid, "id": "record"})
+        keys = self._keys
+        fact: dict[str, object] = {keys[k]: v for k, v in facts.items() if v is not None}
+        fact[ANCHOR_KEY] = ANCHOR
+        fact["sid"] = sid
+        fact["id"] = "record"
         try:
-            payload = json.dumps(fact, allow_nan=False)
+            payload = _ENCODER.encode(fact)
         except ValueError:
             raise EngineError("a fact is not a finite JSON value") from None
         fired: set[str] = set()

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from ..casefile import StrictYamlLoader
+from ..casefile import load_yaml
 from ..errors import RuleError
 from ..model.record import FIELD_PATHS, field_values
 from .conditions import (
@@ -55,7 +55,7 @@ def _fits(path: str, value: object) -> bool:
     if path == "person.age":
         return isinstance(value, int)
     if path in NUMERIC_FIELDS:
-        return isinstance(value, (int, float))
+        return False  # a measured quantity: compare it (lt, gte, ...), never test equality
     return isinstance(value, str)
 DECISION_KINDS = ("scope", "exclusion")  # kinds whose unknown facts are asked
 
@@ -68,11 +68,14 @@ def closest(name: str, choices: Iterable[str]) -> str:
 
 def _read_yaml(path: Path, rel: str) -> Any:
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=StrictYamlLoader)
+        docs = load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise RuleError("file not found", path=rel) from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise RuleError(f"cannot be read as YAML ({exc})", path=rel) from None
+    if len(docs) > 1:
+        raise RuleError(f"must hold one YAML document, found {len(docs)}", path=rel)
+    return docs[0] if docs else None
 
 
 def _validate(model: type[BaseModel], data: Any, rel: str) -> Any:
@@ -227,6 +230,15 @@ def _check_text(text: str, rel: str, rule_id: str | None, where: str) -> str:
                 field=where,
             )
     return text
+
+
+def read_manifest(directory: str | Path) -> Manifest:
+    """The validated ``policy.yaml`` of a policy-version folder (the rules are not loaded)."""
+    root = Path(directory)
+    manifest: Manifest = _validate(
+        Manifest, _read_yaml(root / "policy.yaml", "policy.yaml"), "policy.yaml"
+    )
+    return manifest
 
 
 def load_policy(directory: str | Path) -> Policy:
