@@ -244,9 +244,7 @@ def read_manifest(directory: str | Path) -> Manifest:
 def load_policy(directory: str | Path) -> Policy:
     """Load and validate the policy version in ``directory`` (which holds ``policy.yaml``)."""
     root = Path(directory)
-    manifest: Manifest = _validate(
-        Manifest, _read_yaml(root / "policy.yaml", "policy.yaml"), "policy.yaml"
-    )
+    manifest = read_manifest(root)
     clause_file: ClauseFile = _validate(
         ClauseFile, _read_yaml(root / manifest.clauses, manifest.clauses), manifest.clauses
     )
