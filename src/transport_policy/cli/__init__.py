@@ -8,6 +8,8 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from .audit import audit_group, impact_command, policies_command, replay_command
+from .batch import batch_command
 from .decide import decide_command
 from .rules import rules_group
 from .schema import schema_command
@@ -25,8 +27,16 @@ def main() -> None:
     """
 
 
-main.add_command(decide_command)
-main.add_command(rules_group)
-main.add_command(schema_command)
+for _command in (
+    decide_command,
+    batch_command,
+    audit_group,
+    replay_command,
+    impact_command,
+    policies_command,
+    rules_group,
+    schema_command,
+):
+    main.add_command(_command)
 
 __all__ = ["main"]

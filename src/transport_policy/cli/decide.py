@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 from pathlib import Path
 
 import click
 
 from .. import rationale
 from ..api import decide
+from ..audit import DecisionLog
 from ..casefile import load_case
 from ..errors import RecordError, TransportPolicyError
 from .common import (
@@ -30,6 +32,7 @@ Examples:
   transport-policy decide cases/a-man-who-walks-to-his-local-day-centre-*.yaml
   transport-policy decide case.json --format json > decision.jsonl
   cat case.yaml | transport-policy decide - --format markdown
+  transport-policy decide case.yaml --log decisions.log
 
 \b
 Exit status:
@@ -47,10 +50,26 @@ Exit status:
     help="text (for an assessor; the default on a terminal), json (JSON Lines, the contract; "
     "the default otherwise) or markdown (for pasting into a support plan).",
 )
+@click.option(
+    "--log",
+    "log_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append each decision to this decision log (created if missing; see `audit verify`).",
+)
+@click.option(
+    "--minimal",
+    is_flag=True,
+    help="Log only the digest of each record, not the record (such entries cannot be replayed).",
+)
 @policy_option
 @rules_option
 def decide_command(
-    cases: tuple[str, ...], fmt: str | None, policy_version: str | None, rules_dir: Path | None
+    cases: tuple[str, ...],
+    fmt: str | None,
+    log_path: Path | None,
+    minimal: bool,
+    policy_version: str | None,
+    rules_dir: Path | None,
 ) -> None:
     """Decide each CASE file (YAML or JSON; - reads standard input) and print the recommendation.
 
@@ -61,26 +80,36 @@ def decide_command(
     fmt = fmt or ("text" if stdout_is_terminal() else "json")
     rejected = 0
     printed = 0
-    for path in cases:
+    if minimal and log_path is None:
+        raise click.UsageError("--minimal applies to the decision log: give --log FILE too")
+    with ExitStack() as stack:
         try:
-            record, _expected = load_case(path)
-            decision = decide(record, policy=policy_version, rules=rules_dir)
-        except RecordError as error:
-            exc = error if error.source else error.with_source("<stdin>" if path == "-" else path)
-            rejected += 1
-            echo_record_error(exc)
+            log = stack.enter_context(DecisionLog(log_path, minimal=minimal)) if log_path else None
+        except TransportPolicyError as failure:
+            raise fail(failure) from None
+        for path in cases:
+            try:
+                record, _expected = load_case(path)
+                decision = decide(record, policy=policy_version, rules=rules_dir)
+                if log is not None:
+                    log.append(decision, record)
+            except RecordError as error:
+                where = "<stdin>" if path == "-" else path
+                rejection = error if error.source else error.with_source(where)
+                rejected += 1
+                echo_record_error(rejection)
+                if fmt == "json":
+                    click.echo(json.dumps(error_object(rejection, rejection.source or path)))
+                continue
+            except TransportPolicyError as failure:
+                raise fail(failure) from None
             if fmt == "json":
-                click.echo(json.dumps(error_object(exc, exc.source or path)))
-            continue
-        except TransportPolicyError as exc:
-            raise fail(exc) from None
-        if fmt == "json":
-            click.echo(decision.to_json())
-        else:
-            if printed:
-                click.echo("\n---\n" if fmt == "markdown" else "")
-            printed += 1
-            click.echo(
-                rationale.render(decision, fmt, source=Path(path).name if path != "-" else None)
-            )
+                click.echo(decision.to_json())
+            else:
+                if printed:
+                    click.echo("\n---\n" if fmt == "markdown" else "")
+                printed += 1
+                click.echo(
+                    rationale.render(decision, fmt, source=Path(path).name if path != "-" else None)
+                )
     raise SystemExit(EXIT_REJECTED if rejected else EXIT_OK)

@@ -1,0 +1,390 @@
+"""The decision log: an append-only, hash-chained JSON Lines record of decisions.
+
+Each line of a log is one *entry*, a JSON object with these members:
+
+``seq``
+    1 for the first entry, then 1 more for each entry.
+``time``
+    when the entry was appended, UTC, ISO 8601 (``2021-03-15T10:04:05.123Z``).
+``decision``
+    the decision, exactly as ``transport-policy decide --format json`` prints it.
+``record``
+    the validated assessment record (``record.model_dump(mode="json", exclude_none=True)``), or,
+    in a *minimal* log, ``record_digest`` instead: the record's ``sha256:`` digest only (the same
+    value as ``decision.input_digest``), so that the log holds no personal details beyond the
+    decision itself.
+``prev``
+    the ``hash`` of the entry before it (``sha256:`` and 64 zeros for the first entry).
+``hash``
+    ``sha256:`` + the hex SHA-256 of the RFC 8785 canonical JSON of the entry without ``hash``.
+
+Each line is itself the RFC 8785 canonical JSON of the whole entry. Changing, removing or
+reordering any entry breaks the chain at that entry, which :func:`verify` reports. A chain cannot
+show on its own that entries were removed from the *end*, or that the whole log was rewritten with
+fresh hashes: a :class:`Checkpoint` (entry count and last hash) kept elsewhere guards against both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Final
+
+from .digest import canonical_json
+from .errors import TransportPolicyError
+from .model.decision import Decision
+from .model.record import AssessmentRecord
+
+GENESIS: Final = "sha256:" + "0" * 64
+"""The ``prev`` of the first entry of every log."""
+
+FULL_KEYS: Final = frozenset({"seq", "time", "decision", "record", "prev", "hash"})
+MINIMAL_KEYS: Final = frozenset({"seq", "time", "decision", "record_digest", "prev", "hash"})
+_TAIL_BLOCK = 65536
+
+
+class LogError(TransportPolicyError):
+    """A decision log cannot be read or appended to."""
+
+
+def canonical(value: Any) -> bytes:
+    """The RFC 8785 canonical JSON of a JSON value (``ValueError`` if it has none)."""
+    return canonical_json(value)
+
+
+@cache
+def _member(key: str) -> tuple[bytes, bytes]:
+    """A member name's sort key (RFC 8785 sorts by UTF-16 code units) and its ``"name":``."""
+    return key.encode("utf-16-be"), canonical(key) + b":"
+
+
+def canonical_object(members: Mapping[str, bytes]) -> bytes:
+    """The canonical JSON of an object whose member values are given as canonical JSON already.
+
+    RFC 8785 serialises an object as its members sorted by name, each value canonical, so this
+    equals ``canonical(obj)`` while letting the costly parts be serialised elsewhere (in workers).
+    """
+    keys = sorted(members, key=lambda k: _member(k)[0])
+    return b"{" + b",".join(_member(k)[1] + members[k] for k in keys) + b"}"
+
+
+def digest(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def entry_hash(entry: Mapping[str, Any]) -> str:
+    """The hash of an entry (a parsed log line): over its canonical JSON without ``hash``."""
+    return digest(canonical({k: v for k, v in entry.items() if k != "hash"}))
+
+
+def utc_now() -> str:
+    now = dt.datetime.now(dt.UTC)
+    return now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Appended:
+    """Where an entry went: its sequence number and hash."""
+
+    seq: int
+    hash: str
+
+
+class DecisionLog:
+    """A decision log opened for appending (a context manager).
+
+    Opening takes an exclusive lock on the file (``fcntl.flock``), so concurrent writers, in this
+    process or others, append one after another; it reads the last entry to continue the chain,
+    and refuses a log whose last entry is incomplete or does not match its hash. Every entry is
+    flushed as it is appended; the file is synced to disk on close.
+
+    >>> with DecisionLog("decisions.log") as log:          # doctest: +SKIP
+    ...     log.append(decision, record)
+    """
+
+    def __init__(
+        self, path: str | Path, *, minimal: bool = False, clock: Callable[[], str] = utc_now
+    ) -> None:
+        self.path = Path(path)
+        self.minimal = minimal
+        self.clock = clock
+        self._file: IO[bytes] | None = None
+        self.seq = 0
+        self.last_hash = GENESIS
+
+    def __enter__(self) -> DecisionLog:
+        try:
+            handle = open(self.path, "a+b")
+        except OSError as exc:
+            reason = exc.strerror
+            raise LogError(f"{self.path}: cannot be opened for appending ({reason})") from None
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            self.seq, self.last_hash = _read_tail(handle, str(self.path))
+        except BaseException:
+            handle.close()
+            raise
+        self._file = handle
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._file is None:
+            return
+        handle, self._file = self._file, None
+        try:
+            handle.flush()
+            os.fsync(handle.fileno())
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            handle.close()
+
+    def append(self, decision: Decision, record: AssessmentRecord) -> Appended:
+        """Append one decision with the validated record it was made from."""
+        record_json = canonical(record.model_dump(mode="json", exclude_none=True))
+        return self.append_canonical(
+            canonical(decision.model_dump(mode="json")), record_json, decision.input_digest
+        )
+
+    def append_canonical(
+        self, decision_json: bytes, record_json: bytes | None, record_digest: str
+    ) -> Appended:
+        """Append from canonical JSON already made (``record_json`` is not logged when minimal,
+        but is checked against the decision's ``input_digest`` whenever it is given)."""
+        if self._file is None:
+            raise LogError(f"{self.path}: the log is not open (use it in a with block)")
+        if record_json is not None and digest(record_json) != record_digest:
+            raise LogError("the decision was not made from this record (its input_digest differs)")
+        seq = self.seq + 1
+        members = {
+            "seq": str(seq).encode(),
+            "time": canonical(self.clock()),
+            "decision": decision_json,
+            "prev": canonical(self.last_hash),
+        }
+        if self.minimal or record_json is None:
+            members["record_digest"] = canonical(record_digest)
+        else:
+            members["record"] = record_json
+        entry_digest = digest(canonical_object(members))
+        members["hash"] = canonical(entry_digest)
+        try:
+            self._file.write(canonical_object(members) + b"\n")
+            self._file.flush()
+        except OSError as exc:
+            raise LogError(f"{self.path}: cannot be written ({exc.strerror})") from None
+        self.seq, self.last_hash = seq, entry_digest
+        return Appended(seq, entry_digest)
+
+
+def _read_tail(handle: IO[bytes], name: str) -> tuple[int, str]:
+    """The sequence number and hash of the last entry (0 and :data:`GENESIS` when empty)."""
+    end = handle.seek(0, os.SEEK_END)
+    if end == 0:
+        return 0, GENESIS
+    handle.seek(end - 1)
+    if handle.read(1) != b"\n":
+        raise LogError(
+            f"{name}: the last entry is incomplete (no newline at the end); nothing was appended. "
+            "Run `transport-policy audit verify` on it"
+        )
+    start, tail = end - 1, b""
+    while start > 0 and b"\n" not in tail:
+        step = min(_TAIL_BLOCK, start)
+        start -= step
+        handle.seek(start)
+        tail = handle.read(step) + tail
+    line = tail.rsplit(b"\n", 1)[-1] if b"\n" in tail else tail
+    handle.seek(0, os.SEEK_END)
+    entry, problem = check_entry(line)
+    if entry is None:
+        raise LogError(
+            f"{name}: the last entry {problem}; nothing was appended. "
+            "Run `transport-policy audit verify` on it"
+        )
+    return int(entry["seq"]), str(entry["hash"])
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed")
+
+
+def parse_entry(line: bytes) -> tuple[dict[str, Any] | None, str]:
+    """A log line as an entry, or ``None`` and what is wrong with it (no content echoed)."""
+    try:
+        data = json.loads(line.decode("utf-8"), parse_constant=_no_constants)
+    except UnicodeDecodeError:
+        return None, "is not valid UTF-8"
+    except ValueError:
+        return None, "is not valid JSON"
+    if not isinstance(data, dict):
+        return None, "is not a JSON object"
+    keys = frozenset(data)
+    if keys not in (FULL_KEYS, MINIMAL_KEYS):
+        return None, "does not have the members of a log entry"
+    ok = (
+        isinstance(data["seq"], int) and not isinstance(data["seq"], bool)
+        and all(isinstance(data[k], str) for k in ("time", "prev", "hash"))
+        and isinstance(data["decision"], dict)
+        and (isinstance(data["record"], dict) if "record" in data
+             else isinstance(data["record_digest"], str))
+    )
+    return (data, "") if ok else (None, "has a member of the wrong type")
+
+
+def read_lines(path: str | Path) -> Iterator[tuple[int, bytes, bool]]:
+    """Each line of a log: its number (from 1), its bytes without the newline, whether complete."""
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise LogError(f"{path}: cannot be read ({exc.strerror})") from None
+    with handle:
+        for number, raw in enumerate(handle, start=1):
+            complete = raw.endswith(b"\n")
+            yield number, raw[:-1] if complete else raw, complete
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """An external checkpoint: how many entries a log had, and the hash of its last entry.
+
+    Written ``N:sha256:<hex>``. Keep it somewhere the log's writers cannot change (a ticket, an
+    email, a signed record): it lets :func:`verify` detect entries removed from the end and a log
+    rewritten from the start, which a hash chain cannot show on its own.
+    """
+
+    entries: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.entries}:{self.hash}"
+
+    @classmethod
+    def parse(cls, text: str) -> Checkpoint:
+        count, _, value = text.strip().partition(":")
+        hex_part = value.removeprefix("sha256:")
+        if (
+            not count.isdigit() or not value.startswith("sha256:") or len(hex_part) != 64
+            or any(c not in "0123456789abcdef" for c in hex_part)
+        ):
+            raise LogError("a checkpoint is written N:sha256:<64 hex digits>, as verify prints it")
+        return cls(int(count), value)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """The first place a log fails verification: ``entry`` is the entry number (= line) named."""
+
+    entry: int
+    kind: str
+    """``changed``, ``removed``, ``reordered``, ``incomplete``, ``truncated`` or ``rewritten``."""
+    message: str
+
+
+@dataclass(frozen=True)
+class Report:
+    """The result of :func:`verify`: the entries that verified, and the first problem if any."""
+
+    entries: int
+    checkpoint: Checkpoint
+    problem: Problem | None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def check_entry(raw: bytes) -> tuple[dict[str, Any] | None, str]:
+    """Parse a log line and check it against its own hash; ``(entry, "")`` or what is wrong."""
+    entry, what = parse_entry(raw)
+    if entry is None:
+        return None, what
+    try:
+        members = {k: canonical(v) for k, v in entry.items()}
+    except ValueError:
+        return None, "holds a value that has no canonical JSON form"
+    body = canonical_object({k: v for k, v in members.items() if k != "hash"})
+    if digest(body) != entry["hash"]:
+        return None, "does not match its hash"
+    if canonical_object(members) != raw:
+        return None, "is not in the canonical form it was written in"
+    return entry, ""
+
+
+def verify(path: str | Path, checkpoint: Checkpoint | None = None) -> Report:
+    """Check a log's hash chain (and a checkpoint); name the first entry that fails."""
+    prev_hash, count = GENESIS, 0
+
+    def report(problem: Problem | None) -> Report:
+        return Report(count, Checkpoint(count, prev_hash), problem)
+
+    for number, raw, complete in read_lines(path):
+        if not complete:
+            return report(Problem(number, "incomplete", (
+                f"entry {number} is incomplete (the log does not end with a newline): "
+                "it was cut short while being written, or changed"
+            )))
+        entry, what = check_entry(raw)
+        if entry is None:
+            return report(Problem(number, "changed", f"entry {number} was changed: it {what}"))
+        if entry["prev"] != prev_hash or entry["seq"] != number:
+            return report(_break(path, number, int(entry["seq"])))
+        prev_hash, count = str(entry["hash"]), number
+        if checkpoint is not None and number == checkpoint.entries and prev_hash != checkpoint.hash:
+            return report(Problem(number, "rewritten", (
+                f"entry {number} does not match the checkpoint: the log was rewritten up to it"
+            )))
+    if checkpoint is not None and count < checkpoint.entries:
+        return report(Problem(count + 1, "truncated", (
+            f"the log has {count} entries but the checkpoint records {checkpoint.entries}: "
+            + _span(count + 1, checkpoint.entries) + " removed from the end"
+        )))
+    return report(None)
+
+
+def _break(path: str | Path, number: int, seq: int) -> Problem:
+    """Why entry ``number`` does not follow the one before it (it holds entry ``seq``)."""
+    if seq == number:
+        return Problem(number, "changed", (
+            f"the chain is broken at entry {number}: it does not link to entry {number - 1} "
+            f"(entry {number - 1} was replaced, or the link of entry {number} was changed)"
+            if number > 1 else "entry 1 was changed: it does not start the chain"
+        ))
+    if seq < number:
+        return Problem(number, "reordered", (
+            f"line {number} holds entry {seq}, which belongs earlier: entries were reordered "
+            "or repeated"
+        ))
+    later = any(_seq_of(raw) == number for n, raw, _ in read_lines(path) if n > number)
+    if later:
+        return Problem(number, "reordered", (
+            f"entry {number} is out of place: line {number} holds entry {seq} (entries were "
+            "reordered)"
+        ))
+    return Problem(number, "removed", (
+        _span(number, seq - 1) + f" removed: line {number} holds entry {seq}"
+    ))
+
+
+def _span(first: int, last: int) -> str:
+    return f"entry {first} was" if first == last else f"entries {first} to {last} were"
+
+
+def _seq_of(raw: bytes) -> int | None:
+    entry, _ = parse_entry(raw)
+    return int(entry["seq"]) if entry is not None else None

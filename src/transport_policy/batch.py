@@ -1,0 +1,313 @@
+"""Deciding many records: streamed input, worker processes, results in input order.
+
+Inputs are case files (YAML or JSON), folders of them, and JSON Lines files of records (``-`` is
+standard input, read as JSON Lines). Each input record becomes one *item*; each item gives exactly
+one result, in input order: a decision, or an error record naming the item's index, source, case
+id (when known) and field-path errors, never the input values. A blank line, a line that is not
+valid UTF-8 or JSON (a truncated last line, say) is an error for that line only.
+
+Memory stays flat however many records there are: input is read lazily, and only a bounded number
+of chunks is in flight between this process and the workers. Each worker builds its own engine
+(durable-rules handles never cross a process boundary).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import IO, Any, Final, NamedTuple, TypeVar
+
+from .api import decide
+from .audit import canonical
+from .casefile import MAX_BYTES, load_case, parse_record, parse_text
+from .errors import FieldError, RecordError, TransportPolicyError
+from .model.record import AssessmentRecord
+from .policies import PolicyStore
+
+CASE_SUFFIXES: Final = (".yaml", ".yml", ".json")
+LINES_SUFFIXES: Final = (".jsonl", ".ndjson")
+CHUNK_SIZE: Final = 200
+IN_FLIGHT_PER_WORKER: Final = 4
+
+DECIDED, REJECTED, FAILED = 0, 1, 2
+"""Result statuses: decided; the record was rejected (invalid); the engine failed on it."""
+
+
+class Item(NamedTuple):
+    """One input record: a JSON line (``payload`` is its bytes) or a case file (``path``)."""
+
+    ordinal: int
+    """Position in the batch, from 1 (the ``index`` of an error record)."""
+    source: str
+    payload: bytes | None
+    path: str | None
+    size: int
+    last_without_newline: bool = False
+    problem: FieldError | None = None
+    """A problem found while reading (a line too long, a file that cannot be read)."""
+
+
+class Result(NamedTuple):
+    """The output line for one item, and what the decision log needs when it was decided."""
+
+    status: int
+    line: str
+    decision_json: bytes | None = None
+    record_json: bytes | None = None
+    input_digest: str = ""
+    size: int = 0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to decide: a policy version to force (else the one in force), rules, log contents."""
+
+    policy: str | None = None
+    rules: str | None = None
+    log: str | None = None
+    """``None`` (no log), ``full`` or ``minimal``: which canonical JSON to return for the log."""
+
+
+def expand_inputs(inputs: Sequence[str]) -> list[str]:
+    """The input paths with each folder replaced by its case and JSON Lines files, by name."""
+    out: list[str] = []
+    for name in inputs:
+        path = Path(name)
+        if name != "-" and path.is_dir():
+            out.extend(
+                str(p) for p in sorted(path.iterdir())
+                if p.is_file() and p.name.endswith(CASE_SUFFIXES + LINES_SUFFIXES)
+            )
+        else:
+            out.append(name)
+    return out
+
+
+def total_bytes(paths: Sequence[str]) -> int | None:
+    """The size of every input, or ``None`` when one is a stream (progress is then a count)."""
+    try:
+        return sum(os.stat(p).st_size for p in paths if p != "-") if "-" not in paths else None
+    except OSError:
+        return None
+
+
+def iter_items(paths: Sequence[str], stdin: IO[bytes] | None = None) -> Iterator[Item]:
+    """Every input record, lazily, numbered from 1 in input order."""
+    index = 0
+    for name in paths:
+        if name == "-" or name.endswith(LINES_SUFFIXES):
+            for item in _line_items(name, stdin, index):
+                index = item.ordinal
+                yield item
+        else:
+            index += 1
+            try:
+                size = os.stat(name).st_size
+            except OSError:
+                size = 0
+            yield Item(index, name, None, name, size)
+
+
+def _line_items(name: str, stdin: IO[bytes] | None, start: int) -> Iterator[Item]:
+    if name == "-":
+        if stdin is None:
+            import sys
+
+            stdin = sys.stdin.buffer
+        yield from _lines(stdin, "<stdin>", start)
+        return
+    try:
+        handle = open(name, "rb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        yield Item(start + 1, name, None, None, 0,
+                   problem=FieldError("(file)", f"cannot be read ({exc.strerror})"))
+        return
+    with handle:
+        yield from _lines(handle, name, start)
+
+
+def _lines(stream: IO[bytes], name: str, start: int) -> Iterator[Item]:
+    index, number = start, 0
+    while raw := stream.readline(MAX_BYTES + 1):
+        number += 1
+        index += 1
+        size = len(raw)
+        problem = None
+        if size > MAX_BYTES and not raw.endswith(b"\n"):
+            problem = FieldError("(line)", f"is larger than {MAX_BYTES} bytes")
+            while raw and not raw.endswith(b"\n"):
+                raw = stream.readline(MAX_BYTES + 1)
+                size += len(raw)
+        complete = raw.endswith(b"\n")
+        payload = b"" if problem else raw.rstrip(b"\r\n")
+        yield Item(index, f"{name}:{number}", payload, None, size, not complete, problem)
+
+
+def decide_item(item: Item, settings: Settings) -> Result:
+    """Decide one item; every failure of the item becomes its error result."""
+    record: AssessmentRecord | None = None
+    try:
+        record = item_record(item)
+        decision = decide(record, policy=settings.policy, rules=settings.rules)
+    except RecordError as exc:
+        return _error(item, REJECTED, exc.case_id, exc.errors)
+    except TransportPolicyError as exc:  # the engine failed: the record was not decided
+        case_id = record.case_id if record is not None else None
+        return _error(item, FAILED, case_id, [FieldError("(engine)", str(exc))])
+    except Exception as exc:  # a fault, not the record's: keep the other records going
+        case_id = record.case_id if record is not None else None
+        message = f"unexpected {type(exc).__name__} while deciding; please report it"
+        return _error(item, FAILED, case_id, [FieldError("(engine)", message)])
+    if settings.log is None:
+        return Result(DECIDED, decision.to_json(), size=item.size)
+    record_json = None
+    if settings.log == "full":
+        record_json = canonical(record.model_dump(mode="json", exclude_none=True))
+    return Result(
+        DECIDED, decision.to_json(), canonical(decision.model_dump(mode="json")), record_json,
+        decision.input_digest, item.size,
+    )
+
+
+def item_record(item: Item) -> AssessmentRecord:
+    """The validated record of an item (a :class:`RecordError` says what is wrong with it)."""
+    if item.problem is not None:
+        raise RecordError([item.problem], source=item.source)
+    if item.path is not None:
+        record, _expected = load_case(item.path)
+        return record
+    assert item.payload is not None
+    try:
+        text = item.payload.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RecordError([FieldError("(line)", f"is not valid UTF-8 (byte {exc.start})")],
+                          source=item.source) from None
+    if not text.strip():
+        raise RecordError([FieldError("(line)", "is blank")], source=item.source)
+    try:
+        data = parse_text(text, source=item.source, fmt="json")
+    except RecordError as exc:  # the line is not JSON: say so of the line, not the file
+        hint = " (the last line has no newline: it may be truncated)" \
+            if item.last_without_newline else ""
+        raise RecordError([FieldError("(line)", e.message + hint) for e in exc.errors],
+                          source=item.source) from None
+    return parse_record(data, source=item.source)
+
+
+def _error(item: Item, status: int, case_id: str | None, errors: list[FieldError]) -> Result:
+    line = json.dumps({
+        "index": item.ordinal,
+        "source": item.source,
+        "case_id": case_id,
+        "errors": [e.as_dict() for e in errors],
+    }, ensure_ascii=False)
+    return Result(status, line, size=item.size)
+
+
+def decide_chunk(chunk: list[Item], settings: Settings) -> list[Result]:
+    """Decide a chunk of items (the unit of work sent to a worker process)."""
+    return [decide_item(item, settings) for item in chunk]
+
+
+def check_settings(settings: Settings) -> None:
+    """Fail early (in this process) on rules that do not load or an unknown ``--policy``."""
+    store = PolicyStore(settings.rules)
+    if settings.policy:
+        store.get(settings.policy)
+    else:
+        _ = store.policies
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+S = TypeVar("S")
+
+
+def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def ordered_map(
+    func: Callable[[list[T], S], list[R]],
+    chunks: Iterator[list[T]],
+    settings: S,
+    jobs: int,
+) -> Iterator[list[R]]:
+    """``func(chunk, settings)`` for each chunk in worker processes, results in input order.
+
+    At most ``jobs * IN_FLIGHT_PER_WORKER`` chunks are in flight, so memory does not grow with
+    the input. With one job, or when the input fits in one chunk, the work is done in this process.
+    ``func`` and ``settings`` must be picklable (a module-level function, a dataclass).
+    """
+    first = next(chunks, None)
+    if first is None:
+        return
+    second = next(chunks, None) if jobs > 1 else None
+    if second is None:
+        yield func(first, settings)
+        for chunk in chunks:
+            yield func(chunk, settings)
+        return
+    limit = jobs * IN_FLIGHT_PER_WORKER
+    pool = ProcessPoolExecutor(jobs, mp_context=_context())
+    pending: deque[Future[list[R]]] = deque()
+    try:
+        for chunk in _prepend((first, second), chunks):
+            pending.append(pool.submit(func, chunk, settings))
+            if len(pending) >= limit:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _prepend(head: Iterable[T], rest: Iterator[T]) -> Iterator[T]:
+    yield from head
+    yield from rest
+
+
+def _context() -> Any:
+    """Worker start method: ``fork`` where available (workers start at once; each builds its own
+    engine, since engines are per process), else ``spawn``. ``TRANSPORT_POLICY_START_METHOD``
+    overrides it."""
+    method = os.environ.get("TRANSPORT_POLICY_START_METHOD")
+    if not method:
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    return multiprocessing.get_context(method)
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def run(
+    paths: Sequence[str],
+    settings: Settings,
+    *,
+    jobs: int | None = None,
+    stdin: IO[bytes] | None = None,
+    chunk_size: int = CHUNK_SIZE,
+) -> Iterator[Result]:
+    """Decide every input record; one :class:`Result` per record, in input order."""
+    chunks = chunked(iter_items(paths, stdin), chunk_size)
+    for results in ordered_map(decide_chunk, chunks, settings, jobs or default_jobs()):
+        yield from results
+
+
+__all__ = [
+    "DECIDED", "FAILED", "REJECTED", "Item", "Result", "Settings", "check_settings", "decide_item",
+    "expand_inputs", "item_record", "iter_items", "ordered_map", "run", "total_bytes",
+]

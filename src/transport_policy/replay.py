@@ -1,0 +1,266 @@
+"""Replay: re-decide each record of a decision log and compare with what was logged.
+
+Each full entry is decided again under the policy version it recorded (or a version given
+instead), from the rules as they are now. The new decision is compared with the logged one,
+ignoring ``engine`` (and ``policy`` when another version was asked for): identical, or changed
+with a field-level diff. Minimal entries hold only the record's digest, so they cannot be
+replayed. Each entry is checked against its own hash first; ``audit verify`` checks the chain.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Final
+
+from .audit import check_entry, read_lines
+from .batch import chunked, default_jobs, ordered_map
+from .casefile import parse_record
+from .engine import engine_for
+from .errors import PolicyVersionError, RecordError, RuleError
+from .policies import default_rules_root
+from .rules.loader import load_policy, policy_digest
+from .rules.model import Policy
+
+IDENTICAL: Final = "identical"
+CHANGED: Final = "changed"
+RULES_CHANGED: Final = "rules_changed"
+"""The same decision, but the version's rule files have changed since (``policy.digest``)."""
+DIGEST_PATH: Final = "policy.digest"
+NOT_REPLAYABLE: Final = "not_replayable"
+"""A minimal entry: only the record's digest was logged."""
+REJECTED: Final = "rejected"
+"""The logged record is not a valid record today (the record contract changed)."""
+UNAVAILABLE: Final = "unavailable"
+"""The policy version is not among the rules given."""
+ALTERED: Final = "altered"
+"""The entry does not match its own hash (or is not a log entry): it was not replayed."""
+
+FAILING: Final = frozenset({CHANGED, RULES_CHANGED, REJECTED, UNAVAILABLE, ALTERED})
+"""Statuses that make ``replay`` exit non-zero."""
+
+
+class _Absent:
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT: Final = _Absent()
+"""Stands for a member that one side of a diff does not have."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference: the path (``reasons[exclude.private_car].summary``), before and after."""
+
+    path: str
+    before: Any
+    after: Any
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"path": self.path}
+        if self.before is not ABSENT:
+            out["before"] = self.before
+        if self.after is not ABSENT:
+            out["after"] = self.after
+        return out
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """The replay of one log entry."""
+
+    entry: int
+    status: str
+    case_id: str | None = None
+    version: str | None = None
+    changes: tuple[Change, ...] = ()
+    message: str = ""
+    details: tuple[str, ...] = field(default=())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "entry": self.entry,
+            "case_id": self.case_id,
+            "status": self.status,
+            "version": self.version,
+            "changes": [c.as_dict() for c in self.changes],
+            "message": self.message,
+            "details": list(self.details),
+        }
+
+
+def diff(before: Any, after: Any, path: str = "") -> list[Change]:
+    """Field-level differences between two JSON values.
+
+    Objects are compared member by member; lists of entries that each name a distinct
+    ``clause`` (or question ``field``) are matched by it, other lists by position.
+    """
+    if isinstance(before, dict) and isinstance(after, dict):
+        out: list[Change] = []
+        for key in [*after, *(k for k in before if k not in after)]:
+            name = str(key) if str(key).isidentifier() else json.dumps(key)
+            sub = (f"{path}.{name}" if name[0] != '"' else f"{path}[{name}]") if path else name
+            out.extend(diff(before.get(key, ABSENT), after.get(key, ABSENT), sub))
+        return out
+    if isinstance(before, list) and isinstance(after, list):
+        return _diff_lists(before, after, path)
+    if before is ABSENT or after is ABSENT or type(before) is not type(after) or before != after:
+        return [Change(path, before, after)]
+    return []
+
+
+def _identity(items: Sequence[Any]) -> str | None:
+    for key in ("clause", "field"):
+        names = [i.get(key) if isinstance(i, dict) else None for i in items]
+        if names and all(isinstance(n, str) for n in names) and len(set(names)) == len(names):
+            return key
+    return None
+
+
+def _diff_lists(before: list[Any], after: list[Any], path: str) -> list[Change]:
+    key = _identity(before) if before else _identity(after)
+    if key is not None and (not after or _identity(after) == key):
+        old = {str(i[key]): i for i in before}
+        new = {str(i[key]): i for i in after}
+        out: list[Change] = []
+        for name in [*old, *(n for n in new if n not in old)]:
+            out.extend(diff(old.get(name, ABSENT), new.get(name, ABSENT), f"{path}[{name}]"))
+        return out
+    out = []
+    for i in range(max(len(before), len(after))):
+        old_item = before[i] if i < len(before) else ABSENT
+        new_item = after[i] if i < len(after) else ABSENT
+        out.extend(diff(old_item, new_item, f"{path}[{i}]"))
+    return out
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What to replay under: the rules root, its fingerprint, and a version to force."""
+
+    rules: str
+    fingerprint: tuple[str, ...]
+    """The digest of each version folder, read when the replay starts: the rules are loaded
+    afresh (in each worker) whenever they differ from the last replay's."""
+    policy: str | None = None
+
+    @classmethod
+    def of(cls, rules: str | Path | None, policy: str | None) -> Settings:
+        root = str(rules) if rules is not None else str(default_rules_root())
+        fingerprint = tuple(policy_digest(folder)[0] for folder in _folders(root))
+        if not fingerprint:
+            raise RuleError("no policy version found (a folder with policy.yaml)", path=root)
+        settings = cls(root, fingerprint, policy)
+        if policy is not None and policy not in _load_versions(root, fingerprint):
+            raise PolicyVersionError(f"no policy version {policy!r} under {root}")
+        return settings
+
+
+def _folders(root: str) -> list[Path]:
+    path = Path(root)
+    if (path / "policy.yaml").is_file():
+        return [path]
+    return sorted(p for p in path.iterdir() if (p / "policy.yaml").is_file()) \
+        if path.is_dir() else []
+
+
+@cache
+def _load_versions(root: str, fingerprint: tuple[str, ...]) -> dict[str, Policy]:
+    return {p.version: p for p in (load_policy(folder) for folder in _folders(root))}
+
+
+def replay_entry(number: int, raw: bytes, settings: Settings) -> Replayed:
+    """Replay one log line (``number`` counts from 1)."""
+    entry, what = check_entry(raw)
+    if entry is None:
+        return Replayed(number, ALTERED, message=f"the entry {what}; run `audit verify`")
+    logged: Mapping[str, Any] = entry["decision"]
+    case_id = logged.get("case_id") if isinstance(logged.get("case_id"), str) else None
+    raw_policy = logged.get("policy")
+    logged_policy: Mapping[str, Any] = raw_policy if isinstance(raw_policy, dict) else {}
+    recorded = logged_policy.get("version")
+    version = settings.policy or (recorded if isinstance(recorded, str) else None)
+    if "record" not in entry:
+        return Replayed(number, NOT_REPLAYABLE, case_id, version,
+                        message="minimal entry: only the record's digest was logged")
+    if version is None:
+        return Replayed(number, UNAVAILABLE, case_id,
+                        message="the logged decision does not name its policy version")
+    try:
+        record = parse_record(entry["record"], source=f"entry {number}")
+    except RecordError as exc:
+        return Replayed(number, REJECTED, case_id, version,
+                        message="the logged record is not a valid record today",
+                        details=tuple(f"{e.field}: {e.message}" for e in exc.errors))
+    versions = _load_versions(settings.rules, settings.fingerprint)
+    policy = versions.get(version)
+    if policy is None:
+        return Replayed(number, UNAVAILABLE, case_id, version,
+                        message=f"no policy version {version!r} under {settings.rules}")
+    selected = logged_policy.get("selected")
+    why = "requested for replay" if settings.policy else (
+        selected if isinstance(selected, str) else "requested for replay"
+    )
+    now = engine_for(policy).decide(record, selected=why).model_dump(mode="json")
+    ignore = {"engine", "policy"} if settings.policy else {"engine"}
+    changes = diff(
+        {k: v for k, v in logged.items() if k not in ignore},
+        {k: v for k, v in now.items() if k not in ignore},
+    )
+    status = IDENTICAL
+    if changes:
+        status = CHANGED if any(c.path != DIGEST_PATH for c in changes) else RULES_CHANGED
+    return Replayed(number, status, case_id, version, tuple(changes))
+
+
+def _replay_chunk(chunk: list[tuple[int, bytes]], settings: Settings) -> list[Replayed]:
+    return [replay_entry(number, raw, settings) for number, raw in chunk]
+
+
+def replay(
+    path: str | Path,
+    *,
+    policy: str | None = None,
+    rules: str | Path | None = None,
+    jobs: int | None = None,
+    chunk_size: int = 100,
+) -> Iterator[Replayed]:
+    """Replay every entry of a log, in order (in worker processes for long logs)."""
+    settings = Settings.of(rules, policy)
+    lines = ((number, raw) for number, raw, _complete in read_lines(path))
+    chunks = chunked(lines, chunk_size)
+    for results in ordered_map(_replay_chunk, chunks, settings, jobs or default_jobs()):
+        yield from results
+
+
+def render_value(value: Any, width: int = 100) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def render_text(result: Replayed) -> list[str]:
+    """Readable lines for one replayed entry: nothing when identical or when only the rule
+    files changed (``policy.digest``; the caller reports that once per version)."""
+    if result.status in (IDENTICAL, RULES_CHANGED):
+        return []
+    who = f" (case {result.case_id})" if result.case_id else ""
+    version = f" under {result.version}" if result.version else ""
+    lines = [f"entry {result.entry}{who}: {result.status.replace('_', ' ')}{version}"]
+    if result.message:
+        lines.append(f"  {result.message}")
+    lines.extend(f"  {d}" for d in result.details)
+    for change in result.changes:
+        if change.path == DIGEST_PATH:
+            continue
+        if change.before is ABSENT:
+            lines.append(f"  + {change.path}: {render_value(change.after)}")
+        elif change.after is ABSENT:
+            lines.append(f"  - {change.path}: {render_value(change.before)}")
+        else:
+            lines.append(f"  ~ {change.path}: {render_value(change.before)} → "
+                         f"{render_value(change.after)}")
+    return lines

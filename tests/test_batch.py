@@ -1,0 +1,178 @@
+"""`batch`: one output line per input record, in order, whatever is wrong with some of them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from transport_policy import load_case
+from transport_policy.audit import verify
+from transport_policy.batch import IN_FLIGHT_PER_WORKER, Settings, ordered_map, run
+from transport_policy.casefile import MAX_BYTES
+from transport_policy.cli.batch import batch_command
+
+ROOT = Path(__file__).resolve().parents[1]
+CASES = sorted((ROOT / "cases").glob("*.yaml"))
+GOOD = [load_case(p)[0].model_dump(mode="json", exclude_none=True) for p in CASES[:8]]
+SECRET = "SECRET-VALUE-7731"
+
+# Each kind of bad line, and the field its error names.
+BAD: dict[str, tuple[bytes, str]] = {
+    "blank": (b"   ", "(line)"),
+    "not utf-8": (b'{"case_id": "\xff\xfe"}', "(line)"),
+    "not json": (b'{"case_id": "C-1", ', "(line)"),
+    "not an object": (b"[1, 2]", "(record)"),
+    "bad value": (json.dumps({**GOOD[0], "person": {"age": SECRET}}).encode(), "person.age"),
+    "unknown field": (json.dumps({**GOOD[0], "secret_field": SECRET}).encode(), "secret_field"),
+    "no version in force": (
+        json.dumps({"case_id": "C-old", "assessment_date": "2015-06-01"}).encode(),
+        "assessment_date",
+    ),
+}
+
+
+def _line(i: int) -> bytes:
+    record = dict(GOOD[i % len(GOOD)], case_id=f"B-{i}")
+    return json.dumps(record).encode()
+
+
+def _check(outputs: list[str], bad: dict[int, str], source: str) -> None:
+    """Output i is the decision of line i, or an error record naming line i."""
+    for i, text in enumerate(outputs):
+        out = json.loads(text)
+        if i in bad:
+            assert set(out) == {"index", "source", "case_id", "errors"}
+            assert out["index"] == i + 1 and out["source"] == f"{source}:{i + 1}"
+            assert out["errors"] and out["errors"][0]["field"] == BAD[bad[i]][1]
+            assert SECRET not in text
+        else:
+            assert out["case_id"] == f"B-{i}" and out["outcome"]
+
+
+@settings(max_examples=25)
+@given(st.data())
+def test_k_bad_lines_out_of_n_give_n_results_in_order(
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    n = data.draw(st.integers(1, 14), label="n")
+    bad = data.draw(st.dictionaries(st.integers(0, n - 1), st.sampled_from(sorted(BAD))),
+                    label="bad")
+    truncated = data.draw(st.booleans(), label="last line truncated")
+    lines = [BAD[bad[i]][0] if i in bad else _line(i) for i in range(n)]
+    body = b"\n".join(lines) + b"\n"
+    if truncated:
+        body = body[:-1]
+        if n - 1 not in bad:  # cut the last record short: an error for that line only
+            body = body[: body.rindex(b"\n") + 1 if n > 1 else 0] + lines[-1][: len(lines[-1]) // 2]
+            bad[n - 1] = "not json"
+    path = tmp_path_factory.mktemp("batch") / "records.jsonl"
+    path.write_bytes(body)
+    outputs = [r.line for r in run([str(path)], Settings(), jobs=1)]
+    assert len(outputs) == n
+    _check(outputs, bad, str(path))
+
+
+def test_worker_processes_keep_input_order(tmp_path: Path) -> None:
+    n, bad = 23, {2: "blank", 9: "bad value", 10: "not utf-8", 22: "not json"}
+    lines = [BAD[bad[i]][0] if i in bad else _line(i) for i in range(n)]
+    path = tmp_path / "records.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    outputs = [r.line for r in run([str(path)], Settings(), jobs=2, chunk_size=3)]
+    assert len(outputs) == n
+    _check(outputs, bad, str(path))
+    single = [r.line for r in run([str(path)], Settings(), jobs=1)]
+    assert outputs == single
+
+
+def test_a_truncated_last_line_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "records.jsonl"
+    path.write_bytes(_line(0) + b"\n" + _line(1)[:30])
+    first, last = (json.loads(r.line) for r in run([str(path)], Settings(), jobs=1))
+    assert first["case_id"] == "B-0"
+    assert "may be truncated" in last["errors"][0]["message"]
+
+
+def test_an_overlong_line_is_an_error_for_that_line_only(tmp_path: Path) -> None:
+    path = tmp_path / "records.jsonl"
+    path.write_bytes(_line(0) + b"\n" + b"x" * (MAX_BYTES + 10) + b"\n" + _line(2) + b"\n")
+    results = [json.loads(r.line) for r in run([str(path)], Settings(), jobs=1)]
+    assert [r.get("case_id") for r in results] == ["B-0", None, "B-2"]
+    assert "larger than" in results[1]["errors"][0]["message"]
+
+
+def _double(chunk: list[int], _settings: object) -> list[int]:
+    return [2 * x for x in chunk]
+
+
+def test_only_a_few_chunks_are_in_flight() -> None:
+    """Input is read as results are written, so memory does not grow with the input."""
+    pulled = [0]
+
+    def chunks() -> Iterator[list[int]]:
+        for start in range(0, 2000, 10):
+            pulled[0] += 1
+            yield list(range(start, start + 10))
+
+    out: list[int] = []
+    for done, result in enumerate(ordered_map(_double, chunks(), None, 2), start=1):
+        out.extend(result)
+        assert pulled[0] - done <= 2 * IN_FLIGHT_PER_WORKER
+    assert out == [2 * x for x in range(2000)]
+
+
+def test_cli_exit_statuses_and_output_file(tmp_path: Path) -> None:
+    good = tmp_path / "good.jsonl"
+    good.write_bytes(_line(0) + b"\n" + _line(1) + b"\n")
+    out = tmp_path / "decisions.jsonl"
+    runner = CliRunner()
+    ok = runner.invoke(batch_command, [str(good), "--output", str(out), "--jobs", "1"])
+    assert ok.exit_code == 0, ok.output
+    assert [json.loads(line)["case_id"] for line in out.read_text().splitlines()] == ["B-0", "B-1"]
+
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_bytes(_line(0) + b"\n\n" + _line(2) + b"\n")
+    partial = runner.invoke(batch_command, [str(mixed), "--jobs", "1"])
+    assert partial.exit_code == 1
+    assert len(partial.stdout.splitlines()) == 3
+    assert "1 rejected" in partial.stderr
+
+    unknown = runner.invoke(batch_command, [str(good), "--policy", "1999"])
+    assert unknown.exit_code == 3 and "1999" in unknown.output
+    usage = runner.invoke(batch_command, [str(good), "--minimal"])
+    assert usage.exit_code == 2
+    missing = runner.invoke(batch_command, [str(tmp_path / "nope.jsonl")])
+    assert missing.exit_code == 2
+
+
+def test_cli_reads_folders_case_files_and_stdin(tmp_path: Path) -> None:
+    runner = CliRunner()
+    folder = runner.invoke(batch_command, [str(ROOT / "cases"), "--jobs", "1"])
+    assert folder.exit_code == 0
+    ids = [json.loads(line)["case_id"] for line in folder.stdout.splitlines()]
+    assert ids == [load_case(p)[0].case_id for p in CASES]
+
+    stdin = runner.invoke(batch_command, ["-", str(CASES[0])], input=_line(0) + b"\n")
+    assert stdin.exit_code == 0
+    first, second = (json.loads(line) for line in stdin.stdout.splitlines())
+    assert first["case_id"] == "B-0" and second["case_id"] == load_case(CASES[0])[0].case_id
+
+
+@pytest.mark.parametrize("minimal", [False, True])
+def test_cli_log_holds_the_decided_records_in_order(tmp_path: Path, minimal: bool) -> None:
+    records = tmp_path / "records.jsonl"
+    records.write_bytes(b"\n".join([_line(0), b"", _line(2), _line(3)]) + b"\n")
+    log = tmp_path / "decisions.log"
+    args = [str(records), "--log", str(log), "--jobs", "1"] + (["--minimal"] if minimal else [])
+    assert CliRunner().invoke(batch_command, args).exit_code == 1  # one blank line
+    assert CliRunner().invoke(batch_command, args).exit_code == 1  # appends: the chain goes on
+    report = verify(log)
+    assert report.ok and report.entries == 6
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [e["decision"]["case_id"] for e in entries] == ["B-0", "B-2", "B-3"] * 2
+    assert all(("record" in e) != minimal for e in entries)

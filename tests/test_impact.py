@@ -1,0 +1,96 @@
+"""`impact`: the same cases under two versions, and the transitions between their outcomes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import yaml
+from click.testing import CliRunner
+
+from transport_policy import load_case
+from transport_policy.cli.audit import impact_command
+from transport_policy.impact import Versions, analyse, render
+
+ROOT = Path(__file__).resolve().parents[1]
+CASES = ROOT / "cases"
+DRAFT = ROOT / "docs" / "examples" / "draft-2027"
+UNREASONABLE_CAR = CASES / (
+    "a-woman-whose-own-car-it-is-unreasonable-to-expect-her-to-drive-is-provided-transport.yaml"
+)
+
+
+def test_identical_criteria_report_no_change() -> None:
+    report = analyse([str(CASES)], Versions("2016", "2021-01"), jobs=1)
+    assert report.cases == len(list(CASES.glob("*.yaml")))
+    assert report.outcome_changes == 0 and not report.changed and not report.by_clause
+    assert all(before == after for before, after in report.transitions)
+    data = json.loads(render(report, "json"))
+    assert data["outcome_changes"] == 0 and data["changed_cases"] == []
+    rows = list(csv.DictReader(io.StringIO(render(report, "csv"))))
+    assert rows and all(r["from"] == r["to"] for r in rows)
+    assert sum(int(r["cases"]) for r in rows if r["breakdown"] == "transition") == report.cases
+
+
+def test_the_worked_example_draft_refuses_the_unreasonable_car_case() -> None:
+    """The illustrative draft in docs/examples drops the reasonableness judgement."""
+    versions = Versions("2021-01", "draft-2027", to_rules=str(DRAFT))
+    report = analyse([str(CASES)], versions, jobs=2)
+    assert report.after.version == "draft-2027"
+    changed = {c.case_id: c for c in report.changed}
+    case = changed[load_case(UNREASONABLE_CAR)[0].case_id]
+    assert (case.before, case.after) == ("provide", "do_not_provide")
+    assert "exclude.private_car" in case.added and "provide.no_means" in case.removed
+    assert report.transitions["provide", "do_not_provide"] >= 1
+    assert report.by_clause["exclude.private_car", "added", "provide", "do_not_provide"] >= 1
+    assert report.by_area[case.service_area, "provide", "do_not_provide"] >= 1
+    # Only cases with a car they drive can change.
+    for changed_case in report.changed:
+        assert "exclude.private_car" in changed_case.added + changed_case.removed
+
+
+def test_cli_formats_output_file_and_exit_statuses(tmp_path: Path) -> None:
+    runner = CliRunner()
+    table = runner.invoke(impact_command, [str(CASES), "--from", "2016", "--to", "2021-01"])
+    assert table.exit_code == 0, table.output
+    assert "0 change outcome" in table.output and "Outcome transitions" in table.output
+
+    out = tmp_path / "impact.csv"
+    args = [str(UNREASONABLE_CAR), "--from", "2021-01", "--to", "draft-2027",
+            "--to-rules", str(DRAFT), "--format", "csv", "--output", str(out)]
+    written = runner.invoke(impact_command, args)
+    assert written.exit_code == 0
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert {"breakdown": "transition", "service_area": "", "clause": "", "change": "",
+            "from": "provide", "to": "do_not_provide", "cases": "1"} in rows
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"case_id": "X", "assessment_date": "2021-02-30"}\n', encoding="utf-8")
+    rejected = runner.invoke(impact_command, [str(bad), "--from", "2016", "--to", "2021-01",
+                                              "--format", "json"])
+    assert rejected.exit_code == 1
+    assert json.loads(rejected.output)["rejected"][0]["errors"][0]["field"] == "assessment_date"
+
+    unknown = runner.invoke(impact_command, [str(CASES), "--from", "2016", "--to", "2099"])
+    assert unknown.exit_code == 2 and "2099" in unknown.output
+
+
+def test_the_draft_differs_from_2021_01_only_where_it_says() -> None:
+    """Keeps the worked example honest when the 2021-01 rules are edited."""
+    current = ROOT / "rules" / "2021-01"
+    names = sorted(p.name for p in current.iterdir())
+    assert sorted(p.name for p in DRAFT.iterdir()) == names
+    for name in names:
+        if name not in ("policy.yaml", "exclusions.yaml"):
+            assert (DRAFT / name).read_bytes() == (current / name).read_bytes(), name
+    draft_rules = {r["id"]: r for r in _rules(DRAFT / "exclusions.yaml")}
+    current_rules = {r["id"]: r for r in _rules(current / "exclusions.yaml")}
+    changed = {k for k in current_rules if draft_rules.get(k) != current_rules[k]}
+    assert changed == {"private-car"}
+
+
+def _rules(path: Path) -> list[dict[str, object]]:
+    rules: list[dict[str, object]] = yaml.safe_load(path.read_text(encoding="utf-8"))["rules"]
+    return rules

@@ -1,0 +1,119 @@
+"""`replay`: re-deciding logged records under the version they recorded, and what changed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from transport_policy import decide, load_case
+from transport_policy.audit import DecisionLog
+from transport_policy.cli.audit import replay_command
+from transport_policy.replay import (
+    ABSENT,
+    ALTERED,
+    CHANGED,
+    IDENTICAL,
+    NOT_REPLAYABLE,
+    RULES_CHANGED,
+    UNAVAILABLE,
+    Change,
+    diff,
+    replay,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+UNREASONABLE_CAR = ROOT / "cases" / (
+    "a-woman-whose-own-car-it-is-unreasonable-to-expect-her-to-drive-is-provided-transport.yaml"
+)
+OTHERS = sorted(p for p in (ROOT / "cases").glob("*.yaml") if p != UNREASONABLE_CAR)[:4]
+JUDGEMENT = "        - {field: judgement.own_vehicle_use_reasonable, is: true}\n"
+
+
+@pytest.fixture
+def rules(tmp_path: Path) -> Path:
+    """A copy of the bundled rules that a test may edit."""
+    return Path(shutil.copytree(ROOT / "rules", tmp_path / "rules"))
+
+
+def _log(path: Path, rules: Path | None, *, minimal: bool = False) -> Path:
+    with DecisionLog(path, minimal=minimal) as log:
+        for case in [UNREASONABLE_CAR, *OTHERS]:
+            record, _ = load_case(case)
+            log.append(decide(record, rules=rules), record)
+    return path
+
+
+def test_an_unchanged_policy_replays_identically(tmp_path: Path) -> None:
+    results = list(replay(_log(tmp_path / "d.log", None), jobs=1))
+    assert [r.status for r in results] == [IDENTICAL] * 5
+    assert [r.version for r in results] == ["2021-01"] * 5
+
+
+def test_replay_after_a_rule_edit_reports_the_change(tmp_path: Path, rules: Path) -> None:
+    log = _log(tmp_path / "d.log", rules)
+    exclusions = rules / "2021-01" / "exclusions.yaml"
+    text = exclusions.read_text(encoding="utf-8")
+    assert JUDGEMENT in text
+    exclusions.write_text(text.replace(JUDGEMENT, "", 1), encoding="utf-8")
+
+    first, *others = replay(log, rules=rules, jobs=1)
+    assert first.status == CHANGED and first.case_id == load_case(UNREASONABLE_CAR)[0].case_id
+    changes = {c.path: c for c in first.changes}
+    assert (changes["outcome"].before, changes["outcome"].after) == ("provide", "do_not_provide")
+    assert changes["reasons[exclude.private_car]"].before is ABSENT
+    assert changes["policy.digest"].before != changes["policy.digest"].after
+    assert all(r.status in (CHANGED, RULES_CHANGED) for r in others)
+
+    result = CliRunner().invoke(replay_command, [str(log), "--rules", str(rules), "--jobs", "1"])
+    assert result.exit_code == 1
+    assert '~ outcome: "provide" → "do_not_provide"' in result.output
+    assert "the rule files of 2021-01 have changed" in result.output
+
+
+def test_minimal_entries_are_not_replayable(tmp_path: Path) -> None:
+    log = _log(tmp_path / "d.log", None, minimal=True)
+    assert {r.status for r in replay(log, jobs=1)} == {NOT_REPLAYABLE}
+    result = CliRunner().invoke(replay_command, [str(log), "--format", "json"])
+    assert result.exit_code == 0
+    assert "5 not replayable" in result.stderr
+
+
+def test_another_version_can_be_asked_for(tmp_path: Path) -> None:
+    log = _log(tmp_path / "d.log", None)
+    results = list(replay(log, policy="2016", jobs=1))
+    assert {(r.status, r.version) for r in results} == {(IDENTICAL, "2016")}  # same criteria
+    unknown = CliRunner().invoke(replay_command, [str(log), "--policy", "1999"])
+    assert unknown.exit_code == 2 and "1999" in unknown.output
+
+
+def test_a_missing_version_or_an_altered_entry_is_reported(tmp_path: Path, rules: Path) -> None:
+    log = _log(tmp_path / "d.log", None)
+    shutil.rmtree(rules / "2021-01")
+    assert {r.status for r in replay(log, rules=rules, jobs=1)} == {UNAVAILABLE}
+
+    lines = log.read_bytes().splitlines(keepends=True)
+    lines[1] = lines[1].replace(b'"outcome":"', b'"outcome":"x', 1)
+    log.write_bytes(b"".join(lines))
+    statuses = [r.status for r in replay(log, jobs=1)]
+    assert statuses == [IDENTICAL, ALTERED, IDENTICAL, IDENTICAL, IDENTICAL]
+    assert CliRunner().invoke(replay_command, [str(log)]).exit_code == 1
+
+
+def test_diff_matches_list_entries_by_clause_and_names_paths() -> None:
+    before = {"outcome": "provide", "reasons": [{"clause": "a", "facts": {"x.y": 1}},
+                                                 {"clause": "b", "facts": {}}],
+              "questions": ["q1"]}
+    after = {"outcome": "provide", "reasons": [{"clause": "b", "facts": {}},
+                                                {"clause": "a", "facts": {"x.y": 2}}],
+             "questions": ["q1", "q2"], "new": True}
+    assert diff(before, after) == [
+        Change('reasons[a].facts["x.y"]', 1, 2),
+        Change("questions[1]", ABSENT, "q2"),
+        Change("new", ABSENT, True),
+    ]
+    assert diff({"a": 1}, {"a": True}) == [Change("a", 1, True)]  # no JSON type coercion
+    assert json.dumps(Change("p", ABSENT, 3).as_dict()) == '{"path": "p", "after": 3}'
