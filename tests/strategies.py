@@ -57,9 +57,11 @@ BOOL_PATHS = tuple(p for p in CHOICE_PATHS if allowed_values(p) == (True, False)
 ENUM_PATHS = tuple(p for p in CHOICE_PATHS if p not in BOOL_PATHS)
 
 _short_text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12)
+_one_line = st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=12)
+"""Names and ids: one line, no control characters (the model refuses them)."""
 FREE_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "person.age": st.integers(MIN_AGE, MAX_AGE),
-    "destination.name": _short_text,
+    "destination.name": _one_line,
     "destination.distance_miles": st.floats(0, 500, allow_nan=False, allow_infinity=False),
     "judgement.notes": _short_text,
 }
@@ -126,8 +128,8 @@ def overrides(draw: st.DrawFn) -> dict[str, Any]:
 _profile_names = st.sampled_from(list(PROFILES))
 _assessors = st.one_of(
     st.just(ABSENT), st.none(),
-    st.fixed_dictionaries({}, optional={"id": st.one_of(st.none(), _short_text),
-                                        "name": st.one_of(st.none(), _short_text)}),
+    st.fixed_dictionaries({}, optional={"id": st.one_of(st.none(), _one_line),
+                                        "name": st.one_of(st.none(), _one_line)}),
 )
 # Strategies are built once: building them inside every draw costs more than drawing from them.
 def _fact_strategy(path: str, profile: str, every_known: bool) -> st.SearchStrategy[Any]:

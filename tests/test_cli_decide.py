@@ -78,8 +78,8 @@ def test_text_and_markdown_render_each_case_in_order(fmt: str) -> None:
     result = _run(*map(str, paths), "--format", fmt)
     assert result.exit_code == 0
     shown = [render(decide(load_case(p)[0]), fmt, source=p.name) for p in paths]
-    if fmt == "text":
-        assert result.stdout == "\n\n".join(shown) + "\n"
+    separator = "\n\n" + "=" * 88 + "\n\n" if fmt == "text" else "\n\n---\n\n"
+    assert result.stdout == separator.join(shown) + "\n"
     at = [result.stdout.index(one) for one in shown]
     assert at == sorted(at)
 
@@ -186,12 +186,17 @@ def test_help_documents_the_exit_codes() -> None:
     assert re.search(r"^\s*1\s+", result.stdout, re.M)
 
 
-def test_the_installed_command_decides_a_case() -> None:
+def _installed_script() -> Path:
     script = Path(sysconfig.get_path("scripts")) / "transport-policy"
     if not script.exists():
         script = Path(sys.executable).parent / "transport-policy"
     if not script.exists():
         pytest.skip("the transport-policy console script is not installed")
+    return script
+
+
+def test_the_installed_command_decides_a_case() -> None:
+    script = _installed_script()
     done = subprocess.run(
         [str(script), "decide", str(CASES[0]), "--format", "json"],
         capture_output=True,
@@ -217,3 +222,13 @@ def test_the_sample_in_the_assessors_guide_is_what_the_command_prints() -> None:
         return [line for line in text.splitlines() if not line.startswith("Policy digest:")]
 
     assert steady(found.group(2)) == steady(result.stdout)
+
+
+def test_an_unwritable_output_is_an_error_message_not_a_traceback() -> None:
+    script = _installed_script()
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([str(script), "decide", str(CASES[0])], stdout=full,
+                              stderr=subprocess.PIPE, text=True, check=False)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "cannot write standard output" in done.stderr

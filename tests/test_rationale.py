@@ -194,15 +194,25 @@ def test_facts_are_given_in_plain_words() -> None:
         assert not re.search(r"Facts:.*\b(True|False|None|with_support)\b", shown)
 
 
-def test_what_was_ruled_out_is_grouped_by_status() -> None:
-    decision = _golden(lambda d: {"fails", "defeated"} <= {c.status for c in d.considered})
+def test_what_was_ruled_out_is_grouped_by_kind_and_status() -> None:
+    decision = _golden(
+        lambda d: {("exclusion", "fails"), ("exclusion", "defeated"), ("provide", "fails")}
+        <= {(c.kind, c.status) for c in d.considered}
+    )
     text = render_text(decision)
-    ruled_out = text.index("\nRuled out:\n")
-    for_now = text.index("\nOut of use for now:\n")
-    assert ruled_out < for_now
+    headings = {
+        ("exclusion", "fails"): "\nAlternatives ruled out:\n",
+        ("exclusion", "defeated"): "\nAlternatives out of use for now:\n",
+        ("provide", "fails"): "\nGrounds for provision that do not apply:\n",
+    }
+    starts = sorted((text.index(h), key) for key, h in headings.items())
+    assert [key for _, key in starts] == list(headings)  # alternatives first, then grounds
     for item in decision.considered:
-        at = text.index(f"[{item.clause}]", ruled_out)
-        assert (at < for_now) == (item.status == "fails"), item.clause
+        if (item.kind, item.status) not in headings:
+            continue
+        at = text.index(f"[{item.clause}]", starts[0][0])
+        owner = [key for start, key in starts if start < at][-1]
+        assert owner == (item.kind, item.status), item.clause
 
 
 def test_assessor_notes_are_shown_safely() -> None:

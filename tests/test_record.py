@@ -162,7 +162,7 @@ def test_a_yaml_date_and_time_is_rejected(tmp_path: Path) -> None:
     text = "case_id: C-1\nassessment_date: 2021-03-15T09:30:00\n"
     error = rejected(write(tmp_path, "c.yaml", text))
     assert [e.field for e in error.errors] == ["assessment_date"]
-    assert "not a date and time" in error.errors[0].message
+    assert "must be a date written YYYY-MM-DD" in error.errors[0].message
 
 
 # --- the expected block of a golden case ---------------------------------------------------------

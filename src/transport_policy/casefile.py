@@ -32,15 +32,27 @@ part of the record."""
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class StrictYamlLoader(_BaseLoader):  # type: ignore[valid-type,misc]
-    """Safe loader (libyaml's when available): YAML 1.2 booleans, no duplicate keys.
+MAX_DEPTH = 32
+"""The deepest nesting of mappings and lists accepted in a case or rule file."""
 
-    Anchors and aliases are refused by :func:`load_yaml`, which checks the event stream first.
+
+class StrictYamlLoader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """Safe loader (libyaml's when available) with YAML 1.2 core-schema scalars.
+
+    Only ``true``/``false`` are booleans (``yes``, ``no``, ``on`` stay text); integers are
+    decimal (``020`` is 20, and ``0x11``, ``0o21``, ``1_7`` stay text); floats are plain decimal or
+    exponent notation; dates and times are text (the model parses ``YYYY-MM-DD`` itself, so a bad
+    date is reported against its field). Duplicate keys and non-text keys are refused; anchors,
+    aliases and over-deep nesting are refused by :func:`load_yaml` before anything is built.
     """
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         seen: set[Any] = set()
         for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a mapping key must be plain text", key_node.start_mark
+                )
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
@@ -49,24 +61,60 @@ class StrictYamlLoader(_BaseLoader):  # type: ignore[valid-type,misc]
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
+    def construct_decimal_int(self, node: Any) -> int:
+        return int(str(self.construct_scalar(node)), 10)
 
-StrictYamlLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-for _first in "tTfF":
-    StrictYamlLoader.add_implicit_resolver(
-        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), [_first]
+
+def _core_schema() -> dict[Any, list[tuple[str, re.Pattern[str]]]]:
+    resolvers: dict[Any, list[tuple[str, re.Pattern[str]]]] = {}
+
+    def add(tag: str, pattern: str, first: str) -> None:
+        for char in first or [None]:
+            resolvers.setdefault(char, []).append((tag, re.compile(pattern)))
+
+    add("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", "~nN")
+    resolvers.setdefault("", []).append(("tag:yaml.org,2002:null", re.compile(r"^$")))
+    add("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF")
+    add("tag:yaml.org,2002:int", r"^[-+]?[0-9]+$", "-+0123456789")
+    add(
+        "tag:yaml.org,2002:float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        "-+0123456789.",
     )
+    return resolvers
+
+
+StrictYamlLoader.yaml_implicit_resolvers = _core_schema()
+StrictYamlLoader.add_constructor("tag:yaml.org,2002:int", StrictYamlLoader.construct_decimal_int)
 
 
 def load_yaml(text: str) -> list[Any]:
-    """Every document in ``text``, read strictly; anchors and aliases are refused."""
+    """Every document in ``text``, read strictly.
+
+    A first pass over the event stream (no objects built) refuses anchors, aliases and nesting
+    deeper than :data:`MAX_DEPTH`, so nothing recursive ever sees a hostile document.
+    """
+    depth = 0
     for event in yaml.parse(text, Loader=_BaseLoader):
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise yaml.constructor.ConstructorError(
-                None, None, "anchors and aliases are not allowed", event.start_mark  # type: ignore[arg-type]
+                None,
+                None,
+                "anchors and aliases are not allowed",
+                event.start_mark,  # type: ignore[arg-type]
             )
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"nested more than {MAX_DEPTH} levels deep",
+                    event.start_mark,  # type: ignore[arg-type]
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
     return list(yaml.load_all(text, Loader=StrictYamlLoader))
 
 
@@ -97,6 +145,7 @@ _MESSAGES = {
     "model_attributes_type": "must be a mapping of fields",
     "date_type": "must be a date written YYYY-MM-DD",
     "finite_number": "must be a finite number",
+    "string_pattern_mismatch": "must be text on one line, without control characters",
 }
 
 
@@ -144,11 +193,11 @@ def parse_record(data: object, *, source: str = "<record>") -> AssessmentRecord:
     try:
         return AssessmentRecord.model_validate(dict(data))
     except ValidationError as exc:
+        errors = validation_errors(exc)
         case_id = data.get("case_id")
+        usable = isinstance(case_id, str) and all(e.field != "case_id" for e in errors)
         raise RecordError(
-            validation_errors(exc),
-            source=source,
-            case_id=case_id if isinstance(case_id, str) and case_id.strip() else None,
+            errors, source=source, case_id=case_id.strip() if usable else None  # type: ignore[union-attr]
         ) from None
 
 
@@ -181,6 +230,11 @@ def parse_text(text: str, *, source: str, fmt: str | None = None) -> Any:
         docs = load_yaml(text)
     except (ValueError, yaml.YAMLError) as exc:
         raise RecordError([FieldError("(file)", _parse_message(exc, fmt))], source=source) from None
+    except RecursionError:
+        raise RecordError(
+            [FieldError("(file)", f"is not valid {fmt.upper()} (nested too deeply)")],
+            source=source,
+        ) from None
     if len(docs) != 1:
         raise RecordError(
             [FieldError("(file)", f"must hold exactly one YAML document, found {len(docs)}")],
@@ -196,6 +250,10 @@ def _parse_message(exc: Exception, fmt: str) -> str:
         mark = exc.problem_mark or exc.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         what = exc.problem or exc.context or "syntax error"
+        if isinstance(exc, yaml.constructor.ConstructorError) and what.startswith(
+            "could not determine a constructor"
+        ):
+            what = "a YAML tag is used; case files may not use tags"  # the tag is input: not echoed
         return f"is not valid {fmt.upper()} ({what}{where})"
     return f"is not valid {fmt.upper()} ({exc})"
 

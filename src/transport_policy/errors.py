@@ -69,8 +69,24 @@ class RuleError(TransportPolicyError):
         self.path = path
         self.rule_id = rule_id
         self.field = field
-        where = path + (f": rule {rule_id!r}" if rule_id else "") + (f": {field}" if field else "")
-        super().__init__(f"{where}: {message}")
+        self.message = message
+        self.folder: str | None = None
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        path = f"{self.folder}/{self.path}" if self.folder else self.path
+        where = (
+            path
+            + (f": rule {self.rule_id!r}" if self.rule_id else "")
+            + (f": {self.field}" if self.field else "")
+        )
+        return f"{where}: {self.message}"
+
+    def in_folder(self, folder: str) -> RuleError:
+        """The same error, its file named with the policy-version folder it is in."""
+        self.folder = folder
+        self.args = (self._text(),)
+        return self
 
 
 class PolicyVersionError(TransportPolicyError):

@@ -51,6 +51,14 @@ class PolicyStore:
             manifest = read_manifest(folder)
             if manifest.version in manifests:
                 raise RuleError(f"version {manifest.version} is defined twice", path=str(folder))
+            same_day = [v for v, (_, when) in manifests.items() if when == manifest.effective_from]
+            if same_day:
+                raise RuleError(
+                    f"versions {same_day[0]} and {manifest.version} both come into force on "
+                    f"{manifest.effective_from.isoformat()}: which one applies would be ambiguous",
+                    path=str(folder / "policy.yaml"),
+                    field="effective_from",
+                )
             manifests[manifest.version] = (str(folder), manifest.effective_from)
         # Versions in order of coming into force; each is loaded only when first used.
         self._manifests = dict(sorted(manifests.items(), key=lambda item: item[1][1]))

@@ -28,10 +28,12 @@ OUTCOME_WORDS: dict[Outcome, str] = {
     "needs_information": "none yet (more information is needed)",
 }
 
-STATUS_WORDS: dict[str, str] = {
-    "fails": "Ruled out",
-    "defeated": "Out of use for now",
-    "unknown": "Not established",
+STATUS_WORDS: dict[tuple[str, str], str] = {
+    ("exclusion", "fails"): "Alternatives ruled out",
+    ("exclusion", "defeated"): "Alternatives out of use for now",
+    ("exclusion", "unknown"): "Alternatives not established",
+    ("provide", "fails"): "Grounds for provision that do not apply",
+    ("provide", "unknown"): "Grounds for provision not recorded",
 }
 
 VALUE_WORDS: dict[object, str] = {
@@ -158,10 +160,10 @@ def _sections(d: Decision) -> list[Section]:
             tuple(
                 Item(c.summary, c.clause, (f"Facts: {facts_words(c.facts)}",) if c.facts else ())
                 for c in d.considered
-                if c.status == status
+                if (c.kind, c.status) == key
             ),
         )
-        for status, words in STATUS_WORDS.items()
+        for key, words in STATUS_WORDS.items()
     )
     provision: tuple[Item, ...] = ()
     if d.provision is not None:

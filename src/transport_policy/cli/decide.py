@@ -107,7 +107,7 @@ def decide_command(
                 click.echo(decision.to_json())
             else:
                 if printed:
-                    click.echo("\n---\n" if fmt == "markdown" else "")
+                    click.echo("\n---\n" if fmt == "markdown" else "\n" + "=" * 88 + "\n")
                 printed += 1
                 click.echo(
                     rationale.render(decision, fmt, source=Path(path).name if path != "-" else None)

@@ -112,10 +112,24 @@ class _Reader:
             facts=self.facts_of(rule),
         )
 
+    def also_reason(self, rule: Rule, index: int) -> Reason:
+        """The reason for a clause the rule cites as well, with the facts its ``when`` read."""
+        clause, when = rule.also_cites[index]
+        text = rule.also_summaries[index]
+        facts = self.facts_of(rule)
+        facts.update({p: self.raw.get(p) for p in explain(when, self.facts)})  # type: ignore[misc]
+        return Reason(
+            clause=clause,
+            rule=rule.id,
+            summary=fill(text, self.raw) if text else self.summary(rule),
+            facts=facts,
+        )
+
     def considered(self, rule: Rule, status: str) -> Considered:
         return Considered(
             clause=rule.clause,
             rule=rule.id,
+            kind=rule.kind,  # type: ignore[arg-type]  # only exclusion and provide rules
             status=status,  # type: ignore[arg-type]  # never "holds" here
             summary=fill(rule.considered[status], self.raw),
             facts=self.facts_of(rule),
@@ -176,7 +190,7 @@ def decide_statuses(
         reasons.append(r.reason(first))
         for i, (clause, when) in enumerate(first.also_cites):
             if isinstance(when, Always) or st[f"{first.id}/also/{i}"] == HOLDS:
-                reasons.append(r.reason(first, clause))
+                reasons.append(r.also_reason(first, i))
     elif any(r.status(rule) == UNKNOWN for rule in scope):
         recommended = "needs_information"
         asked = _ask(r, [rule for rule in scope if r.status(rule) == UNKNOWN])

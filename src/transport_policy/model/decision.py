@@ -29,6 +29,8 @@ class Reason(_Out):
 class Considered(_Out):
     clause: str
     rule: str
+    kind: Literal["exclusion", "provide"]
+    """An alternative (exclusion) or a ground for provision (provide criterion)."""
     status: Literal["fails", "defeated", "unknown"]
     summary: str
     facts: dict[str, FactValue]

@@ -8,6 +8,7 @@ established*. Validation is strict: no unknown keys, no coercion (``"yes"`` is n
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
@@ -34,9 +35,10 @@ Purpose = Literal[
 TemporaryIllness = Literal["none", "person", "carer"]
 OverrideOutcome = Literal["provide", "do_not_provide"]
 
-ShortText = Annotated[str, StringConstraints(max_length=500)]
+ShortText = Annotated[str, StringConstraints(max_length=500, pattern=r"^[^\x00-\x1f\x7f]*$")]
+"""Text on one line, without control characters (names and ids shown in headings)."""
 NonEmptyText = Annotated[
-    str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)
+    str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True, pattern=r"\S")
 ]
 
 
@@ -46,7 +48,7 @@ def _iso_date(value: Any) -> Any:
         raise ValueError("must be a date (YYYY-MM-DD), not a date and time")
     if isinstance(value, str):
         try:
-            if len(value) != 10:
+            if not _DATE.fullmatch(value):
                 raise ValueError
             return dt.date.fromisoformat(value)
         except ValueError:
@@ -54,6 +56,7 @@ def _iso_date(value: Any) -> Any:
     return value
 
 
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 
 
@@ -161,7 +164,12 @@ class AssessmentRecord(_Section):
     def _null_section(cls, value: Any) -> Any:
         return _none_is_empty(value)
 
-    case_id: Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+    case_id: Annotated[
+        str,
+        StringConstraints(
+            min_length=1, max_length=100, strip_whitespace=True, pattern=r"^[^\x00-\x1f\x7f]+$"
+        ),
+    ]
     assessment_date: IsoDate
     assessor: Assessor | None = None
     person: Person = Field(default_factory=Person)

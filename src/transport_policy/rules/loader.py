@@ -242,8 +242,20 @@ def read_manifest(directory: str | Path) -> Manifest:
 
 
 def load_policy(directory: str | Path) -> Policy:
-    """Load and validate the policy version in ``directory`` (which holds ``policy.yaml``)."""
-    root = Path(directory)
+    """Load and validate the policy version in ``directory`` (which holds ``policy.yaml``).
+
+    A :class:`RuleError` names the file relative to the folder (``path``) and, in its message,
+    the folder too, since every version has files of the same names.
+    """
+    try:
+        return _load_policy(Path(directory))
+    except RuleError as exc:
+        if exc.folder is None:
+            raise exc.in_folder(str(directory)) from None
+        raise
+
+
+def _load_policy(root: Path) -> Policy:
     manifest = read_manifest(root)
     clause_file: ClauseFile = _validate(
         ClauseFile, _read_yaml(root / manifest.clauses, manifest.clauses), manifest.clauses
@@ -391,6 +403,10 @@ def _build_rule(rel: str, spec: RuleSpec, rule_ids: set[str], check_clause: Any)
         )
         for i, a in enumerate(spec.also_cites)
     )
+    also_summaries = tuple(
+        _check_text(a.summary, rel, spec.id, f"also_cites[{i}].summary") if a.summary else None
+        for i, a in enumerate(spec.also_cites)
+    )
     variants: list[str | TextVariant] = (
         [spec.summary] if isinstance(spec.summary, str) else list(spec.summary)
     )
@@ -414,6 +430,7 @@ def _build_rule(rel: str, spec: RuleSpec, rule_ids: set[str], check_clause: Any)
         condition=condition,
         unless=unless,
         also_cites=also,
+        also_summaries=also_summaries,
         summary=tuple(summary),
         considered=considered,
         outcomes=tuple(spec.outcomes or ()),

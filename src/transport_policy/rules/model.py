@@ -32,6 +32,8 @@ class Rule:
     condition: Condition
     unless: Condition | None
     also_cites: tuple[tuple[str, Condition], ...]
+    also_summaries: tuple[str | None, ...]
+    """The text of each also-cited clause's reason (``None``: the rule's own summary)."""
     summary: tuple[TextChoice, ...]
     considered: dict[str, str]
     outcomes: tuple[str, ...]

@@ -66,6 +66,7 @@ class TextVariant(_Spec):
 class AlsoCite(_Spec):
     clause: Text
     when: Any = None
+    summary: Text | None = None
 
 
 class ConsideredText(_Spec):
