@@ -28,7 +28,7 @@ def select_policy(
     date. A record dated before every version is a :class:`RecordError` on ``assessment_date``;
     an unknown ``version`` is a :class:`PolicyVersionError`."""
     store = _store(str(rules) if rules is not None else None)
-    if version:
+    if version is not None:
         return store.get(version)
     try:
         return store.in_force(record.assessment_date)
@@ -55,7 +55,7 @@ def decide(
     validated = parse_record(record)
     if isinstance(policy, Policy):
         chosen, why = policy, "given by the caller"
-    elif policy:
+    elif policy is not None:
         chosen, why = select_policy(validated, version=policy, rules=rules), "requested"
     else:
         chosen = select_policy(validated, rules=rules)
