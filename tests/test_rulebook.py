@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from transport_policy.cli.rules import rules_group
@@ -53,6 +54,36 @@ def test_rules_doc_prints_the_rule_book(tmp_path: Path) -> None:
     out = tmp_path / "book.md"
     assert CliRunner().invoke(rules_group, ["doc", "-o", str(out)]).exit_code == 0
     assert out.read_text(encoding="utf-8") == render_rulebook(policy)
+
+
+def test_rules_doc_reports_a_file_it_cannot_write_without_a_traceback(tmp_path: Path) -> None:
+    out = tmp_path / "no-such-folder" / "book.md"
+    result = CliRunner().invoke(rules_group, ["doc", "-o", str(out)])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)
+    assert f"cannot write {out}: No such file or directory" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("command", "policy_help"),
+    [("check", "Check only this policy version (default: every version)."),
+     ("list", "Use this policy version (default: the latest)."),
+     ("show", "Use this policy version (default: the latest)."),
+     ("doc", "Use this policy version (default: the latest).")],
+)
+def test_each_rules_command_gives_examples_exit_statuses_and_what_policy_means(
+    command: str, policy_help: str
+) -> None:
+    result = CliRunner().invoke(rules_group, [command, "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    assert "Examples:\n" in result.output and "Exit status:\n" in result.output
+    examples = result.output.split("Examples:")[1].split("Exit status:")[0].split()
+    assert f"rules {command}" in " ".join(examples)
+    for status in ("0", "1", "2"):
+        assert f"\n    {status}  " in result.output
+    assert policy_help in " ".join(result.output.split())
+    assert "in force at each assessment date" not in result.output
 
 
 def test_rules_list_shows_what_each_rule_reads() -> None:

@@ -11,8 +11,8 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from transport_policy import __version__, decide, load_case
-from transport_policy.casefile import parse_text, split_expected
+from transport_policy import RecordError, __version__, decide, load_case
+from transport_policy.casefile import parse_record, parse_text, split_expected
 from transport_policy.cli.schema import schema_command
 from transport_policy.model.record import FIELD_PATHS, field_values
 from transport_policy.schemas import SCHEMAS, schema, schema_json
@@ -55,6 +55,13 @@ def test_schema_command_prints_the_schema(name: str) -> None:
     assert CliRunner().invoke(schema_command, ["records"]).exit_code == 2
 
 
+def test_schema_help_gives_examples_and_exit_statuses() -> None:
+    result = CliRunner().invoke(schema_command, ["--help"])
+    assert result.exit_code == 0
+    assert "transport-policy schema record >" in result.output
+    assert "Exit status:\n    0  the schema was printed\n    2  " in result.output
+
+
 def test_every_golden_case_and_its_decision_match_the_schemas() -> None:
     records, decisions = validator("record"), validator("decision")
     for path in CASES:
@@ -74,10 +81,34 @@ def test_the_record_schema_rejects_what_the_engine_rejects() -> None:
         {**good, "travel": {"can_use_public_transport": "sometimes"}},
         {**good, "travel": {"walks": True}},  # unknown key
         {**good, "override": {"outcome": "provide"}},  # an override needs its reason
+        {**good, "override": {"outcome": "provide", "reason": " \t "}},
+        {**good, "case_id": "C\x001"},
+        {**good, "assessor": {"name": "A\x1b[2JB"}},
         {"case_id": "C-1"},
         {**good, "assessment_date": "15/03/2021"},
     ):
         assert not records.is_valid(bad), bad
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [({"person": {"age": 43.0}}, "person.age"),
+     ({"case_id": "   "}, "case_id"),
+     ({"assessment_date": "2021-02-30"}, "assessment_date"),
+     ({"assessment_date": "2021-03-15T00:00:00"}, "assessment_date"),
+     ({"assessor": {"name": "A\n"}}, "assessor.name"),
+     ({"destination": {"name": "Day centre\n"}}, "destination.name")],
+)
+def test_the_engine_has_the_last_word_where_it_is_stricter_than_the_schema(
+    change: dict[str, Any], field: str
+) -> None:
+    """The differences docs/integrating.md lists: the schema (format checks off, as validators
+    default) passes these records, and the engine rejects each naming the field path."""
+    record = {"case_id": "C-1", "assessment_date": "2021-03-15", **change}
+    assert jsonschema.Draft202012Validator(schema("record")).is_valid(record)
+    with pytest.raises(RecordError) as caught:
+        parse_record(record)
+    assert [e.field for e in caught.value.errors] == [field]
 
 
 def test_unknown_is_absent_or_null_for_every_fact() -> None:

@@ -4,6 +4,8 @@ reported with a counterexample that really shows the fault when it is decided.""
 from __future__ import annotations
 
 import itertools
+import json
+import shlex
 import shutil
 from collections.abc import Callable
 from dataclasses import replace
@@ -15,7 +17,8 @@ import yaml
 from click.testing import CliRunner
 
 from transport_policy.casefile import load_case, parse_record
-from transport_policy.cli.rules import rules_group
+from transport_policy.cli import main
+from transport_policy.cli.rules import decide_command_line, rules_group
 from transport_policy.engine import Engine, procedure
 from transport_policy.engine.runtime import DurableEvaluator, PythonEvaluator
 from transport_policy.model.decision import Decision
@@ -261,22 +264,41 @@ def test_a_procedure_asking_other_questions_than_the_checker_reads_is_reported(
         assert asked == {"circumstances.temporary_illness"}
 
 
-def test_check_exits_non_zero_and_saves_counterexamples_as_case_files(tmp_path: Path) -> None:
+def test_check_exits_non_zero_and_saves_counterexamples_as_case_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def edit(files: dict[str, Any]) -> None:
         files["override.yaml"]["rules"] = [r for r in files["override.yaml"]["rules"]
                                            if r["id"] != "override-out-of-scope"]
 
     folder = seeded(tmp_path, edit)
-    out = tmp_path / "found"
-    result = CliRunner().invoke(rules_group, ["check", "--rules", str(folder.parent),
-                                              "--save-counterexamples", str(out)])
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(rules_group, ["check", "--rules", "rules",
+                                              "--save-counterexamples", "found"])
     assert result.exit_code == 1, result.output
     assert "gap: override.outcome:" in result.output
-    (saved,) = sorted(out.glob("*.yaml"))
+    (saved,) = sorted(Path("found").glob("*.yaml"))
     record, expected = load_case(saved)
     assert expected is None and record.override is not None
     decision = Engine(load_policy(folder), PythonEvaluator(load_policy(folder))).decide(record)
     assert decision.outcome == "out_of_scope" and decision.warnings == []
+    # The suggested command, run from where the check ran, decides it under the rules checked.
+    (line,) = [x for x in saved.read_text(encoding="utf-8").splitlines()
+               if x.startswith("# Decide it with: ")]
+    words = shlex.split(line.removeprefix("# Decide it with: "))
+    assert words[:3] == ["transport-policy", "decide", str(saved)]
+    assert "--rules" in words and "--policy" in words
+    decided = CliRunner().invoke(main, words[1:])
+    assert decided.exit_code == 0, decided.output
+    assert json.loads(decided.output)["policy"]["digest"] == load_policy(folder).digest
+
+
+def test_a_saved_counterexample_of_the_bundled_rules_needs_no_rules_option() -> None:
+    case = Path("found dir") / "2021-01-01-gap-x.yaml"
+    assert shlex.split(decide_command_line(case, "2021-01", None)) == [
+        "transport-policy", "decide", str(case), "--policy", "2021-01"]
+    assert shlex.split(decide_command_line(case, "2021-01", Path("my rules"))) == [
+        "transport-policy", "decide", str(case), "--rules", "my rules", "--policy", "2021-01"]
 
 
 def test_check_exits_zero_on_a_sound_rule_set(tmp_path: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -14,7 +16,19 @@ from ..rules.conditions import fields_read
 from ..rules.loader import closest
 from ..rules.model import Policy
 from ..verify import Finding, Report, check_policy
-from .common import EXIT_FAILED, EXIT_OK, fail, policy_option, rules_option
+from .common import EXIT_FAILED, EXIT_OK, F, fail, rules_option
+
+
+def _policy_option(help_text: str) -> Callable[[F], F]:
+    """``--policy VERSION`` with help that says what it means for this command."""
+
+    def decorate(func: F) -> F:
+        return click.option("--policy", "policy_version", metavar="VERSION", help=help_text)(func)
+
+    return decorate
+
+
+_ONE_VERSION = _policy_option("Use this policy version (default: the latest).")
 
 
 def _policies(rules_dir: Path | None, version: str | None, *, every: bool) -> list[Policy]:
@@ -39,12 +53,19 @@ def rules_group() -> None:
 @rules_group.command(
     "check",
     epilog="""\b
+Examples:
+  transport-policy rules check
+  transport-policy rules check --policy 2021-01
+  transport-policy rules check --rules my-rules/ --save-counterexamples found/
+
+\b
 Exit status:
   0  every version checked is sound
-  1  at least one finding, or the rules could not be loaded
+  1  at least one finding, the rules could not be loaded, --policy names no
+     version, or a counterexample could not be saved
   2  the command line was wrong""",
 )
-@policy_option
+@_policy_option("Check only this policy version (default: every version).")
 @rules_option
 @click.option(
     "--save-counterexamples",
@@ -70,11 +91,11 @@ def check_command(
     total = 0
     for report in reports:
         total += len(report.findings)
-        _print_report(report, save_dir)
+        _print_report(report, save_dir, rules_dir)
     raise SystemExit(EXIT_FAILED if total else EXIT_OK)
 
 
-def _print_report(report: Report, save_dir: Path | None) -> None:
+def _print_report(report: Report, save_dir: Path | None, rules_dir: Path | None) -> None:
     version = report.policy.version
     for n, finding in enumerate(report.findings, 1):
         click.echo(f"{finding.kind}: {finding.subject}: {finding.message}")
@@ -84,7 +105,7 @@ def _print_report(report: Report, save_dir: Path | None) -> None:
             click.echo("  counterexample:")
             click.echo(_indent(_record_yaml(finding), "    "))
             if save_dir is not None:
-                path = _save(save_dir, version, n, finding)
+                path = _save(save_dir, version, n, finding, rules_dir)
                 click.echo(f"  saved: {path}")
         click.echo()
     s = report.stats
@@ -108,23 +129,54 @@ def _indent(text: str, prefix: str) -> str:
     return "\n".join(prefix + line for line in text.splitlines())
 
 
-def _save(folder: Path, version: str, n: int, finding: Finding) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
+def decide_command_line(case: Path, version: str, rules_dir: Path | None) -> str:
+    """The ``decide`` command that decides a saved counterexample under the rules checked.
+
+    Paths are as given on the command line, so the command works from where the check was run.
+    ``--rules`` appears only when the rules checked were not the bundled ones.
+    """
+    words = ["transport-policy", "decide", str(case)]
+    if rules_dir is not None:
+        words += ["--rules", str(rules_dir)]
+    words += ["--policy", version]
+    return shlex.join(words)
+
+
+def _save(
+    folder: Path, version: str, n: int, finding: Finding, rules_dir: Path | None
+) -> Path:
     slug = "".join(c if c.isalnum() or c in "-." else "-" for c in finding.subject)
     path = folder / f"{version}-{n:02d}-{finding.kind}-{slug}.yaml"
     header = "\n".join(
         f"# {line}" for line in (
             f"rules check finding ({finding.kind}) in policy {version}: {finding.subject}",
             finding.message,
-            f"Decide it with: transport-policy decide {path.name} --policy {version}",
+            f"Decide it with: {decide_command_line(path, version, rules_dir)}",
         )
     )
-    path.write_text(header + "\n" + _record_yaml(finding) + "\n", encoding="utf-8")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(header + "\n" + _record_yaml(finding) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
     return path
 
 
-@rules_group.command("list")
-@policy_option
+@rules_group.command(
+    "list",
+    epilog="""\b
+Examples:
+  transport-policy rules list
+  transport-policy rules list --policy 2021-01
+  transport-policy rules list | grep person.age
+
+\b
+Exit status:
+  0  the rules were listed
+  1  the rules could not be loaded, or --policy names no version
+  2  the command line was wrong""",
+)
+@_ONE_VERSION
 @rules_option
 def list_command(policy_version: str | None, rules_dir: Path | None) -> None:
     """List every rule: its id, kind, clause and the facts it reads (latest version by default)."""
@@ -144,12 +196,28 @@ def list_command(policy_version: str | None, rules_dir: Path | None) -> None:
                    f"{', '.join(reads) or '(nothing: always)'}")
 
 
-@rules_group.command("show")
+@rules_group.command(
+    "show",
+    epilog="""\b
+Examples:
+  transport-policy rules show private-car
+  transport-policy rules show family-driver --policy 2021-01
+
+\b
+Exit status:
+  0  the rule was shown
+  1  the policy version has no rule RULE_ID (the closest id is suggested), the
+     rules could not be loaded, or --policy names no version
+  2  the command line was wrong""",
+)
 @click.argument("rule_id")
-@policy_option
+@_ONE_VERSION
 @rules_option
 def show_command(rule_id: str, policy_version: str | None, rules_dir: Path | None) -> None:
-    """Show one rule: what it reads, its clause, kind, description, condition and note."""
+    """Show one rule: what it reads, its clause, kind, description, condition and note.
+
+    RULE_ID is a rule's id as `rules list` prints it.
+    """
     try:
         (policy,) = _policies(rules_dir, policy_version, every=False)
     except TransportPolicyError as exc:
@@ -162,8 +230,21 @@ def show_command(rule_id: str, policy_version: str | None, rules_dir: Path | Non
     click.echo(rule_details(policy, rule))
 
 
-@rules_group.command("doc")
-@policy_option
+@rules_group.command(
+    "doc",
+    epilog="""\b
+Examples:
+  transport-policy rules doc -o docs/rulebook.md
+  transport-policy rules doc --policy 2021-01 | less
+
+\b
+Exit status:
+  0  the rule book was written
+  1  the rules could not be loaded, --policy names no version, or the output
+     file could not be written
+  2  the command line was wrong""",
+)
+@_ONE_VERSION
 @rules_option
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the rule book to this file instead of standard output.")
@@ -176,5 +257,8 @@ def doc_command(policy_version: str | None, rules_dir: Path | None, output: Path
     text = render_rulebook(policy)
     if output is None:
         click.echo(text, nl=False)
-    else:
+        return
+    try:
         output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None

@@ -7,7 +7,18 @@ import click
 from ..schemas import SCHEMAS, schema_json
 
 
-@click.command("schema")
+@click.command(
+    "schema",
+    epilog="""\b
+Examples:
+  transport-policy schema record > record.schema.json
+  transport-policy schema decision > decision.schema.json
+
+\b
+Exit status:
+  0  the schema was printed
+  2  the command line was wrong (NAME is not record or decision)""",
+)
 @click.argument("name", type=click.Choice(SCHEMAS))
 def schema_command(name: str) -> None:
     """Print the JSON Schema (draft 2020-12) of the assessment record or the decision.
