@@ -8,12 +8,31 @@ from typing import Any
 import pytest
 
 from transport_policy import decide, load_case
+from transport_policy.api import select_policy
 
 CASES = sorted((Path(__file__).resolve().parents[1] / "cases").glob("*.yaml"))
 
 
 def test_there_are_enough_golden_cases() -> None:
     assert len(CASES) >= 30
+
+
+def test_the_golden_cases_touch_every_clause_that_decides_or_triggers() -> None:
+    """Together the cases exercise every clause that can decide, charge, act or route."""
+    cited: set[str] = set()
+    roles: dict[str, str] = {}
+    for path in CASES:
+        record, _ = load_case(path)
+        decision = decide(record)
+        roles.update({c.id: c.role for c in select_policy(record).clauses.values()})
+        for group in (decision.reasons, decision.charging, decision.actions, decision.appeal):
+            cited |= {entry.clause for entry in group}
+        if decision.provision is not None:
+            cited.add(decision.provision.clause)
+        if decision.override is not None:
+            cited.add(decision.override.clause)
+    needed = {clause for clause, role in roles.items() if role in ("decides", "triggers")}
+    assert needed - cited == set()
 
 
 def _observed(decision: Any) -> dict[str, Any]:
