@@ -11,11 +11,12 @@ then runs ``transport-policy batch RECORDS --output DECISIONS`` in a fresh proce
 
 Memory should not grow with the number of records: compare the peaks of two sizes with
 ``--sizes 20000 100000`` (the default). ``--log`` also appends every decision to a decision log
-(full records), ``--jobs`` sets the worker processes (default: one per core). Results go to
-``results/`` as JSON.
+(full records), ``--jobs`` sets the worker processes (default: one per core), ``--rules`` a rules
+folder other than the bundled one. Results go to ``results/`` as JSON (``--no-write`` skips it).
 
     python benchmarks/bench_batch.py
     python benchmarks/bench_batch.py --sizes 100000 --log
+    python benchmarks/bench_batch.py --sizes 2000 --no-write
 """
 
 from __future__ import annotations
@@ -107,11 +108,15 @@ class Monitor(threading.Thread):
         return [v / 1024 for k, v in sorted(self.peaks.items()) if k != self.pid]
 
 
-def run_batch(records: Path, out_dir: Path, n: int, jobs: int | None, log: bool) -> dict[str, Any]:
+def run_batch(
+    records: Path, out_dir: Path, n: int, jobs: int | None, log: bool, rules: Path | None = None
+) -> dict[str, Any]:
     decisions = out_dir / f"decisions-{n}.jsonl"
     args = [sys.executable, "-c", BATCH, str(records), "--output", str(decisions), "--no-progress"]
     if jobs:
         args += ["--jobs", str(jobs)]
+    if rules:
+        args += ["--rules", str(rules)]
     if log:
         args += ["--log", str(out_dir / f"decisions-{n}.log")]
     started = time.perf_counter()
@@ -155,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=None, help="worker processes")
     parser.add_argument("--log", action="store_true", help="also append to a decision log")
     parser.add_argument("--seed", type=int, default=2021)
+    parser.add_argument("--rules", type=Path, help="rules folder (default: the bundled rules)")
+    parser.add_argument("--no-write", action="store_true", help="do not write results/*.json")
     args = parser.parse_args(argv)
 
     info = corpus.machine()
@@ -164,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         for n in args.sizes:
             records = Path(tmp) / f"records-{n}.jsonl"
             write_records(records, n, args.seed)
-            result = run_batch(records, Path(tmp), n, args.jobs, args.log)
+            result = run_batch(records, Path(tmp), n, args.jobs, args.log, args.rules)
             runs.append(result)
             workers = ", ".join(f"{m:.0f}" for m in result["peak_worker_mib"])
             print(
@@ -175,8 +182,9 @@ def main(argv: list[str] | None = None) -> int:
                 + f"; CPU per record: batch process {result['cpu_us_per_record_parent']} µs"
                 + (f", workers {result['cpu_us_per_record_workers']} µs" if workers else "")
             )
-    path = corpus.write_results("batch", {"machine": info, "runs": runs})
-    print(f"results: {path}")
+    if not args.no_write:
+        path = corpus.write_results("batch", {"machine": info, "runs": runs})
+        print(f"results: {path}")
     return 0
 
 

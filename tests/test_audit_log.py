@@ -7,6 +7,7 @@ import json
 import multiprocessing
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 import rfc8785
@@ -204,7 +205,7 @@ def test_concurrent_writers_keep_one_chain(tmp_path: Path) -> None:
     ),
     max_size=6,
 ))
-def test_an_object_assembled_from_canonical_members_is_canonical(value: dict[str, object]) -> None:
+def test_an_object_assembled_from_canonical_members_is_canonical(value: dict[str, Any]) -> None:
     assert canonical_object({k: canonical(v) for k, v in value.items()}) == rfc8785.dumps(value)
 
 
@@ -252,3 +253,48 @@ def test_a_decision_is_logged_only_with_the_record_it_was_made_from(
                 DecisionLog(path, minimal=minimal) as log:
             log.append(decision, other_record)
     assert path.read_bytes() == b""
+
+
+def test_what_verify_says_is_verified_agrees_with_its_verdict(
+    log_bytes: bytes, tmp_path: Path, decided: list[tuple[Decision, AssessmentRecord]]
+) -> None:
+    runner = CliRunner()
+    checkpoint = str(verify(_write(tmp_path, _lines(log_bytes), "full.log")).checkpoint)
+    rewritten = tmp_path / "rewritten.log"
+    with DecisionLog(rewritten) as log:
+        for decision, record in reversed(decided):
+            log.append(decision, record)
+    assert verify(rewritten, Checkpoint.parse(checkpoint)).entries == 0
+    text = runner.invoke(audit_group, ["verify", str(rewritten), "--checkpoint", checkpoint])
+    assert text.exit_code == 1
+    first, second = text.output.splitlines()
+    assert "NOT intact" in first and second.startswith("no entry verified")
+    as_json = runner.invoke(audit_group, ["verify", str(rewritten), "--checkpoint", checkpoint,
+                                          "--format", "json"])
+    assert json.loads(as_json.output)["entries"] == 0
+
+    cut = _write(tmp_path, _lines(log_bytes)[:-2], "cut.log")
+    truncated = runner.invoke(audit_group, ["verify", str(cut), "--checkpoint", checkpoint])
+    assert truncated.output.splitlines()[1] == (
+        f"entries 1 to {ENTRIES - 2} follow the chain, but the checkpoint cannot vouch for them "
+        f"(entry {ENTRIES} is missing)"
+    )
+
+    lines = _lines(log_bytes)
+    lines[2] = lines[2].replace(b'"seq":3', b'"seq":4')
+    changed = runner.invoke(audit_group, ["verify", str(_write(tmp_path, lines, "c.log"))])
+    assert changed.output.splitlines()[1] == "entries 1 to 2 verified"
+
+
+def test_an_entry_nested_too_deeply_is_reported_not_a_crash(log_bytes: bytes,
+                                                            tmp_path: Path) -> None:
+    deep = b'{"seq": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    path = _write(tmp_path, [*_lines(log_bytes), deep])
+    report = verify(path)
+    assert report.problem is not None
+    assert (report.problem.entry, report.problem.kind) == (ENTRIES + 1, "changed")
+    assert "nested too deeply" in report.problem.message
+    result = CliRunner().invoke(audit_group, ["verify", str(path)])
+    assert result.exit_code == 1 and f"entries 1 to {ENTRIES} verified" in result.output
+    with pytest.raises(LogError, match="nested too deeply"), DecisionLog(path):
+        pass

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,9 +18,9 @@ from hypothesis import strategies as st
 
 from transport_policy import load_case
 from transport_policy.audit import verify
-from transport_policy.batch import IN_FLIGHT_PER_WORKER, Settings, ordered_map, run
+from transport_policy.batch import IN_FLIGHT_PER_WORKER, REJECTED, Settings, ordered_map, run
 from transport_policy.casefile import MAX_BYTES
-from transport_policy.cli.batch import batch_command
+from transport_policy.cli.batch import Stopped, StopSignals, batch_command
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = sorted((ROOT / "cases").glob("*.yaml"))
@@ -176,3 +181,220 @@ def test_cli_log_holds_the_decided_records_in_order(tmp_path: Path, minimal: boo
     entries = [json.loads(line) for line in log.read_text().splitlines()]
     assert [e["decision"]["case_id"] for e in entries] == ["B-0", "B-2", "B-3"] * 2
     assert all(("record" in e) != minimal for e in entries)
+
+
+def test_a_record_nested_too_deeply_is_rejected_not_an_engine_failure(tmp_path: Path) -> None:
+    deep = b"[" * 5000 + b"]" * 5000
+    records = tmp_path / "records.jsonl"
+    records.write_bytes(b"\n".join([_line(0), b'{"case_id": ' + deep + b"}", _line(2)]) + b"\n")
+    result = CliRunner().invoke(batch_command, [str(records), "--jobs", "1"])
+    assert result.exit_code == 1, result.output
+    first, middle, last = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["case_id"] == "B-0" and last["case_id"] == "B-2"
+    assert middle["index"] == 2 and [e["field"] for e in middle["errors"]] == ["(line)"]
+    assert "1 rejected" in result.stderr and "engine" not in result.stderr
+
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    (folder / "a.json").write_bytes(json.dumps(GOOD[0]).encode())
+    (folder / "b.json").write_bytes(deep)
+    files = CliRunner().invoke(batch_command, [str(folder), "--jobs", "1"])
+    assert files.exit_code == 1, files.output
+    errors = json.loads(files.stdout.splitlines()[1])["errors"]
+    assert [e["field"] for e in errors] == ["(file)"]
+
+
+def test_a_fault_while_reading_a_record_rejects_it(monkeypatch: pytest.MonkeyPatch,
+                                                   tmp_path: Path) -> None:
+    """Only a record that was read and validated can fail in the engine."""
+    def broken(_data: object, *, source: str) -> None:
+        raise LookupError(source)
+
+    monkeypatch.setattr("transport_policy.batch.parse_record", broken)
+    path = tmp_path / "records.jsonl"
+    path.write_bytes(_line(0) + b"\n")
+    (result,) = run([str(path)], Settings(), jobs=1)
+    assert result.status == REJECTED
+    assert json.loads(result.line)["errors"][0]["field"] == "(record)"
+
+
+def test_skipped_folder_entries_are_reported(tmp_path: Path) -> None:
+    folder = tmp_path / "cases"
+    (folder / "archive").mkdir(parents=True)
+    (folder / "one.json").write_bytes(json.dumps(GOOD[0]).encode())
+    (folder / "notes.txt").write_text("not a case")
+    result = CliRunner().invoke(batch_command, [str(folder), "--jobs", "1"])
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()) == 1
+    assert "skipped 2 folder entries" in result.stderr
+    assert f"{folder / 'archive'}/" in result.stderr and str(folder / "notes.txt") in result.stderr
+    assert "batch: 1 record: 1 decided" in result.stderr
+
+    for i in range(7):
+        (folder / f"note-{i}.txt").write_text("")
+    many = CliRunner().invoke(batch_command, [str(folder), "--jobs", "1"])
+    assert "skipped 9 folder entries" in many.stderr and "and 4 more" in many.stderr
+
+
+def test_an_output_that_cannot_be_written_is_named(tmp_path: Path) -> None:
+    good = tmp_path / "good.jsonl"
+    good.write_bytes(_line(0) + b"\n")
+    targets = [tmp_path / "no-such-folder" / "out.jsonl"]
+    if Path("/proc/version").exists():
+        targets.append(Path("/proc/version"))
+    for target in targets:
+        result = CliRunner().invoke(batch_command, [str(good), "-o", str(target), "--jobs", "1"])
+        assert result.exit_code == 3, result.output
+        assert f"cannot write {target}: " in result.stderr
+        assert "Traceback" not in result.output and "Errno" not in result.stderr
+
+
+def test_a_signal_waits_until_the_line_and_its_log_entry_are_written() -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    stop, reached = StopSignals(), []
+    with stop.installed():
+        with pytest.raises(Stopped) as stopped, stop.writing():
+            os.kill(os.getpid(), signal.SIGTERM)
+            reached.append("the end of the write")  # the signal waits until here
+        assert reached and stopped.value.signum == signal.SIGTERM
+        reached.clear()
+        with pytest.raises(Stopped), stop.writing():  # a second signal stops at once
+            os.kill(os.getpid(), signal.SIGTERM)
+            reached.append("after the first signal")
+            os.kill(os.getpid(), signal.SIGTERM)
+            pytest.fail("the second signal did not stop the run")
+        assert reached == ["after the first signal"]
+    assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_an_ignored_hangup_stays_ignored() -> None:
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        with StopSignals().installed():
+            assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) != signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+
+
+# A batch in a process of its own, stopped from outside while its workers are busy.
+
+BATCH = "from transport_policy.cli import run; run()"  # as the console script does
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+
+
+def _start_time(pid: int) -> str | None:
+    """A process's start time (to tell it from a later process given the same id), if alive."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return None if fields[0] in ("Z", "X") else fields[19]
+
+
+def _children(pid: int) -> dict[int, str]:
+    """The live child processes of ``pid`` and their start times, found by scanning /proc."""
+    out: dict[int, str] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] not in ("Z", "X"):
+            out[int(entry)] = fields[19]
+    return out
+
+
+def _survivors(children: dict[int, str]) -> list[int]:
+    deadline = time.monotonic() + 5
+    while True:
+        alive = [pid for pid, start in children.items() if _start_time(pid) == start]
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.05)
+
+
+def _wait_for(condition: Iterator[bool], what: str) -> None:
+    deadline = time.monotonic() + 60
+    for ok in condition:
+        if ok:
+            return
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def _cleanup(process: subprocess.Popen[bytes], children: dict[int, str]) -> None:
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+    for pid in _survivors(children) if children else []:
+        os.kill(pid, signal.SIGKILL)
+
+
+@linux_only
+@pytest.mark.parametrize(("name", "whole_group", "status"), [
+    ("SIGTERM", False, 143),  # `kill PID`, as a supervisor sends it
+    ("SIGHUP", False, 129),
+    ("SIGINT", True, 130),  # Ctrl-C: the terminal signals every process of the group
+])
+def test_a_stop_signal_terminates_the_workers_and_keeps_complete_lines(
+    tmp_path: Path, name: str, whole_group: bool, status: int
+) -> None:
+    out, err = tmp_path / "out.jsonl", tmp_path / "err.txt"
+    with err.open("wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-c", BATCH, "batch", "-", "-o", str(out), "--jobs", "2"],
+            stdin=subprocess.PIPE, stderr=stderr, start_new_session=True,
+        )
+    children: dict[int, str] = {}
+    try:
+        assert process.stdin is not None
+        # More records than are in flight at once; the input stays open, so the batch cannot
+        # finish before it is stopped.
+        process.stdin.write(b"".join(_line(i) + b"\n" for i in range(3000)))
+        process.stdin.flush()
+        _wait_for((out.exists() and out.stat().st_size > 0 for _ in iter(int, 1)), "output")
+        children = _children(process.pid)
+        assert len(children) == 2
+        signum = getattr(signal, name)
+        if whole_group:
+            os.killpg(process.pid, signum)
+        else:
+            os.kill(process.pid, signum)
+        assert process.wait(timeout=30) == status, err.read_text()
+        assert _survivors(children) == []
+        assert f"stopped by {name}" in err.read_text()
+        lines = out.read_bytes().split(b"\n")
+        assert lines[-1] == b""  # every line written is complete
+        assert [json.loads(line)["case_id"] for line in lines[:-1]] == [
+            f"B-{i}" for i in range(len(lines) - 1)
+        ]
+    finally:
+        _cleanup(process, children)
+
+
+@linux_only
+def test_a_closed_output_pipe_stops_the_batch_quietly(tmp_path: Path) -> None:
+    records = tmp_path / "records.jsonl"
+    records.write_bytes(b"".join(_line(i) + b"\n" for i in range(3000)))
+    err = tmp_path / "err.txt"
+    with err.open("wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-c", BATCH, "batch", str(records), "--jobs", "2"],
+            stdout=subprocess.PIPE, stderr=stderr,
+        )
+    children: dict[int, str] = {}
+    try:
+        assert process.stdout is not None
+        assert json.loads(process.stdout.readline())["case_id"] == "B-0"  # like `| head -1`
+        children = _children(process.pid)
+        process.stdout.close()
+        assert process.wait(timeout=30) == 141
+        assert err.read_bytes() == b""
+        assert _survivors(children) == []
+    finally:
+        _cleanup(process, children)

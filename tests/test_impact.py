@@ -94,3 +94,22 @@ def test_the_draft_differs_from_2021_01_only_where_it_says() -> None:
 def _rules(path: Path) -> list[dict[str, object]]:
     rules: list[dict[str, object]] = yaml.safe_load(path.read_text(encoding="utf-8"))["rules"]
     return rules
+
+
+def test_a_report_that_cannot_be_written_is_a_clean_error(tmp_path: Path) -> None:
+    target = tmp_path / "no-such-folder" / "impact.csv"
+    result = CliRunner().invoke(impact_command, [str(UNREASONABLE_CAR), "--from", "2016",
+                                                 "--to", "2021-01", "--output", str(target)])
+    assert result.exit_code == 2
+    assert f"cannot write {target}: " in result.output
+    assert not isinstance(result.exception, OSError)
+
+
+def test_skipped_folder_entries_are_reported(tmp_path: Path) -> None:
+    folder = tmp_path / "cases"
+    (folder / "drafts").mkdir(parents=True)
+    (folder / "case.yaml").write_bytes(UNREASONABLE_CAR.read_bytes())
+    result = CliRunner().invoke(impact_command, [str(folder), "--from", "2016", "--to", "2021-01"])
+    assert result.exit_code == 0
+    assert "impact: skipped 1 folder entry (" in result.stderr
+    assert f"{folder / 'drafts'}/" in result.stderr

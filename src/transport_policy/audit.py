@@ -232,6 +232,8 @@ def parse_entry(line: bytes) -> tuple[dict[str, Any] | None, str]:
         return None, "is not valid UTF-8"
     except ValueError:
         return None, "is not valid JSON"
+    except RecursionError:
+        return None, "is nested too deeply to be a log entry"
     if not isinstance(data, dict):
         return None, "is not a JSON object"
     keys = frozenset(data)
@@ -301,6 +303,9 @@ class Report:
     """The result of :func:`verify`: the entries that verified, and the first problem if any."""
 
     entries: int
+    """How many entries, from the first, passed every check made of them: all of them when the
+    log is intact; those before the first problem otherwise; none when the log does not match the
+    checkpoint (one of the entries it covers, which cannot be told, was rewritten)."""
     checkpoint: Checkpoint
     problem: Problem | None
 
@@ -318,6 +323,8 @@ def check_entry(raw: bytes) -> tuple[dict[str, Any] | None, str]:
         members = {k: canonical(v) for k, v in entry.items()}
     except ValueError:
         return None, "holds a value that has no canonical JSON form"
+    except RecursionError:
+        return None, "is nested too deeply to be a log entry"
     body = canonical_object({k: v for k, v in members.items() if k != "hash"})
     if digest(body) != entry["hash"]:
         return None, "does not match its hash"
@@ -346,6 +353,7 @@ def verify(path: str | Path, checkpoint: Checkpoint | None = None) -> Report:
             return report(_break(path, number, int(entry["seq"])))
         prev_hash, count = str(entry["hash"]), number
         if checkpoint is not None and number == checkpoint.entries and prev_hash != checkpoint.hash:
+            prev_hash, count = GENESIS, 0  # any entry up to this one may be the rewritten one
             return report(Problem(number, "rewritten", (
                 f"entry {number} does not match the checkpoint: the log was rewritten up to it"
             )))

@@ -16,9 +16,12 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import signal
+import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -34,6 +37,7 @@ from .policies import PolicyStore
 CASE_SUFFIXES: Final = (".yaml", ".yml", ".json")
 LINES_SUFFIXES: Final = (".jsonl", ".ndjson")
 CHUNK_SIZE: Final = 200
+TOO_DEEP: Final = "is nested too deeply to be a record"
 IN_FLIGHT_PER_WORKER: Final = 4
 
 DECIDED, REJECTED, FAILED = 0, 1, 2
@@ -75,16 +79,22 @@ class Settings:
     """``None`` (no log), ``full`` or ``minimal``: which canonical JSON to return for the log."""
 
 
-def expand_inputs(inputs: Sequence[str]) -> list[str]:
-    """The input paths with each folder replaced by its case and JSON Lines files, by name."""
+def expand_inputs(inputs: Sequence[str], skipped: list[str] | None = None) -> list[str]:
+    """The input paths with each folder replaced by its case and JSON Lines files, by name.
+
+    Folders are not searched below their first level. Each entry of a folder that is left out (a
+    subfolder, a file of another kind) is added to ``skipped`` when it is given, a folder's name
+    ending in ``/``.
+    """
     out: list[str] = []
     for name in inputs:
         path = Path(name)
         if name != "-" and path.is_dir():
-            out.extend(
-                str(p) for p in sorted(path.iterdir())
-                if p.is_file() and p.name.endswith(CASE_SUFFIXES + LINES_SUFFIXES)
-            )
+            for entry in sorted(path.iterdir()):
+                if entry.is_file() and entry.name.endswith(CASE_SUFFIXES + LINES_SUFFIXES):
+                    out.append(str(entry))
+                elif skipped is not None:
+                    skipped.append(str(entry) + ("/" if entry.is_dir() else ""))
         else:
             out.append(name)
     return out
@@ -118,8 +128,6 @@ def iter_items(paths: Sequence[str], stdin: IO[bytes] | None = None) -> Iterator
 def _line_items(name: str, stdin: IO[bytes] | None, start: int) -> Iterator[Item]:
     if name == "-":
         if stdin is None:
-            import sys
-
             stdin = sys.stdin.buffer
         yield from _lines(stdin, "<stdin>", start)
         return
@@ -151,20 +159,27 @@ def _lines(stream: IO[bytes], name: str, start: int) -> Iterator[Item]:
 
 
 def decide_item(item: Item, settings: Settings) -> Result:
-    """Decide one item; every failure of the item becomes its error result."""
-    record: AssessmentRecord | None = None
+    """Decide one item; every failure of the item becomes its error result.
+
+    Whatever goes wrong while the record is read and validated is the input's problem (the item
+    is rejected); only a failure while deciding a valid record is the engine's.
+    """
     try:
         record = item_record(item)
-        decision = decide(record, policy=settings.policy, rules=settings.rules)
     except RecordError as exc:
         return _error(item, REJECTED, exc.case_id, exc.errors)
+    except Exception as exc:  # a fault met while reading this input: reject it, go on
+        message = f"could not be read (unexpected {type(exc).__name__}; please report it)"
+        return _error(item, REJECTED, None, [FieldError("(record)", message)])
+    try:
+        decision = decide(record, policy=settings.policy, rules=settings.rules)
+    except RecordError as exc:  # valid, but not decidable (no version in force at its date)
+        return _error(item, REJECTED, exc.case_id or record.case_id, exc.errors)
     except TransportPolicyError as exc:  # the engine failed: the record was not decided
-        case_id = record.case_id if record is not None else None
-        return _error(item, FAILED, case_id, [FieldError("(engine)", str(exc))])
+        return _error(item, FAILED, record.case_id, [FieldError("(engine)", str(exc))])
     except Exception as exc:  # a fault, not the record's: keep the other records going
-        case_id = record.case_id if record is not None else None
         message = f"unexpected {type(exc).__name__} while deciding; please report it"
-        return _error(item, FAILED, case_id, [FieldError("(engine)", message)])
+        return _error(item, FAILED, record.case_id, [FieldError("(engine)", message)])
     if settings.log is None:
         return Result(DECIDED, decision.to_json(), size=item.size)
     record_json = None
@@ -181,7 +196,10 @@ def item_record(item: Item) -> AssessmentRecord:
     if item.problem is not None:
         raise RecordError([item.problem], source=item.source)
     if item.path is not None:
-        record, _expected = load_case(item.path)
+        try:
+            record, _expected = load_case(item.path)
+        except RecursionError:
+            raise RecordError([FieldError("(file)", TOO_DEEP)], source=item.source) from None
         return record
     assert item.payload is not None
     try:
@@ -198,7 +216,12 @@ def item_record(item: Item) -> AssessmentRecord:
             if item.last_without_newline else ""
         raise RecordError([FieldError("(line)", e.message + hint) for e in exc.errors],
                           source=item.source) from None
-    return parse_record(data, source=item.source)
+    except RecursionError:
+        raise RecordError([FieldError("(line)", TOO_DEEP)], source=item.source) from None
+    try:
+        return parse_record(data, source=item.source)
+    except RecursionError:
+        raise RecordError([FieldError("(line)", TOO_DEEP)], source=item.source) from None
 
 
 def _error(item: Item, status: int, case_id: str | None, errors: list[FieldError]) -> Result:
@@ -241,7 +264,7 @@ def ordered_map(
     chunks: Iterator[list[T]],
     settings: S,
     jobs: int,
-) -> Iterator[list[R]]:
+) -> Generator[list[R], None, None]:
     """``func(chunk, settings)`` for each chunk in worker processes, results in input order.
 
     At most ``jobs * IN_FLIGHT_PER_WORKER`` chunks are in flight, so memory does not grow with
@@ -258,8 +281,11 @@ def ordered_map(
             yield func(chunk, settings)
         return
     limit = jobs * IN_FLIGHT_PER_WORKER
-    pool = ProcessPoolExecutor(jobs, mp_context=_context())
+    pool = ProcessPoolExecutor(
+        jobs, mp_context=_context(), initializer=_worker_setup, initargs=(os.getpid(),)
+    )
     pending: deque[Future[list[R]]] = deque()
+    finished = False
     try:
         for chunk in _prepend((first, second), chunks):
             pending.append(pool.submit(func, chunk, settings))
@@ -267,8 +293,49 @@ def ordered_map(
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+        finished = True
     finally:
+        if not finished:  # stopped early (an error, a signal, the consumer gone): no waiting
+            terminate_workers(pool)
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def terminate_workers(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool's worker processes now, abandoning their work, and wait for them to end."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(5)
+        if process.is_alive():  # pragma: no cover - SIGTERM is not blocked in workers
+            process.kill()
+            process.join()
+
+
+_PR_SET_PDEATHSIG: Final = 1
+
+
+def _worker_setup(parent: int) -> None:
+    """Signals in a worker: the parent alone decides when to stop.
+
+    Ctrl-C reaches every process of the terminal's group: workers ignore it and the parent stops
+    them. SIGTERM and SIGHUP end a worker at once (the parent sends SIGTERM to stop it). On Linux a
+    worker is also sent SIGTERM if its parent dies, however it died, so none is left behind.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    # A worker started by a fork server is that server's child, not the parent's: left alone.
+    if sys.platform.startswith("linux") and os.getppid() == parent:
+        import ctypes
+
+        try:
+            ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover - no prctl in this libc
+            return
+        if os.getppid() != parent:  # the parent died just before the line above
+            os._exit(1)
 
 
 def _prepend(head: Iterable[T], rest: Iterator[T]) -> Iterator[T]:
@@ -300,14 +367,21 @@ def run(
     jobs: int | None = None,
     stdin: IO[bytes] | None = None,
     chunk_size: int = CHUNK_SIZE,
-) -> Iterator[Result]:
-    """Decide every input record; one :class:`Result` per record, in input order."""
+) -> Generator[Result, None, None]:
+    """Decide every input record; one :class:`Result` per record, in input order.
+
+    Closing the generator before the end (or an exception while it waits) terminates the
+    worker processes at once.
+    """
     chunks = chunked(iter_items(paths, stdin), chunk_size)
-    for results in ordered_map(decide_chunk, chunks, settings, jobs or default_jobs()):
-        yield from results
+    mapped = ordered_map(decide_chunk, chunks, settings, jobs or default_jobs())
+    with closing(mapped):
+        for results in mapped:
+            yield from results
 
 
 __all__ = [
     "DECIDED", "FAILED", "REJECTED", "Item", "Result", "Settings", "check_settings", "decide_item",
-    "expand_inputs", "item_record", "iter_items", "ordered_map", "run", "total_bytes",
+    "expand_inputs", "item_record", "iter_items", "ordered_map", "run", "terminate_workers",
+    "total_bytes",
 ]

@@ -122,12 +122,21 @@ class Report:
 
 
 def analyse(
-    inputs: Sequence[str], versions: Versions, *, jobs: int | None = None, chunk_size: int = 100
+    inputs: Sequence[str],
+    versions: Versions,
+    *,
+    jobs: int | None = None,
+    chunk_size: int = 100,
+    skipped: list[str] | None = None,
 ) -> Report:
-    """Decide every input record under both versions and count what changes."""
+    """Decide every input record under both versions and count what changes.
+
+    The entries of input folders that are not read (subfolders, other files) are added to
+    ``skipped`` when it is given.
+    """
     before, after = versions.policies()
     report = Report(before, after)
-    chunks = chunked(iter_items(expand_inputs(inputs)), chunk_size)
+    chunks = chunked(iter_items(expand_inputs(inputs, skipped)), chunk_size)
     for results in ordered_map(_assess_chunk, chunks, versions, jobs or default_jobs()):
         for case in results:
             report.add(case)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -233,8 +234,10 @@ def replay(
     settings = Settings.of(rules, policy)
     lines = ((number, raw) for number, raw, _complete in read_lines(path))
     chunks = chunked(lines, chunk_size)
-    for results in ordered_map(_replay_chunk, chunks, settings, jobs or default_jobs()):
-        yield from results
+    mapped = ordered_map(_replay_chunk, chunks, settings, jobs or default_jobs())
+    with closing(mapped):  # stopped early: the worker processes are terminated at once
+        for results in mapped:
+            yield from results
 
 
 def render_value(value: Any, width: int = 100) -> str:

@@ -66,7 +66,9 @@ def run() -> None:
     except OSError as exc:
         if exc.errno == errno.EPIPE:
             # Point stdout at /dev/null so the interpreter's final flush stays quiet too.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
             code = EXIT_FAILED
         else:
             target = exc.filename or "standard output"

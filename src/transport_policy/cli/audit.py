@@ -9,11 +9,12 @@ from pathlib import Path
 
 import click
 
-from ..audit import Checkpoint, LogError, verify
+from ..audit import Checkpoint, LogError, Report, verify
 from ..errors import TransportPolicyError
 from ..impact import Versions, analyse, render
 from ..policies import PolicyStore
 from ..replay import DIGEST_PATH, FAILING, Replayed, render_text, replay
+from .batch import skipped_message
 from .common import rules_option
 
 
@@ -102,9 +103,27 @@ def verify_command(log: Path, checkpoint: Checkpoint | None, fmt: str) -> None:
                    "to a later verify with --checkpoint.")
     else:
         click.echo(f"{log}: NOT intact: {report.problem.message}")
-        if report.entries:
-            click.echo(f"entries 1 to {report.entries} verified")
+        summary = _verified(report, checkpoint)
+        if summary:
+            click.echo(summary)
     raise SystemExit(0 if report.ok else 1)
+
+
+def _verified(report: Report, checkpoint: Checkpoint | None) -> str | None:
+    """What can still be trusted in a log that is not intact, in one line (or nothing)."""
+    problem, n = report.problem, report.entries
+    if problem is not None and problem.kind == "rewritten":
+        return (f"no entry verified: one or more of entries 1 to {problem.entry} differ from "
+                "when the checkpoint was taken")
+    if n == 0:
+        return None
+    span = "entry 1" if n == 1 else f"entries 1 to {n}"
+    if checkpoint is not None and checkpoint.entries > n:
+        missing = problem is not None and problem.kind == "truncated"
+        why = (f"entry {checkpoint.entries} is missing" if missing
+               else f"it is for entry {checkpoint.entries}")
+        return f"{span} follow the chain, but the checkpoint cannot vouch for them ({why})"
+    return f"{span} verified"
 
 
 @click.command(
@@ -188,7 +207,8 @@ Examples:
 Exit status:
   0  every case was decided under both versions and the report written
   1  the report was written, but some cases were rejected (listed in it)
-  2  the command line was wrong, or a version is unknown""",
+  2  the command line was wrong, a version is unknown, or the report cannot be
+     written""",
 )
 @click.argument("cases", nargs=-1, required=True,
                 type=click.Path(exists=True, allow_dash=True, path_type=str))
@@ -219,15 +239,21 @@ def impact_command(
     """
     versions = Versions(before, after, str(rules_dir) if rules_dir else None,
                         str(to_rules) if to_rules else None)
+    skipped: list[str] = []
     try:
-        report = analyse(cases, versions, jobs=jobs)
+        report = analyse(cases, versions, jobs=jobs, skipped=skipped)
     except TransportPolicyError as exc:
         raise CannotRun(str(exc)) from None
+    if skipped:
+        click.echo(skipped_message("impact", skipped), err=True)
     text = render(report, fmt)
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise CannotRun(f"cannot write {output}: {exc.strerror or exc}") from None
         click.echo(f"impact: wrote {output}", err=True)
     raise SystemExit(1 if report.rejected else 0)
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import ExitStack
+from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import IO
 
 import click
@@ -20,14 +24,78 @@ from .common import policy_option, rules_option
 EXIT_ALL_DECIDED = 0
 EXIT_SOME_REJECTED = 1
 EXIT_FAILED = 3
+EXIT_BROKEN_PIPE = 128 + 13
+"""Standard output was closed by its reader (``batch ... | head``): as if killed by SIGPIPE."""
 PROGRESS_EVERY = 100
 """Records between two redraws of the progress bar."""
+SKIPPED_NAMED = 5
+"""Skipped folder entries named on standard error (the rest are counted)."""
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
 
 
 class BatchFailed(click.ClickException):
     """Nothing could be decided (rules, log or output unusable): exit status 3."""
 
     exit_code = EXIT_FAILED
+
+
+class Stopped(BaseException):
+    """A stop signal arrived (SIGINT, SIGTERM or SIGHUP): end the run, keeping what is written.
+
+    A ``BaseException``, like ``KeyboardInterrupt``, so that no ``except Exception`` swallows it.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class StopSignals:
+    """While installed, SIGINT, SIGTERM and SIGHUP raise :class:`Stopped` in the main thread.
+
+    Inside :meth:`writing` a signal waits until the output line and its log entry are both
+    written, so that neither is left half-written; a second signal there stops at once (an
+    output that blocks for ever cannot hold the run up). A signal that was being ignored when
+    the run began (``nohup``, a background job) stays ignored.
+    """
+
+    def __init__(self) -> None:
+        self.pending: int | None = None
+        self._writing = False
+
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
+        if self._writing and self.pending is None:
+            self.pending = signum
+            return
+        raise Stopped(signum)
+
+    @contextmanager
+    def installed(self) -> Iterator[StopSignals]:
+        previous: dict[int, object] = {}
+        try:
+            for signum in STOP_SIGNALS:
+                if signal.getsignal(signum) != signal.SIG_IGN:
+                    previous[signum] = signal.signal(signum, self._handle)
+        except ValueError:  # not the main thread: leave the signals alone
+            pass
+        try:
+            yield self
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)  # type: ignore[arg-type]
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        self._writing = True
+        try:
+            yield
+        finally:
+            self._writing = False
+        if self.pending is not None:
+            signum, self.pending = self.pending, None
+            raise Stopped(signum)
 
 
 @click.command(
@@ -53,6 +121,9 @@ Exit status:
   2  the command line was wrong (an input that does not exist, say)
   3  nothing could be decided (rules not loadable, unknown --policy, log or output
      not writable), or the engine failed on some records
+  129, 130, 143  stopped by SIGHUP, Ctrl-C (SIGINT) or SIGTERM: the workers are
+     stopped and the output keeps every line already written, each complete
+  141  the reader of standard output went away (`batch ... | head`): stopped quietly
 (`decide` exits 2 when a case is rejected; `batch` exits 1, so that scripts can tell a
  partial batch from a command-line mistake.)""",
 )
@@ -90,9 +161,10 @@ def batch_command(
     """Decide every record in each INPUT and write one JSON line per record, in order.
 
     INPUT is a case file (YAML or JSON), a folder (its .yaml, .yml, .json, .jsonl and
-    .ndjson files, by name), a JSON Lines file of records (.jsonl, .ndjson) or - for JSON
-    Lines on standard input. Each line is flushed as soon as it is written, so an
-    interrupted run keeps everything already decided.
+    .ndjson files, by name; subfolders and other files are skipped, and named on standard
+    error), a JSON Lines file of records (.jsonl, .ndjson) or - for JSON Lines on standard
+    input. Each line is flushed as soon as it is written, so an interrupted run keeps
+    everything already decided.
     """
     if minimal and log_path is None:
         raise click.UsageError("--minimal applies to the decision log: give --log FILE too")
@@ -105,25 +177,40 @@ def batch_command(
         check_settings(settings)
     except TransportPolicyError as exc:
         raise BatchFailed(str(exc)) from None
-    paths = expand_inputs(inputs)
+    skipped: list[str] = []
+    paths = expand_inputs(inputs, skipped)
+    if skipped:
+        click.echo(skipped_message("batch", skipped), err=True)
     if not paths:
         click.echo("batch: no case or JSON Lines files in the inputs given", err=True)
     show = sys.stderr.isatty() if progress is None else progress
     started = time.perf_counter()
+    counts = {DECIDED: 0, REJECTED: 0, FAILED: 0}
     try:
-        counts = _write_all(paths, settings, output, log_path, jobs, show)
-    except (LogError, OSError) as exc:
+        _write_all(paths, settings, output, log_path, jobs, show, counts)
+    except Stopped as stop:
+        name = signal.Signals(stop.signum).name
+        click.echo(f"batch: stopped by {name} after {_count(sum(counts.values()), 'record')}; "
+                   "the output holds each of them, in order", err=True)
+        raise SystemExit(128 + stop.signum) from None
+    except BrokenPipeError:
+        _silence_stdout()
+        raise SystemExit(EXIT_BROKEN_PIPE) from None
+    except LogError as exc:
         raise BatchFailed(str(exc)) from None
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise BatchFailed(f"{where}{exc.strerror or exc}") from None
     except BrokenProcessPool:
         raise BatchFailed(
             "a worker process stopped unexpectedly; the output holds every record decided "
             "before it, in order"
         ) from None
     seconds = time.perf_counter() - started
-    decided, rejected, failed = counts
-    total = decided + rejected + failed
+    decided, rejected, failed = counts[DECIDED], counts[REJECTED], counts[FAILED]
     click.echo(
-        f"batch: {total} records: {decided} decided, {rejected} rejected"
+        f"batch: {_count(decided + rejected + failed, 'record')}: {decided} decided, "
+        f"{rejected} rejected"
         + (f", {failed} failed in the engine" if failed else "")
         + f" ({seconds:.1f} s)", err=True,
     )
@@ -132,17 +219,52 @@ def batch_command(
     raise SystemExit(EXIT_SOME_REJECTED if rejected else EXIT_ALL_DECIDED)
 
 
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
+def skipped_message(command: str, skipped: list[str]) -> str:
+    """The folder entries an input folder held that were not read: counted, a few named."""
+    shown = ", ".join(skipped[:SKIPPED_NAMED])
+    rest = len(skipped) - SKIPPED_NAMED
+    return (
+        f"{command}: skipped {_count(len(skipped), 'folder entry', 'folder entries')} (only "
+        "case and JSON Lines files are read, not subfolders): "
+        + shown + (f" and {rest} more" if rest > 0 else "")
+    )
+
+
+def _silence_stdout() -> None:
+    """Point standard output at the null device, so that nothing more is written to the closed
+    pipe (not even the flush at exit, which would print an error)."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError):  # not a real file (a test's capture): nothing to silence
+        pass
+
+
+def _open_output(output: str, stack: ExitStack) -> IO[str]:
+    if output == "-":
+        return sys.stdout
+    try:
+        return stack.enter_context(open(output, "w", encoding="utf-8"))
+    except OSError as exc:
+        raise BatchFailed(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
 def _write_all(
     paths: list[str], settings: Settings, output: str, log_path: Path | None,
-    jobs: int | None, show: bool,
-) -> tuple[int, int, int]:
-    counts = {DECIDED: 0, REJECTED: 0, FAILED: 0}
+    jobs: int | None, show: bool, counts: dict[int, int],
+) -> None:
+    """Decide and write every record, counting them in ``counts`` as they are written."""
     length = input_bytes(paths)
+    name = "standard output" if output == "-" else output
+    stop = StopSignals()
     with ExitStack() as stack:
-        out: IO[str] = (
-            sys.stdout if output == "-"
-            else stack.enter_context(open(output, "w", encoding="utf-8"))
-        )
+        stack.enter_context(stop.installed())
+        out = _open_output(output, stack)
         log = None
         if log_path is not None:
             log = stack.enter_context(DecisionLog(log_path, minimal=settings.log == "minimal"))
@@ -152,16 +274,25 @@ def _write_all(
             hidden=not show, label="deciding", show_pos=length is None,
             show_percent=length is not None, show_eta=length is not None,
         ))
+        # Closed first on the way out: an early stop terminates the workers.
+        results = stack.enter_context(closing(run(paths, settings, jobs=jobs)))
         step = 0
-        for result in run(paths, settings, jobs=jobs):
-            if log is not None and result.decision_json is not None:
-                log.append_canonical(result.decision_json, result.record_json, result.input_digest)
-            out.write(result.line + "\n")
-            out.flush()
-            counts[result.status] += 1
+        for result in results:
+            with stop.writing():
+                if log is not None and result.decision_json is not None:
+                    log.append_canonical(
+                        result.decision_json, result.record_json, result.input_digest
+                    )
+                try:
+                    out.write(result.line + "\n")
+                    out.flush()
+                except BrokenPipeError:
+                    raise
+                except OSError as exc:
+                    raise BatchFailed(f"cannot write {name}: {exc.strerror or exc}") from None
+                counts[result.status] += 1
             step += result.size if length is not None else 1
             if sum(counts.values()) % PROGRESS_EVERY == 0:
                 bar.update(step)
                 step = 0
         bar.update(step)
-    return counts[DECIDED], counts[REJECTED], counts[FAILED]

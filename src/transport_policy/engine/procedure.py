@@ -188,7 +188,7 @@ def decide_statuses(
         recommended = "out_of_scope"
         first = failed[0]
         reasons.append(r.reason(first))
-        for i, (clause, when) in enumerate(first.also_cites):
+        for i, (_, when) in enumerate(first.also_cites):
             if isinstance(when, Always) or st[f"{first.id}/also/{i}"] == HOLDS:
                 reasons.append(r.also_reason(first, i))
     elif any(r.status(rule) == UNKNOWN for rule in scope):
