@@ -8,8 +8,9 @@ from importlib import resources
 from pathlib import Path
 
 from .errors import PolicyVersionError, RuleError
-from .rules.loader import closest, load_policy, read_manifest
+from .rules.loader import load_policy, read_manifest
 from .rules.model import Policy
+from .rules.parser import closest
 
 ENV_RULES = "TRANSPORT_POLICY_RULES"
 

@@ -13,8 +13,8 @@ from ..errors import TransportPolicyError
 from ..policies import PolicyStore
 from ..rulebook import render_rulebook, rule_details
 from ..rules.conditions import fields_read
-from ..rules.loader import closest
 from ..rules.model import Policy
+from ..rules.parser import closest
 from ..verify import Finding, Report, check_policy
 from .common import EXIT_FAILED, EXIT_OK, F, fail, rules_option
 

@@ -6,9 +6,8 @@ the field, with the closest valid name when a name is unknown.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,53 +16,20 @@ from pydantic import BaseModel, ValidationError
 
 from ..casefile import load_yaml
 from ..errors import RuleError
-from ..model.record import FIELD_PATHS, field_values
+from ..model.record import FIELD_PATHS
 from .conditions import (
-    COMPARE_OPS,
-    LOGIC_OPS,
-    NUMERIC_OPS,
     All,
     Always,
     AnyOf,
     Condition,
-    Leaf,
     Not,
     RuleRef,
 )
 from .model import PLACEHOLDER, Policy, Rule, TextChoice
+from .parser import ConditionParser, closest
 from .schema import ClauseFile, Manifest, QuestionFile, RuleFile, RuleSpec, TextVariant
 
-NUMERIC_FIELDS = frozenset({"person.age", "destination.distance_miles"})
-NOT_FACTS = frozenset(
-    {
-        "case_id",
-        "assessment_date",
-        "assessor.id",
-        "assessor.name",
-        "destination.name",
-        "judgement.notes",
-        "override.reason",
-    }
-)
-"""Fields that are recorded in the decision but never used to decide (assessment-record.md)."""
-
-
-def _fits(path: str, value: object) -> bool:
-    """Whether a constant has the type of a free-valued field (no coercion in either engine)."""
-    if isinstance(value, bool):
-        return False
-    if path == "person.age":
-        return isinstance(value, int)
-    if path in NUMERIC_FIELDS:
-        return False  # a measured quantity: compare it (lt, gte, ...), never test equality
-    return isinstance(value, str)
 DECISION_KINDS = ("scope", "exclusion")  # kinds whose unknown facts are asked
-
-
-def closest(name: str, choices: Iterable[str]) -> str:
-    """`` (did you mean 'x'?)`` for the closest valid name, or an empty string."""
-    match = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.5)
-    return f" (did you mean {match[0]!r}?)" if match else ""
 
 
 def _read_yaml(path: Path, rel: str) -> Any:
@@ -115,90 +81,6 @@ def policy_digest(directory: Path) -> tuple[str, tuple[str, ...]]:
         content = (directory / rel).read_bytes().replace(b"\r\n", b"\n")
         digest.update(rel.encode("utf-8") + b"\0" + content)
     return "sha256:" + digest.hexdigest(), tuple(files)
-
-
-class _ConditionParser:
-    def __init__(self, rel: str, rule_id: str, rule_ids: set[str]) -> None:
-        self.rel = rel
-        self.rule_id = rule_id
-        self.rule_ids = rule_ids
-
-    def error(self, message: str, where: str) -> RuleError:
-        return RuleError(message, path=self.rel, rule_id=self.rule_id, field=where)
-
-    def parse(self, data: Any, where: str) -> Condition:
-        if data == "always":
-            return Always()
-        if not isinstance(data, Mapping) or not data:
-            raise self.error("a condition must be a mapping (or the word always)", where)
-        keys = set(data)
-        if "field" in keys:
-            return self._leaf(data, where)
-        if len(keys) != 1:
-            raise self.error(
-                f"a condition has exactly one of {', '.join(LOGIC_OPS)} or field", where
-            )
-        ((op, arg),) = data.items()
-        if op in ("all", "any"):
-            if not isinstance(arg, list) or not arg:
-                raise self.error(f"{op} takes a non-empty list of conditions", where)
-            parts = tuple(self.parse(p, f"{where}.{op}[{i}]") for i, p in enumerate(arg))
-            return All(parts) if op == "all" else AnyOf(parts)
-        if op == "not":
-            return Not(self.parse(arg, f"{where}.not"))
-        if op == "rule":
-            if arg not in self.rule_ids:
-                raise self.error(f"unknown rule {arg!r}" + closest(str(arg), self.rule_ids), where)
-            return RuleRef(str(arg))
-        raise self.error(
-            f"unknown operator {op!r}" + closest(str(op), (*LOGIC_OPS, "field")), where
-        )
-
-    def _leaf(self, data: Mapping[str, Any], where: str) -> Leaf:
-        path = data["field"]
-        if path not in FIELD_PATHS:
-            raise self.error(
-                f"unknown field path {path!r}" + closest(str(path), FIELD_PATHS), where
-            )
-        if path in NOT_FACTS:
-            raise self.error(
-                f"{path} is recorded, never used to decide: a rule cannot test it", where
-            )
-        ops = [k for k in data if k != "field"]
-        if len(ops) != 1:
-            raise self.error(
-                f"a field test needs exactly one operator of {', '.join(COMPARE_OPS)}", where
-            )
-        op = ops[0]
-        if op not in COMPARE_OPS:
-            raise self.error(f"unknown operator {op!r}" + closest(op, COMPARE_OPS), where)
-        value = data[op]
-        allowed = field_values(path)
-        if op == "known":
-            if not isinstance(value, bool):
-                raise self.error("known takes true or false", where)
-        elif op in NUMERIC_OPS:
-            if (
-                path not in NUMERIC_FIELDS
-                or isinstance(value, bool)
-                or not isinstance(value, (int, float))
-            ):
-                raise self.error(f"{op} compares a numeric field with a number", where)
-        else:
-            values = value if op == "in" else [value]
-            if op == "in" and (not isinstance(value, list) or not value):
-                raise self.error("in takes a non-empty list of values", where)
-            for v in values:
-                if allowed is None:
-                    if not _fits(path, v):
-                        raise self.error(f"{v!r} is not a value of the type of {path}", where)
-                elif v not in allowed or isinstance(v, bool) != isinstance(allowed[0], bool):
-                    names = [str(a).lower() for a in allowed]
-                    raise self.error(
-                        f"{v!r} is not a value of {path}" + closest(str(v), names), where
-                    )
-            value = tuple(value) if op == "in" else value
-        return Leaf(path, op, value)  # type: ignore[arg-type] # op is checked against COMPARE_OPS
 
 
 def _resolve(cond: Condition, specs: dict[str, Rule], seen: tuple[str, ...]) -> Condition:
@@ -360,7 +242,7 @@ _NEEDS_OUTCOMES = {"charging", "provision", "action", "override"}
 
 
 def _build_rule(rel: str, spec: RuleSpec, rule_ids: set[str], check_clause: Any) -> Rule:
-    parser = _ConditionParser(rel, spec.id, rule_ids - {spec.id})
+    parser = ConditionParser(rel, spec.id, rule_ids - {spec.id})
 
     def fail(message: str, where: str) -> RuleError:
         return RuleError(message, path=rel, rule_id=spec.id, field=where)
