@@ -14,7 +14,7 @@ import click
 from .. import __version__
 from .audit import audit_group, impact_command, policies_command, replay_command
 from .batch import batch_command
-from .common import EXIT_FAILED, EXIT_OK
+from .common import EXIT_FAILED, EXIT_OK, cannot_write
 from .decide import decide_command
 from .rules import rules_group
 from .schema import schema_command
@@ -72,7 +72,7 @@ def run() -> None:
             code = EXIT_FAILED
         else:
             target = exc.filename or "standard output"
-            click.echo(f"Error: cannot write {target}: {exc.strerror or exc}", err=True)
+            click.echo("Error: " + cannot_write(target, exc), err=True)
             code = EXIT_FAILED
     else:
         code = result if isinstance(result, int) else EXIT_OK

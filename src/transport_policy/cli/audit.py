@@ -15,7 +15,7 @@ from ..impact import Versions, analyse, render
 from ..policies import PolicyStore
 from ..replay import DIGEST_PATH, FAILING, Replayed, render_text, replay
 from .batch import skipped_message
-from .common import rules_option
+from .common import cannot_write, rules_option
 
 
 class CannotRun(click.ClickException):
@@ -253,7 +253,7 @@ def impact_command(
         try:
             output.write_text(text, encoding="utf-8")
         except OSError as exc:
-            raise CannotRun(f"cannot write {output}: {exc.strerror or exc}") from None
+            raise CannotRun(cannot_write(output, exc)) from None
         click.echo(f"impact: wrote {output}", err=True)
     raise SystemExit(1 if report.rejected else 0)
 

@@ -19,7 +19,7 @@ from ..audit import DecisionLog, LogError
 from ..batch import DECIDED, FAILED, REJECTED, Settings, check_settings, expand_inputs, run
 from ..batch import total_bytes as input_bytes
 from ..errors import TransportPolicyError
-from .common import policy_option, rules_option
+from .common import cannot_write, policy_option, rules_option
 
 EXIT_ALL_DECIDED = 0
 EXIT_SOME_REJECTED = 1
@@ -251,7 +251,7 @@ def _open_output(output: str, stack: ExitStack) -> IO[str]:
     try:
         return stack.enter_context(open(output, "w", encoding="utf-8"))
     except OSError as exc:
-        raise BatchFailed(f"cannot write {output}: {exc.strerror or exc}") from None
+        raise BatchFailed(cannot_write(output, exc)) from None
 
 
 def _write_all(
@@ -289,7 +289,7 @@ def _write_all(
                 except BrokenPipeError:
                     raise
                 except OSError as exc:
-                    raise BatchFailed(f"cannot write {name}: {exc.strerror or exc}") from None
+                    raise BatchFailed(cannot_write(name, exc)) from None
                 counts[result.status] += 1
             step += result.size if length is not None else 1
             if sum(counts.values()) % PROGRESS_EVERY == 0:

@@ -59,5 +59,10 @@ def error_object(exc: RecordError, source: str) -> dict[str, Any]:
     }
 
 
+def cannot_write(target: object, exc: OSError) -> str:
+    """The one message for output that could not be written, naming the file."""
+    return f"cannot write {target}: {exc.strerror or exc}"
+
+
 def stdout_is_terminal() -> bool:
     return sys.stdout.isatty()

@@ -16,7 +16,7 @@ from ..rules.conditions import fields_read
 from ..rules.model import Policy
 from ..rules.parser import closest
 from ..verify import Finding, Report, check_policy
-from .common import EXIT_FAILED, EXIT_OK, F, fail, rules_option
+from .common import EXIT_FAILED, EXIT_OK, F, cannot_write, fail, rules_option
 
 
 def _policy_option(help_text: str) -> Callable[[F], F]:
@@ -158,7 +158,7 @@ def _save(
         folder.mkdir(parents=True, exist_ok=True)
         path.write_text(header + "\n" + _record_yaml(finding) + "\n", encoding="utf-8")
     except OSError as exc:
-        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise click.ClickException(cannot_write(path, exc)) from None
     return path
 
 
@@ -261,4 +261,4 @@ def doc_command(policy_version: str | None, rules_dir: Path | None, output: Path
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+        raise click.ClickException(cannot_write(output, exc)) from None
