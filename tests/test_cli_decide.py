@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from transport_policy import decide, load_case
-from transport_policy.cli import main
+from transport_policy.cli import COMMANDS, main
 from transport_policy.rationale import render
 
 CASES = sorted((Path(__file__).resolve().parents[1] / "cases").glob("*.yaml"))
@@ -232,3 +232,10 @@ def test_an_unwritable_output_is_an_error_message_not_a_traceback() -> None:
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert "cannot write standard output" in done.stderr
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_command_loads_and_documents_its_exit_status(name: str) -> None:
+    result = CliRunner().invoke(main, [name, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Example" in result.output and "Exit status" in result.output

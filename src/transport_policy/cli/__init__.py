@@ -1,26 +1,53 @@
 """The ``transport-policy`` command line: thin wrappers over the library.
 
-Each command group lives in its own module and is registered on :data:`main` below.
+Each command lives in its own module and is imported only when it is used (or listed by
+``--help``), so that ``decide`` starts quickly: see :class:`LazyGroup`.
 """
 
 from __future__ import annotations
 
 import errno
+import importlib
 import os
 import sys
 
 import click
 
 from .. import __version__
-from .audit import audit_group, impact_command, policies_command, replay_command
-from .batch import batch_command
 from .common import EXIT_FAILED, EXIT_OK, cannot_write
-from .decide import decide_command
-from .rules import rules_group
-from .schema import schema_command
+
+COMMANDS: dict[str, str] = {
+    "decide": "decide:decide_command",
+    "batch": "batch:batch_command",
+    "audit": "audit:audit_group",
+    "replay": "audit:replay_command",
+    "impact": "audit:impact_command",
+    "policies": "audit:policies_command",
+    "rules": "rules:rules_group",
+    "schema": "schema:schema_command",
+}
+"""Command name → ``module:object`` within this package."""
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use (click's lazy-loading pattern)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*super().list_commands(ctx), *COMMANDS]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        module, _, name = COMMANDS[cmd_name].partition(":")
+        command = getattr(importlib.import_module(f".{module}", __name__), name)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="transport-policy")
 def main() -> None:
     """Decide adult social care transport under Cambridgeshire County Council's Adults'
@@ -31,18 +58,6 @@ def main() -> None:
       transport-policy decide cases/<case>.yaml
     """
 
-
-for _command in (
-    decide_command,
-    batch_command,
-    audit_group,
-    replay_command,
-    impact_command,
-    policies_command,
-    rules_group,
-    schema_command,
-):
-    main.add_command(_command)
 
 EXIT_INTERRUPTED = 130
 

@@ -39,15 +39,19 @@ def _policies(rules_dir: Path | None, version: str | None, *, every: bool) -> li
     return versions if every else versions[-1:]
 
 
-@click.group("rules")
-def rules_group() -> None:
-    """Check, list and document the policy's rules.
+@click.group(
+    "rules",
+    epilog="""\b
+Examples:
+  transport-policy rules check
+  transport-policy rules show private-car
+  transport-policy rules doc -o docs/rulebook.md
 
-    \b
-    Start with:
-      transport-policy rules check
-      transport-policy rules show private-car
-    """
+\b
+Exit status: that of the subcommand (see each one's --help); 2 for a wrong command line.""",
+)
+def rules_group() -> None:
+    """Check, list and document the policy's rules."""
 
 
 @rules_group.command(
