@@ -22,11 +22,11 @@ from transport_policy.audit import (
     DecisionLog,
     LogError,
     Report,
-    canonical,
     canonical_object,
     verify,
 )
 from transport_policy.cli.audit import audit_group
+from transport_policy.digest import canonical_json
 from transport_policy.model.decision import Decision
 from transport_policy.model.record import AssessmentRecord
 
@@ -206,7 +206,8 @@ def test_concurrent_writers_keep_one_chain(tmp_path: Path) -> None:
     max_size=6,
 ))
 def test_an_object_assembled_from_canonical_members_is_canonical(value: dict[str, Any]) -> None:
-    assert canonical_object({k: canonical(v) for k, v in value.items()}) == rfc8785.dumps(value)
+    members = {k: canonical_json(v) for k, v in value.items()}
+    assert canonical_object(members) == rfc8785.dumps(value)
 
 
 def test_verify_command_exit_statuses(log_bytes: bytes, tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ from transport_policy.rules.conditions import Leaf
 from transport_policy.rules.loader import load_policy
 from transport_policy.rules.model import Policy
 from transport_policy.verify import Finding, check_policy, record_from_facts
-from transport_policy.verify_space import Space, rule_fields
+from transport_policy.verify_space import Space
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "rules" / "2021-01"
@@ -92,7 +92,7 @@ def test_a_rule_set_without_findings_passes_and_the_space_is_the_full_product(
     assert report.ok, [(f.kind, f.subject) for f in report.findings]
     space = Space(clean_policy)
     deciding = {p for r in clean_policy.rules if r.kind in ("scope", "exclusion")
-                for p in rule_fields(r)}
+                for p in r.fields}
     product = 1
     for path in deciding:
         product *= len(space.classes[path])
@@ -191,7 +191,7 @@ def test_a_pointless_question_is_reported_and_its_answer_never_matters(tmp_path:
     base = _flat(finding.record)
     near = sorted({p for r in policy.rules if r.kind == "exclusion"
                    and {"destination.attended_by_choice", "vehicles.shared_community_vehicle"}
-                   & set(rule_fields(r)) for p in rule_fields(r)} - {finding.field} - set(base))
+                   & set(r.fields) for p in r.fields} - {finding.field} - set(base))
     for combo in itertools.product(*(space.classes[p] for p in near)):
         facts = {**base, **dict(zip(near, combo, strict=True))}
         outcomes = {engine.decide(parse_record(record_from_facts(policy, {
@@ -236,7 +236,7 @@ def test_a_pointless_question_asked_of_a_defeater_is_reported(tmp_path: Path) ->
     space = Space(policy)
     base = _flat(finding.record)
     rules = policy.rule_index
-    near = sorted({p for r in ("can-mobilise", "private-car") for p in rule_fields(rules[r])}
+    near = sorted({p for r in ("can-mobilise", "private-car") for p in rules[r].fields}
                   - {finding.field} - set(base))
     assert ill["field"] in near
     for combo in itertools.product(*(space.classes[p] for p in near)):

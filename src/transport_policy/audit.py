@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
-import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping
@@ -38,7 +37,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Final
 
-from .digest import canonical_json
+from .casefile import reject_constant
+from .digest import canonical_json, sha256_digest
 from .errors import TransportPolicyError
 from .model.decision import Decision
 from .model.record import AssessmentRecord
@@ -55,34 +55,26 @@ class LogError(TransportPolicyError):
     """A decision log cannot be read or appended to."""
 
 
-def canonical(value: Any) -> bytes:
-    """The RFC 8785 canonical JSON of a JSON value (``ValueError`` if it has none)."""
-    return canonical_json(value)
-
-
 @cache
 def _member(key: str) -> tuple[bytes, bytes]:
     """A member name's sort key (RFC 8785 sorts by UTF-16 code units) and its ``"name":``."""
-    return key.encode("utf-16-be"), canonical(key) + b":"
+    return key.encode("utf-16-be"), canonical_json(key) + b":"
 
 
 def canonical_object(members: Mapping[str, bytes]) -> bytes:
     """The canonical JSON of an object whose member values are given as canonical JSON already.
 
     RFC 8785 serialises an object as its members sorted by name, each value canonical, so this
-    equals ``canonical(obj)`` while letting the costly parts be serialised elsewhere (in workers).
+    equals ``canonical_json(obj)`` while letting the costly parts be serialised elsewhere (in
+    workers).
     """
     keys = sorted(members, key=lambda k: _member(k)[0])
     return b"{" + b",".join(_member(k)[1] + members[k] for k in keys) + b"}"
 
 
-def digest(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
 def entry_hash(entry: Mapping[str, Any]) -> str:
     """The hash of an entry (a parsed log line): over its canonical JSON without ``hash``."""
-    return digest(canonical({k: v for k, v in entry.items() if k != "hash"}))
+    return sha256_digest(canonical_json({k: v for k, v in entry.items() if k != "hash"}))
 
 
 def utc_now() -> str:
@@ -156,9 +148,9 @@ class DecisionLog:
 
     def append(self, decision: Decision, record: AssessmentRecord) -> Appended:
         """Append one decision with the validated record it was made from."""
-        record_json = canonical(record.model_dump(mode="json", exclude_none=True))
+        record_json = canonical_json(record.model_dump(mode="json", exclude_none=True))
         return self.append_canonical(
-            canonical(decision.model_dump(mode="json")), record_json, decision.input_digest
+            canonical_json(decision.model_dump(mode="json")), record_json, decision.input_digest
         )
 
     def append_canonical(
@@ -168,21 +160,21 @@ class DecisionLog:
         but is checked against the decision's ``input_digest`` whenever it is given)."""
         if self._file is None:
             raise LogError(f"{self.path}: the log is not open (use it in a with block)")
-        if record_json is not None and digest(record_json) != record_digest:
+        if record_json is not None and sha256_digest(record_json) != record_digest:
             raise LogError("the decision was not made from this record (its input_digest differs)")
         seq = self.seq + 1
         members = {
             "seq": str(seq).encode(),
-            "time": canonical(self.clock()),
+            "time": canonical_json(self.clock()),
             "decision": decision_json,
-            "prev": canonical(self.last_hash),
+            "prev": canonical_json(self.last_hash),
         }
         if self.minimal or record_json is None:
-            members["record_digest"] = canonical(record_digest)
+            members["record_digest"] = canonical_json(record_digest)
         else:
             members["record"] = record_json
-        entry_digest = digest(canonical_object(members))
-        members["hash"] = canonical(entry_digest)
+        entry_digest = sha256_digest(canonical_object(members))
+        members["hash"] = canonical_json(entry_digest)
         try:
             self._file.write(canonical_object(members) + b"\n")
             self._file.flush()
@@ -220,14 +212,10 @@ def _read_tail(handle: IO[bytes], name: str) -> tuple[int, str]:
     return int(entry["seq"]), str(entry["hash"])
 
 
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed")
-
-
 def parse_entry(line: bytes) -> tuple[dict[str, Any] | None, str]:
     """A log line as an entry, or ``None`` and what is wrong with it (no content echoed)."""
     try:
-        data = json.loads(line.decode("utf-8"), parse_constant=_no_constants)
+        data = json.loads(line.decode("utf-8"), parse_constant=reject_constant)
     except UnicodeDecodeError:
         return None, "is not valid UTF-8"
     except ValueError:
@@ -320,13 +308,13 @@ def check_entry(raw: bytes) -> tuple[dict[str, Any] | None, str]:
     if entry is None:
         return None, what
     try:
-        members = {k: canonical(v) for k, v in entry.items()}
+        members = {k: canonical_json(v) for k, v in entry.items()}
     except ValueError:
         return None, "holds a value that has no canonical JSON form"
     except RecursionError:
         return None, "is nested too deeply to be a log entry"
     body = canonical_object({k: v for k, v in members.items() if k != "hash"})
-    if digest(body) != entry["hash"]:
+    if sha256_digest(body) != entry["hash"]:
         return None, "does not match its hash"
     if canonical_object(members) != raw:
         return None, "is not in the canonical form it was written in"

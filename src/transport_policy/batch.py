@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import IO, Any, Final, NamedTuple, TypeVar
 
 from .api import decide
-from .audit import canonical
 from .casefile import MAX_BYTES, load_case, parse_record, parse_text
+from .digest import canonical_json
 from .errors import FieldError, RecordError, TransportPolicyError
 from .model.record import AssessmentRecord
 from .policies import PolicyStore
@@ -184,9 +184,9 @@ def decide_item(item: Item, settings: Settings) -> Result:
         return Result(DECIDED, decision.to_json(), size=item.size)
     record_json = None
     if settings.log == "full":
-        record_json = canonical(record.model_dump(mode="json", exclude_none=True))
+        record_json = canonical_json(record.model_dump(mode="json", exclude_none=True))
     return Result(
-        DECIDED, decision.to_json(), canonical(decision.model_dump(mode="json")), record_json,
+        DECIDED, decision.to_json(), canonical_json(decision.model_dump(mode="json")), record_json,
         decision.input_digest, item.size,
     )
 

@@ -201,7 +201,8 @@ def parse_record(data: object, *, source: str = "<record>") -> AssessmentRecord:
         ) from None
 
 
-def _reject_constant(name: str) -> float:
+def reject_constant(name: str) -> float:
+    """``json.loads``' ``parse_constant``: refuse ``NaN`` and ``Infinity``."""
     raise ValueError(f"{name} is not allowed")
 
 
@@ -225,7 +226,7 @@ def parse_text(text: str, *, source: str, fmt: str | None = None) -> Any:
     try:
         if fmt == "json":
             return json.loads(
-                text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant
+                text, object_pairs_hook=_no_duplicates, parse_constant=reject_constant
             )
         docs = load_yaml(text)
     except (ValueError, yaml.YAMLError) as exc:

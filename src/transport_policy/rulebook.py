@@ -7,7 +7,6 @@ import textwrap
 
 from .rules.conditions import Always, describe
 from .rules.model import Policy, Rule
-from .verify_space import rule_fields
 
 ROLES = {
     "decides": "decides: it settles the outcome",
@@ -36,7 +35,7 @@ def _outcomes(rule: Rule) -> str | None:
 
 def _facts(rule: Rule) -> list[tuple[str, str]]:
     """The labelled facts about a rule, in the order both renderings use."""
-    out = [("Reads", ", ".join(rule_fields(rule)) or "nothing (always applies)"),
+    out = [("Reads", ", ".join(rule.fields) or "nothing (always applies)"),
            ("Applies when", describe(rule.condition))]
     if rule.unless is not None:
         out.append(("Unless", describe(rule.unless)))

@@ -38,7 +38,7 @@ from .rules.conditions import FAILS, HOLDS, UNKNOWN, Always, evaluate, fields_re
 from .rules.model import Policy, Rule
 from .verify_model import NI, OUTCOMES, PROVIDE, Model
 from .verify_questions import QuestionChecks
-from .verify_space import OVERRIDE_FIELD, Facts, Space, rule_fields, status_of
+from .verify_space import OVERRIDE_FIELD, Facts, Space, status_of
 
 DECIDING_KINDS = ("scope", "exclusion", "provide", "procedure")
 OVERRIDE_REASON = "Recorded by the assessor (a counterexample found by rules check)."
@@ -269,14 +269,14 @@ class Checker:
 
     def _firing(self, model: Model, rule: Rule, scope: Sequence[Rule]) -> tuple[
             list[str], Callable[[Facts], list[str]]]:
-        paths = rule_fields(rule)
+        paths = rule.fields
 
         def holds(f: Facts) -> bool:
             return status_of(rule, f) == HOLDS
 
         if rule.kind == "scope":
             earlier = scope[: scope.index(rule)]
-            paths = [p for r in (*earlier, rule) for p in rule_fields(r)]
+            paths = [p for r in (*earlier, rule) for p in r.fields]
             return paths, lambda f: ["out_of_scope"] if holds(f) and all(
                 status_of(r, f) != HOLDS for r in earlier) else []
         if rule.kind == "exclusion":

@@ -33,7 +33,6 @@ from .verify_space import (
     Space,
     Table,
     components,
-    rule_fields,
     status_of,
 )
 
@@ -62,7 +61,7 @@ class Model:
         self.scope = [i for i, t in enumerate(self.tables) if t.stage == "scope"]
         self.excl = [i for i, t in enumerate(self.tables) if t.stage == "exclusion"]
         self.overrides: tuple[Rule, ...] = policy.by_kind.get("override", ())
-        paths = [p for r in self.overrides for p in rule_fields(r)]
+        paths = [p for r in self.overrides for p in r.fields]
         self.override_paths = tuple(dict.fromkeys([*paths, OVERRIDE_FIELD]))
         self._projections: dict[tuple[int, tuple[str, ...]], dict[tuple[int, ...],
                                                                    dict[str, int]]] = {}

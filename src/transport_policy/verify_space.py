@@ -38,7 +38,6 @@ from .rules.conditions import (
     Not,
     Status,
     evaluate,
-    fields_read,
     questions,
 )
 from .rules.model import Policy, Rule
@@ -187,13 +186,6 @@ def summarise(statuses: Iterable[str]) -> str:
     return SUMMARY_UNKNOWN if UNKNOWN in seen else SUMMARY_NONE
 
 
-def rule_fields(rule: Rule) -> list[str]:
-    paths = fields_read(rule.condition)
-    if rule.unless is not None:
-        paths += [p for p in fields_read(rule.unless) if p not in paths]
-    return paths
-
-
 @dataclass
 class Space:
     """The classes of every field the policy's conditions read."""
@@ -239,7 +231,7 @@ class Table:
     def __init__(self, space: Space, rules: Sequence[Rule]) -> None:
         self.rules = tuple(rules)
         self.stage = rules[0].kind
-        self.fields = tuple(dict.fromkeys(p for r in rules for p in rule_fields(r)))
+        self.fields = tuple(dict.fromkeys(p for r in rules for p in r.fields))
         self.domains = tuple(space.classes[p] for p in self.fields)
         self.sizes = tuple(len(d) for d in self.domains)
         strides = [1] * len(self.sizes)
@@ -282,7 +274,7 @@ class Table:
             tuple[int, ...], dict[tuple[int, ...], int], list[RuleAt]]:
         """Where the rule's fields lie in a point, and the rule at each of their combinations
         (a number into the list of the distinct ones)."""
-        paths = rule_fields(rule)
+        paths = rule.fields
         lookup: dict[tuple[int, ...], int] = {}
         number: dict[RuleAt, int] = {}
         for combo in itertools.product(*(range(len(space.classes[p])) for p in paths)):
@@ -334,7 +326,7 @@ def components(rules: Sequence[Rule]) -> list[list[Rule]]:
     """Rules grouped so that no two groups read a common field (rule order kept)."""
     groups: list[tuple[set[str], list[Rule]]] = []
     for rule in rules:
-        paths = set(rule_fields(rule))
+        paths = set(rule.fields)
         touching = [g for g in groups if g[0] & paths]
         merged_paths, merged_rules = set(paths), []
         for g in touching:

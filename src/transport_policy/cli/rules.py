@@ -12,7 +12,6 @@ import yaml
 from ..errors import TransportPolicyError
 from ..policies import PolicyStore
 from ..rulebook import render_rulebook, rule_details
-from ..rules.conditions import fields_read
 from ..rules.model import Policy
 from ..rules.parser import closest
 from ..verify import Finding, Report, check_policy
@@ -193,11 +192,8 @@ def list_command(policy_version: str | None, rules_dir: Path | None) -> None:
     clauses = max(len(r.clause) for r in policy.rules)
     click.echo(f"policy {policy.version}: {len(policy.rules)} rules")
     for rule in policy.rules:
-        reads = list(fields_read(rule.condition))
-        if rule.unless is not None:
-            reads += [p for p in fields_read(rule.unless) if p not in reads]
         click.echo(f"{rule.id:<{width}}  {rule.kind:<{kinds}}  {rule.clause:<{clauses}}  "
-                   f"{', '.join(reads) or '(nothing: always)'}")
+                   f"{', '.join(rule.fields) or '(nothing: always)'}")
 
 
 @rules_group.command(

@@ -102,7 +102,6 @@ class DurableEvaluator:
     """Every slot's status for one record, matched by durable-rules."""
 
     def __init__(self, policy: Policy) -> None:
-        self.policy = policy
         self._names = tuple(
             (slot, slot + "#H", None if slot in policy.trigger_slots else slot + "#F")
             for slot, _ in policy.slots

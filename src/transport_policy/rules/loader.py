@@ -62,12 +62,12 @@ def _validate(model: type[BaseModel], data: Any, rel: str) -> Any:
         field = ".".join(loc) or None
         msg = err["msg"]
         if err["type"] == "extra_forbidden" and loc:
-            names = _allowed_keys(model, err["loc"])
+            names = _allowed_keys(model)
             msg = "is not a known key" + closest(loc[-1], names)
         raise RuleError(msg, path=rel, rule_id=rule_id, field=field) from None
 
 
-def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+def _allowed_keys(model: type[BaseModel]) -> list[str]:
     if model is RuleFile:
         return list(RuleSpec.model_fields)
     return list(model.model_fields)
@@ -196,17 +196,14 @@ def _load_policy(root: Path) -> Policy:
         prompts[q.field] = q.prompt
     for rule in resolved:
         if rule.kind in DECISION_KINDS:
-            from .conditions import fields_read
-
-            for cond in (rule.condition, rule.unless):
-                for path in fields_read(cond) if cond is not None else []:
-                    if path not in prompts:
-                        raise RuleError(
-                            f"no question prompt for {path}, which this rule can ask",
-                            path=manifest.questions,
-                            rule_id=rule.id,
-                            field=path,
-                        )
+            for path in rule.fields:
+                if path not in prompts:
+                    raise RuleError(
+                        f"no question prompt for {path}, which this rule can ask",
+                        path=manifest.questions,
+                        rule_id=rule.id,
+                        field=path,
+                    )
     for reading in manifest.readings:
         if reading.field not in FIELD_PATHS:
             raise RuleError(

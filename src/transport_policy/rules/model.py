@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .conditions import All, Always, Condition, Not
+from .conditions import All, Always, Condition, Not, fields_read
 from .schema import ClauseSpec, ProcedureReason, ReadingSpec
 
 THREE_VALUED_KINDS = frozenset({"scope", "exclusion", "provide", "provision"})
@@ -42,6 +42,11 @@ class Rule:
     review: bool
     effect: str | None
     source: str
+
+    @property
+    def fields(self) -> list[str]:
+        """Every field the rule's condition and defeater read, in order of first appearance."""
+        return fields_read(self.effective)
 
     @property
     def effective(self) -> Condition:
@@ -86,9 +91,6 @@ class Policy:
     @cached_property
     def clause_order(self) -> dict[str, int]:
         return {cid: i for i, cid in enumerate(self.clauses)}
-
-    def of_kind(self, kind: str) -> tuple[Rule, ...]:
-        return tuple(r for r in self.rules if r.kind == kind)
 
     @cached_property
     def by_kind(self) -> dict[str, tuple[Rule, ...]]:

@@ -11,21 +11,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-Outcome = Literal["provide", "do_not_provide", "out_of_scope", "needs_information"]
-OUTCOMES: tuple[str, ...] = ("provide", "do_not_provide", "out_of_scope", "needs_information")
+from ..model.decision import Outcome
+
 Kind = Literal[
     "scope", "exclusion", "provide", "charging", "provision", "action", "appeal", "override"
 ]
-KINDS: tuple[str, ...] = (
-    "scope",
-    "exclusion",
-    "provide",
-    "charging",
-    "provision",
-    "action",
-    "appeal",
-    "override",
-)
 Role = Literal["decides", "triggers", "informs"]
 
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
