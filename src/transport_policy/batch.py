@@ -225,12 +225,8 @@ def item_record(item: Item) -> AssessmentRecord:
 
 
 def _error(item: Item, status: int, case_id: str | None, errors: list[FieldError]) -> Result:
-    line = json.dumps({
-        "index": item.ordinal,
-        "source": item.source,
-        "case_id": case_id,
-        "errors": [e.as_dict() for e in errors],
-    }, ensure_ascii=False)
+    error = RecordError(errors, source=item.source, case_id=case_id)
+    line = json.dumps({"index": item.ordinal, **error.as_dict()}, ensure_ascii=False)
     return Result(status, line, size=item.size)
 
 

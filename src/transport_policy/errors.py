@@ -51,6 +51,15 @@ class RecordError(TransportPolicyError):
         """The field path of the first problem."""
         return self.errors[0].field if self.errors else ""
 
+    def as_dict(self) -> dict[str, object]:
+        """The error record that takes a rejected case's place in JSON output: ``source``,
+        ``case_id`` (``None`` unless valid) and the field-path ``errors``; no input values."""
+        return {
+            "source": self.source,
+            "case_id": self.case_id,
+            "errors": [e.as_dict() for e in self.errors],
+        }
+
     def with_source(self, source: str) -> RecordError:
         return RecordError(self.errors, source=source, case_id=self.case_id)
 

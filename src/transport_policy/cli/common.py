@@ -50,15 +50,6 @@ def echo_record_error(exc: RecordError) -> None:
         click.echo(f"  {err.field}: {err.message}", err=True)
 
 
-def error_object(exc: RecordError, source: str) -> dict[str, Any]:
-    """The JSON error record that takes a rejected case's place (no input values echoed)."""
-    return {
-        "source": source,
-        "case_id": exc.case_id,
-        "errors": [e.as_dict() for e in exc.errors],
-    }
-
-
 def cannot_write(target: object, exc: OSError) -> str:
     """The one message for output that could not be written, naming the file."""
     return f"cannot write {target}: {exc.strerror or exc}"

@@ -17,7 +17,6 @@ from .common import (
     EXIT_OK,
     EXIT_REJECTED,
     echo_record_error,
-    error_object,
     fail,
     policy_option,
     rules_option,
@@ -99,7 +98,7 @@ def decide_command(
                 rejected += 1
                 echo_record_error(rejection)
                 if fmt == "json":
-                    click.echo(json.dumps(error_object(rejection, rejection.source or path)))
+                    click.echo(json.dumps(rejection.as_dict()))
                 continue
             except TransportPolicyError as failure:
                 raise fail(failure) from None
