@@ -37,7 +37,6 @@ from .policies import PolicyStore
 CASE_SUFFIXES: Final = (".yaml", ".yml", ".json")
 LINES_SUFFIXES: Final = (".jsonl", ".ndjson")
 CHUNK_SIZE: Final = 200
-TOO_DEEP: Final = "is nested too deeply to be a record"
 IN_FLIGHT_PER_WORKER: Final = 4
 
 DECIDED, REJECTED, FAILED = 0, 1, 2
@@ -196,10 +195,7 @@ def item_record(item: Item) -> AssessmentRecord:
     if item.problem is not None:
         raise RecordError([item.problem], source=item.source)
     if item.path is not None:
-        try:
-            record, _expected = load_case(item.path)
-        except RecursionError:
-            raise RecordError([FieldError("(file)", TOO_DEEP)], source=item.source) from None
+        record, _expected = load_case(item.path)
         return record
     assert item.payload is not None
     try:
@@ -210,18 +206,14 @@ def item_record(item: Item) -> AssessmentRecord:
     if not text.strip():
         raise RecordError([FieldError("(line)", "is blank")], source=item.source)
     try:
-        data = parse_text(text, source=item.source, fmt="json")
-    except RecordError as exc:  # the line is not JSON: say so of the line, not the file
-        hint = " (the last line has no newline: it may be truncated)" \
-            if item.last_without_newline else ""
-        raise RecordError([FieldError("(line)", e.message + hint) for e in exc.errors],
+        data = parse_text(text, source=item.source, fmt="json", unit="(line)")
+    except RecordError as exc:
+        if not item.last_without_newline:
+            raise
+        hint = " (the last line has no newline: it may be truncated)"
+        raise RecordError([FieldError(e.field, e.message + hint) for e in exc.errors],
                           source=item.source) from None
-    except RecursionError:
-        raise RecordError([FieldError("(line)", TOO_DEEP)], source=item.source) from None
-    try:
-        return parse_record(data, source=item.source)
-    except RecursionError:
-        raise RecordError([FieldError("(line)", TOO_DEEP)], source=item.source) from None
+    return parse_record(data, source=item.source)
 
 
 def _error(item: Item, status: int, case_id: str | None, errors: list[FieldError]) -> Result:

@@ -192,12 +192,16 @@ def parse_record(data: object, *, source: str = "<record>") -> AssessmentRecord:
         raise RecordError([FieldError("(record)", "must be a mapping of fields")], source=source)
     try:
         return AssessmentRecord.model_validate(dict(data))
+    except RecursionError:  # a mapping built in Python, nested beyond any parser's limit
+        raise RecordError([FieldError("(record)", "is nested too deeply")], source=source) from None
     except ValidationError as exc:
         errors = validation_errors(exc)
         case_id = data.get("case_id")
         usable = isinstance(case_id, str) and all(e.field != "case_id" for e in errors)
         raise RecordError(
-            errors, source=source, case_id=case_id.strip() if usable else None  # type: ignore[union-attr]
+            errors,
+            source=source,
+            case_id=case_id.strip() if usable else None,  # type: ignore[union-attr]
         ) from None
 
 
@@ -215,12 +219,13 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def parse_text(text: str, *, source: str, fmt: str | None = None) -> Any:
-    """Parse JSON or YAML text safely (``fmt`` is ``json``, ``yaml`` or guessed)."""
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
-        raise RecordError(
-            [FieldError("(file)", f"is larger than {MAX_BYTES} bytes")], source=source
-        )
+def parse_text(text: str, *, source: str, fmt: str | None = None, unit: str = "(file)") -> Any:
+    """Parse JSON or YAML text safely (``fmt`` is ``json``, ``yaml`` or guessed).
+
+    Problems are reported against ``unit``: ``(file)``, or ``(line)`` for a JSON Lines record.
+    """
+    if len(text) > MAX_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise RecordError([FieldError(unit, f"is larger than {MAX_BYTES} bytes")], source=source)
     if fmt is None:
         fmt = "json" if text.lstrip().startswith(("{", "[")) else "yaml"
     try:
@@ -230,15 +235,14 @@ def parse_text(text: str, *, source: str, fmt: str | None = None) -> Any:
             )
         docs = load_yaml(text)
     except (ValueError, yaml.YAMLError) as exc:
-        raise RecordError([FieldError("(file)", _parse_message(exc, fmt))], source=source) from None
+        raise RecordError([FieldError(unit, _parse_message(exc, fmt))], source=source) from None
     except RecursionError:
         raise RecordError(
-            [FieldError("(file)", f"is not valid {fmt.upper()} (nested too deeply)")],
-            source=source,
+            [FieldError(unit, f"is not valid {fmt.upper()} (nested too deeply)")], source=source
         ) from None
     if len(docs) != 1:
         raise RecordError(
-            [FieldError("(file)", f"must hold exactly one YAML document, found {len(docs)}")],
+            [FieldError(unit, f"must hold exactly one YAML document, found {len(docs)}")],
             source=source,
         )
     return docs[0]
