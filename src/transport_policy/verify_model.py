@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cached_property
 from itertools import product
 
+from .engine.procedure import override_effects
 from .rules.conditions import HOLDS
 from .rules.model import Policy, Rule
 from .verify_space import (
@@ -159,16 +160,16 @@ class Model:
 
     def override_effects(self, recommended: str, facts: Mapping[str, object]) -> tuple[
             str, list[Rule]]:
-        """The final outcome, and the override rules that take effect (as the procedure does)."""
-        if facts.get(OVERRIDE_FIELD) is None:
-            return recommended, []
-        final, effects, applied = recommended, [], False
-        for rule in self.overrides:
-            if recommended in rule.outcomes and status_of(rule, facts) == HOLDS:
-                if rule.effect == "apply" and not applied:
-                    final, applied = str(facts[OVERRIDE_FIELD]), True
-                effects.append(rule)
-        return final, effects
+        """The final outcome, and the override rules that take effect (the procedure's own
+        :func:`~transport_policy.engine.procedure.override_effects`)."""
+        requested = facts.get(OVERRIDE_FIELD)
+        final, applied, warnings = override_effects(
+            self.overrides,
+            recommended,
+            None if requested is None else str(requested),
+            lambda rule: status_of(rule, facts) == HOLDS,
+        )
+        return final, ([applied] if applied is not None else []) + warnings
 
     # -- searching the space -------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ facts), and words the rationale from the rule files.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from ..model.decision import (
     AppliedOverride,
@@ -76,6 +76,29 @@ def rules_to_ask(unknown: list[Rule], st: Statuses) -> list[Rule]:
     """
     pending = [r for r in unknown if r.unless is not None and st[f"{r.id}/condition"] == HOLDS]
     return pending or unknown
+
+
+def override_effects(
+    overrides: Iterable[Rule],
+    recommended: str,
+    requested: str | None,
+    holds: Callable[[Rule], bool],
+) -> tuple[str, Rule | None, list[Rule]]:
+    """What the override rules do with an assessor's override (``requested``, or ``None``).
+
+    Returns the final outcome, the rule that applied the override (the first ``apply`` rule for
+    the recommended outcome that holds), and the ``warn`` rules whose warning is given.
+    """
+    if requested is None:
+        return recommended, None, []
+    final, applied, warnings = recommended, None, []
+    for rule in overrides:
+        if recommended in rule.outcomes and holds(rule):
+            if rule.effect == "apply" and applied is None:
+                final, applied = requested, rule
+            elif rule.effect == "warn":
+                warnings.append(rule)
+    return final, applied, warnings
 
 
 class _Reader:
@@ -225,21 +248,19 @@ def decide_statuses(
             if p.outcome == recommended
         )
 
-    outcome = recommended
+    requested = record.override.outcome if record.override is not None else None
+    outcome, applying, warning = override_effects(
+        kinds.get("override", ()), recommended, requested, lambda rule: r.status(rule) == HOLDS
+    )
     applied: AppliedOverride | None = None
-    warnings: list[str] = []
-    for rule in kinds.get("override", ()):
-        if recommended in rule.outcomes and r.status(rule) == HOLDS and record.override is not None:
-            if rule.effect == "apply" and applied is None:
-                outcome = record.override.outcome
-                applied = AppliedOverride(
-                    outcome=record.override.outcome,
-                    reason=record.override.reason,
-                    clause=rule.clause,
-                    rule=rule.id,
-                )
-            elif rule.effect == "warn":
-                warnings.append(r.summary(rule))
+    if applying is not None and record.override is not None:
+        applied = AppliedOverride(
+            outcome=record.override.outcome,
+            reason=record.override.reason,
+            clause=applying.clause,
+            rule=applying.id,
+        )
+    warnings = [r.summary(rule) for rule in warning]
 
     def triggered(kind: str) -> list[Rule]:
         return [
