@@ -8,9 +8,7 @@ from pathlib import Path
 
 import click
 
-from .. import rationale
 from ..api import decide
-from ..audit import DecisionLog
 from ..casefile import load_case
 from ..errors import RecordError, TransportPolicyError
 from .common import (
@@ -77,13 +75,19 @@ def decide_command(
     are reported on stderr with the file and each field path, and are not decided.
     """
     fmt = fmt or ("text" if stdout_is_terminal() else "json")
+    if fmt != "json":
+        from ..rationale import render
     rejected = 0
     printed = 0
     if minimal and log_path is None:
         raise click.UsageError("--minimal applies to the decision log: give --log FILE too")
     with ExitStack() as stack:
         try:
-            log = stack.enter_context(DecisionLog(log_path, minimal=minimal)) if log_path else None
+            log = None
+            if log_path is not None:
+                from ..audit import DecisionLog  # only when logging: keeps start-up quick
+
+                log = stack.enter_context(DecisionLog(log_path, minimal=minimal))
         except TransportPolicyError as failure:
             raise fail(failure) from None
         for path in cases:
@@ -109,6 +113,6 @@ def decide_command(
                     click.echo("\n---\n" if fmt == "markdown" else "\n" + "=" * 88 + "\n")
                 printed += 1
                 click.echo(
-                    rationale.render(decision, fmt, source=Path(path).name if path != "-" else None)
+                    render(decision, fmt, source=Path(path).name if path != "-" else None)
                 )
     raise SystemExit(EXIT_REJECTED if rejected else EXIT_OK)
