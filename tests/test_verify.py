@@ -78,6 +78,18 @@ def clean_policy(tmp_path_factory: pytest.TempPathFactory) -> Policy:
     return load_policy(seeded(tmp_path_factory.mktemp("clean"), unchanged))
 
 
+def _assert_no_answer_changes_the_outcome(
+    engine: Engine, policy: Policy, space: Space, base: dict[str, Any], near: list[str], field: str
+) -> None:
+    """However the ``near`` facts are answered, every answer to ``field`` decides alike."""
+    for combo in itertools.product(*(space.classes[p] for p in near)):
+        facts = {**base, **dict(zip(near, combo, strict=True))}
+        outcomes = {engine.decide(parse_record(record_from_facts(policy, {
+            **facts, field: answer}))).recommended_outcome
+            for answer in space.classes[field]}
+        assert len(outcomes) == 1, (facts, outcomes)
+
+
 def test_the_shipped_rules_pass_rules_check() -> None:
     store = PolicyStore(ROOT / "rules")
     for policy in store.policies.values():
@@ -192,12 +204,7 @@ def test_a_pointless_question_is_reported_and_its_answer_never_matters(tmp_path:
     near = sorted({p for r in policy.rules if r.kind == "exclusion"
                    and {"destination.attended_by_choice", "vehicles.shared_community_vehicle"}
                    & set(r.fields) for p in r.fields} - {finding.field} - set(base))
-    for combo in itertools.product(*(space.classes[p] for p in near)):
-        facts = {**base, **dict(zip(near, combo, strict=True))}
-        outcomes = {engine.decide(parse_record(record_from_facts(policy, {
-            **facts, finding.field: answer}))).recommended_outcome
-            for answer in space.classes[finding.field]}
-        assert len(outcomes) == 1, (facts, outcomes)
+    _assert_no_answer_changes_the_outcome(engine, policy, space, base, near, finding.field)
 
 
 def test_a_compiled_condition_that_disagrees_with_the_reference_is_reported(
@@ -239,12 +246,7 @@ def test_a_pointless_question_asked_of_a_defeater_is_reported(tmp_path: Path) ->
     near = sorted({p for r in ("can-mobilise", "private-car") for p in rules[r].fields}
                   - {finding.field} - set(base))
     assert ill["field"] in near
-    for combo in itertools.product(*(space.classes[p] for p in near)):
-        facts = {**base, **dict(zip(near, combo, strict=True))}
-        outcomes = {engine.decide(parse_record(record_from_facts(policy, {
-            **facts, finding.field: answer}))).recommended_outcome
-            for answer in space.classes[finding.field]}
-        assert len(outcomes) == 1, (facts, outcomes)
+    _assert_no_answer_changes_the_outcome(engine, policy, space, base, near, finding.field)
 
 
 def test_a_procedure_asking_other_questions_than_the_checker_reads_is_reported(
