@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 
 from .errors import PolicyVersionError, RuleError
-from .rules.loader import load_policy, read_manifest
+from .rules.loader import load_policy, policy_digest, read_manifest
 from .rules.model import Policy
 from .rules.parser import closest
 
@@ -31,7 +31,12 @@ def default_rules_root() -> Path:
 
 
 class PolicyStore:
-    """Every policy version under a rules root (one folder per version with a ``policy.yaml``)."""
+    """Every policy version under a rules root (one folder per version with a ``policy.yaml``).
+
+    A store reads the manifests and the digest of each version folder when it is made; a
+    version is loaded when first used, and loaded again only if its folder's digest differs, so a
+    new store sees rule files edited since an earlier one was made.
+    """
 
     def __init__(self, root: str | Path | None = None) -> None:
         self.root = Path(root) if root is not None else default_rules_root()
@@ -47,12 +52,13 @@ class PolicyStore:
             raise RuleError(
                 "no policy version found (a folder with policy.yaml)", path=str(self.root)
             )
-        manifests: dict[str, tuple[str, dt.date]] = {}
+        manifests: dict[str, tuple[str, dt.date, str]] = {}
         for folder in folders:
             manifest = read_manifest(folder)
             if manifest.version in manifests:
                 raise RuleError(f"version {manifest.version} is defined twice", path=str(folder))
-            same_day = [v for v, (_, when) in manifests.items() if when == manifest.effective_from]
+            starts = manifest.effective_from
+            same_day = [v for v, (_, when, _) in manifests.items() if when == starts]
             if same_day:
                 raise RuleError(
                     f"versions {same_day[0]} and {manifest.version} both come into force on "
@@ -60,14 +66,20 @@ class PolicyStore:
                     path=str(folder / "policy.yaml"),
                     field="effective_from",
                 )
-            manifests[manifest.version] = (str(folder), manifest.effective_from)
+            digest, _files = policy_digest(folder)
+            manifests[manifest.version] = (str(folder), manifest.effective_from, digest)
         # Versions in order of coming into force; each is loaded only when first used.
         self._manifests = dict(sorted(manifests.items(), key=lambda item: item[1][1]))
 
     @property
     def versions(self) -> dict[str, dt.date]:
         """Every version name with the date it came into force, oldest first (nothing loaded)."""
-        return {version: when for version, (_, when) in self._manifests.items()}
+        return {version: when for version, (_, when, _) in self._manifests.items()}
+
+    @property
+    def fingerprint(self) -> tuple[str, ...]:
+        """The digest of every version folder, oldest first, as read when the store was made."""
+        return tuple(digest for _, _, digest in self._manifests.values())
 
     @property
     def policies(self) -> dict[str, Policy]:
@@ -76,14 +88,14 @@ class PolicyStore:
 
     def get(self, version: str) -> Policy:
         try:
-            folder, _ = self._manifests[version]
+            folder, _, digest = self._manifests[version]
         except KeyError:
             raise PolicyVersionError(
                 f"no policy version {version!r} under {self.root}"
                 + closest(version, self._manifests)
                 + f"; versions: {', '.join(self._manifests)}"
             ) from None
-        policy = _load(folder)
+        policy = _load(folder, digest)
         if policy.version != version:  # the folder changed since the manifests were read
             raise RuleError(f"policy.yaml now names version {policy.version}", path=folder)
         return policy
@@ -101,5 +113,6 @@ class PolicyStore:
 
 
 @cache
-def _load(folder: str) -> Policy:
+def _load(folder: str, digest: str) -> Policy:
+    """The policy in ``folder``, loaded once per content (``digest``) in this process."""
     return load_policy(folder)

@@ -21,10 +21,8 @@ from .audit import check_entry, read_lines
 from .batch import chunked, default_jobs, ordered_map
 from .casefile import parse_record
 from .engine import engine_for
-from .errors import PolicyVersionError, RecordError, RuleError
-from .policies import default_rules_root
-from .rules.loader import load_policy, policy_digest
-from .rules.model import Policy
+from .errors import PolicyVersionError, RecordError
+from .policies import PolicyStore
 
 IDENTICAL: Final = "identical"
 CHANGED: Final = "changed"
@@ -151,27 +149,16 @@ class Settings:
 
     @classmethod
     def of(cls, rules: str | Path | None, policy: str | None) -> Settings:
-        root = str(rules) if rules is not None else str(default_rules_root())
-        fingerprint = tuple(policy_digest(folder)[0] for folder in _folders(root))
-        if not fingerprint:
-            raise RuleError("no policy version found (a folder with policy.yaml)", path=root)
-        settings = cls(root, fingerprint, policy)
-        if policy is not None and policy not in _load_versions(root, fingerprint):
-            raise PolicyVersionError(f"no policy version {policy!r} under {root}")
-        return settings
-
-
-def _folders(root: str) -> list[Path]:
-    path = Path(root)
-    if (path / "policy.yaml").is_file():
-        return [path]
-    return sorted(p for p in path.iterdir() if (p / "policy.yaml").is_file()) \
-        if path.is_dir() else []
+        store = PolicyStore(rules)
+        if policy is not None:
+            store.get(policy)  # an unknown version is a PolicyVersionError, with a suggestion
+        return cls(str(store.root), store.fingerprint, policy)
 
 
 @cache
-def _load_versions(root: str, fingerprint: tuple[str, ...]) -> dict[str, Policy]:
-    return {p.version: p for p in (load_policy(folder) for folder in _folders(root))}
+def _store(root: str, fingerprint: tuple[str, ...]) -> PolicyStore:
+    """One store per rules root and content, in each process (workers included)."""
+    return PolicyStore(root)
 
 
 def replay_entry(number: int, raw: bytes, settings: Settings) -> Replayed:
@@ -197,9 +184,9 @@ def replay_entry(number: int, raw: bytes, settings: Settings) -> Replayed:
         return Replayed(number, REJECTED, case_id, version,
                         message="the logged record is not a valid record today",
                         details=tuple(f"{e.field}: {e.message}" for e in exc.errors))
-    versions = _load_versions(settings.rules, settings.fingerprint)
-    policy = versions.get(version)
-    if policy is None:
+    try:
+        policy = _store(settings.rules, settings.fingerprint).get(version)
+    except PolicyVersionError:
         return Replayed(number, UNAVAILABLE, case_id, version,
                         message=f"no policy version {version!r} under {settings.rules}")
     selected = logged_policy.get("selected")
