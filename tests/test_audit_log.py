@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from transport_policy import decide, load_case
-from transport_policy.audit import (
+from transport_policy.audit.log import (
     GENESIS,
     Checkpoint,
     DecisionLog,

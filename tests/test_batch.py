@@ -17,8 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from transport_policy import load_case
-from transport_policy.audit import verify
-from transport_policy.batch import IN_FLIGHT_PER_WORKER, REJECTED, Settings, ordered_map, run
+from transport_policy.audit.log import verify
+from transport_policy.batch.pool import IN_FLIGHT_PER_WORKER, ordered_map
+from transport_policy.batch.run import REJECTED, Settings, run
 from transport_policy.casefile import MAX_BYTES
 from transport_policy.cli.batch import Stopped, StopSignals, batch_command
 
@@ -210,7 +211,7 @@ def test_a_fault_while_reading_a_record_rejects_it(monkeypatch: pytest.MonkeyPat
     def broken(_data: object, *, source: str) -> None:
         raise LookupError(source)
 
-    monkeypatch.setattr("transport_policy.batch.parse_record", broken)
+    monkeypatch.setattr("transport_policy.batch.inputs.parse_record", broken)
     path = tmp_path / "records.jsonl"
     path.write_bytes(_line(0) + b"\n")
     (result,) = run([str(path)], Settings(), jobs=1)

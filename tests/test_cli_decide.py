@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 
 from transport_policy import decide, load_case
 from transport_policy.cli import COMMANDS, main
-from transport_policy.rationale import render
+from transport_policy.decision.render import render
 
 CASES = sorted((Path(__file__).resolve().parents[1] / "cases").glob("*.yaml"))
 SECRET = "sk-live-7Q9Zx3SECRETv4lue"

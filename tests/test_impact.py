@@ -11,8 +11,8 @@ import yaml
 from click.testing import CliRunner
 
 from transport_policy import load_case
+from transport_policy.audit.impact import Versions, analyse, render
 from transport_policy.cli.audit import impact_command
-from transport_policy.impact import Versions, analyse, render
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ROOT / "cases"

@@ -12,7 +12,13 @@ from typing import Any
 import pytest
 
 from transport_policy import Decision, decide, load_case
-from transport_policy.rationale import OUTCOME_WORDS, WIDTH, render, render_markdown, render_text
+from transport_policy.decision.render import (
+    OUTCOME_WORDS,
+    WIDTH,
+    render,
+    render_markdown,
+    render_text,
+)
 
 CASES = sorted((Path(__file__).resolve().parents[1] / "cases").glob("*.yaml"))
 SECTION_TITLES = (

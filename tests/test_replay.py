@@ -10,9 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from transport_policy import decide, load_case
-from transport_policy.audit import DecisionLog
-from transport_policy.cli.audit import replay_command
-from transport_policy.replay import (
+from transport_policy.audit.log import DecisionLog
+from transport_policy.audit.replay import (
     ABSENT,
     ALTERED,
     CHANGED,
@@ -24,6 +23,7 @@ from transport_policy.replay import (
     diff,
     replay,
 )
+from transport_policy.cli.audit import replay_command
 
 ROOT = Path(__file__).resolve().parents[1]
 UNREASONABLE_CAR = ROOT / "cases" / (

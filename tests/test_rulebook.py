@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 
 from transport_policy.cli.rules import rules_group
-from transport_policy.policies import PolicyStore
-from transport_policy.rulebook import render_rulebook
 from transport_policy.rules.conditions import describe
 from transport_policy.rules.model import Policy
+from transport_policy.rules.rulebook import render_rulebook
+from transport_policy.rules.versions import PolicyStore
 
 ROOT = Path(__file__).resolve().parents[1]
 RULEBOOK = ROOT / "docs" / "rulebook.md"

@@ -15,7 +15,7 @@ from transport_policy import RecordError, __version__, decide, load_case
 from transport_policy.casefile import parse_record, parse_text, split_expected
 from transport_policy.cli.schema import schema_command
 from transport_policy.model.record import FIELD_PATHS, field_values
-from transport_policy.schemas import SCHEMAS, schema, schema_json
+from transport_policy.model.schema import SCHEMAS, schema, schema_json
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = sorted((ROOT / "cases").glob("*.yaml"))

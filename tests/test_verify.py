@@ -19,15 +19,16 @@ from click.testing import CliRunner
 from transport_policy.casefile import load_case, parse_record
 from transport_policy.cli import main
 from transport_policy.cli.rules import decide_command_line, rules_group
-from transport_policy.engine import Engine, procedure
+from transport_policy.decision import procedure
+from transport_policy.engine import Engine
 from transport_policy.engine.runtime import DurableEvaluator, PythonEvaluator
 from transport_policy.model.decision import Decision
-from transport_policy.policies import PolicyStore
 from transport_policy.rules.conditions import Leaf
 from transport_policy.rules.loader import load_policy
 from transport_policy.rules.model import Policy
-from transport_policy.verify import Finding, check_policy, record_from_facts
-from transport_policy.verify_space import Space
+from transport_policy.rules.versions import PolicyStore
+from transport_policy.verify.check import Finding, check_policy, record_from_facts
+from transport_policy.verify.space import Space
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "rules" / "2021-01"

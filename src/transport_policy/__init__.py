@@ -23,8 +23,8 @@ from .errors import (
 )
 from .model.decision import Decision
 from .model.record import AssessmentRecord
-from .policies import PolicyStore
 from .rules.model import Policy
+from .rules.versions import PolicyStore
 
 __all__ = [
     "AssessmentRecord",

@@ -11,9 +11,9 @@ from .engine import engine_for
 from .errors import FieldError, PolicyVersionError, RecordError
 from .model.decision import Decision
 from .model.record import AssessmentRecord
-from .policies import PolicyStore
 from .rules.loader import load_policy
 from .rules.model import Policy
+from .rules.versions import PolicyStore
 
 
 @cache

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import click
 
-from ..audit import Checkpoint, LogError, Report, verify
+from ..audit.impact import Versions, analyse, render
+from ..audit.log import Checkpoint, LogError, Report, verify
+from ..audit.replay import DIGEST_PATH, FAILING, Replayed, render_text, replay
 from ..errors import TransportPolicyError
-from ..impact import Versions, analyse, render
-from ..policies import PolicyStore
-from ..replay import DIGEST_PATH, FAILING, Replayed, render_text, replay
+from ..rules.versions import PolicyStore
 from .batch import skipped_message
 from .common import cannot_write, rules_option
 

@@ -15,9 +15,10 @@ from typing import IO
 
 import click
 
-from ..audit import DecisionLog, LogError
-from ..batch import DECIDED, FAILED, REJECTED, Settings, check_settings, expand_inputs, run
-from ..batch import total_bytes as input_bytes
+from ..audit.log import DecisionLog, LogError
+from ..batch.inputs import expand_inputs
+from ..batch.inputs import total_bytes as input_bytes
+from ..batch.run import DECIDED, FAILED, REJECTED, Settings, check_settings, run
 from ..errors import TransportPolicyError
 from .common import cannot_write, policy_option, rules_option
 

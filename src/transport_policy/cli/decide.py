@@ -76,7 +76,7 @@ def decide_command(
     """
     fmt = fmt or ("text" if stdout_is_terminal() else "json")
     if fmt != "json":
-        from ..rationale import render
+        from ..decision.render import render
     rejected = 0
     printed = 0
     if minimal and log_path is None:
@@ -85,7 +85,7 @@ def decide_command(
         try:
             log = None
             if log_path is not None:
-                from ..audit import DecisionLog  # only when logging: keeps start-up quick
+                from ..audit.log import DecisionLog  # only when logging: keeps start-up quick
 
                 log = stack.enter_context(DecisionLog(log_path, minimal=minimal))
         except TransportPolicyError as failure:

@@ -10,11 +10,11 @@ import click
 import yaml
 
 from ..errors import TransportPolicyError
-from ..policies import PolicyStore
-from ..rulebook import render_rulebook, rule_details
 from ..rules.model import Policy
 from ..rules.parser import closest
-from ..verify import Finding, Report, check_policy
+from ..rules.rulebook import render_rulebook, rule_details
+from ..rules.versions import PolicyStore
+from ..verify.check import Finding, Report, check_policy
 from .common import EXIT_FAILED, EXIT_OK, F, cannot_write, fail, rules_option
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..schemas import SCHEMAS, schema_json
+from ..model.schema import SCHEMAS, schema_json
 
 
 @click.command(

@@ -6,11 +6,11 @@ import os
 from typing import Final
 
 from .. import __version__
+from ..decision.procedure import decide_statuses
 from ..digest import canonical_json, sha256_digest
 from ..model.decision import Decision, EngineRef
 from ..model.record import AssessmentRecord
 from ..rules.model import Policy
-from .procedure import decide_statuses
 from .runtime import (
     DurableEvaluator,
     Evaluator,

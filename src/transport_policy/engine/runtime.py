@@ -23,12 +23,11 @@ import durable_rules_engine
 
 from ..errors import EngineError
 from ..model.record import AssessmentRecord
-from ..rules.conditions import FAILS, HOLDS, UNKNOWN, Status, evaluate, fields_read
+from ..rules.conditions import FAILS, HOLDS, UNKNOWN, Statuses, evaluate, fields_read
 from ..rules.model import Policy
 from .compile import ANCHOR, ANCHOR_KEY, CATCH_ALL, compile_policy, fact_key, ruleset_name
 
 _ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
-Statuses = dict[str, Status]
 Facts = dict[str, object]
 
 

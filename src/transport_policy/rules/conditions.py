@@ -34,6 +34,8 @@ NUMERIC_OPS: frozenset[str] = frozenset({"lt", "lte", "gt", "gte"})
 LOGIC_OPS: tuple[str, ...] = ("all", "any", "not", "rule")
 Scalar = str | int | float | bool
 Facts = Mapping[str, object]
+Statuses = dict[str, Status]
+"""The status of every condition slot of a policy (``<rule>/condition``, ...) for one record."""
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
-from .audit import check_entry, read_lines
-from .batch import chunked, default_jobs, ordered_map
-from .casefile import parse_record
-from .engine import engine_for
-from .errors import PolicyVersionError, RecordError
-from .policies import PolicyStore
+from ..batch.pool import chunked, default_jobs, ordered_map
+from ..casefile import parse_record
+from ..engine import engine_for
+from ..errors import PolicyVersionError, RecordError
+from ..rules.versions import PolicyStore
+from .log import check_entry, read_lines
 
 IDENTICAL: Final = "identical"
 CHANGED: Final = "changed"

@@ -14,7 +14,7 @@ import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .model.decision import Decision, FactValue, Outcome
+from ..model.decision import Decision, FactValue, Outcome
 
 WIDTH = 88
 """Text output is wrapped to this many columns."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import textwrap
 
-from .rules.conditions import Always, describe
-from .rules.model import Policy, Rule
+from .conditions import Always, describe
+from .model import Policy, Rule
 
 ROLES = {
     "decides": "decides: it settles the outcome",

@@ -7,10 +7,10 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from .errors import PolicyVersionError, RuleError
-from .rules.loader import load_policy, policy_digest, read_manifest
-from .rules.model import Policy
-from .rules.parser import closest
+from ..errors import PolicyVersionError, RuleError
+from .loader import load_policy, policy_digest, read_manifest
+from .model import Policy
+from .parser import closest
 
 ENV_RULES = "TRANSPORT_POLICY_RULES"
 
@@ -24,7 +24,7 @@ def default_rules_root() -> Path:
     bundled = Path(str(resources.files("transport_policy") / "_rules"))
     if bundled.is_dir():
         return bundled
-    checkout = Path(__file__).resolve().parents[2] / "rules"
+    checkout = Path(__file__).resolve().parents[3] / "rules"
     if checkout.is_dir():
         return checkout
     raise RuleError("no rules folder found (set TRANSPORT_POLICY_RULES)", path=str(bundled))

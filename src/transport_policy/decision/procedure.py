@@ -25,9 +25,8 @@ from ..model.decision import (
     Reason,
 )
 from ..model.record import FIELD_ORDER, AssessmentRecord
-from ..rules.conditions import FAILS, HOLDS, UNKNOWN, Always, explain, questions
+from ..rules.conditions import FAILS, HOLDS, UNKNOWN, Always, Statuses, explain, questions
 from ..rules.model import PLACEHOLDER, Policy, Rule
-from .runtime import Statuses
 
 DEFEATED = "defeated"
 

@@ -25,10 +25,9 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
-from .engine.procedure import rule_status, rules_to_ask
-from .engine.runtime import Statuses
-from .model.record import AssessmentRecord
-from .rules.conditions import (
+from ..decision.procedure import rule_status, rules_to_ask
+from ..model.record import AssessmentRecord
+from ..rules.conditions import (
     HOLDS,
     UNKNOWN,
     All,
@@ -37,10 +36,11 @@ from .rules.conditions import (
     Leaf,
     Not,
     Status,
+    Statuses,
     evaluate,
     questions,
 )
-from .rules.model import Policy, Rule
+from ..rules.model import Policy, Rule
 
 SUMMARY_HOLDS, SUMMARY_UNKNOWN, SUMMARY_NONE = "H", "U", "N"
 OVERRIDE_FIELD = "override.outcome"

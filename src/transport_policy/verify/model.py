@@ -22,10 +22,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cached_property
 from itertools import product
 
-from .engine.procedure import override_effects
-from .rules.conditions import HOLDS
-from .rules.model import Policy, Rule
-from .verify_space import (
+from ..decision.procedure import override_effects
+from ..rules.conditions import HOLDS
+from ..rules.model import Policy, Rule
+from .space import (
     OVERRIDE_FIELD,
     SUMMARY_HOLDS,
     SUMMARY_NONE,

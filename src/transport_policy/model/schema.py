@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
-from . import __version__
-from .model.decision import Decision
-from .model.record import AssessmentRecord
+from .. import __version__
+from .decision import Decision
+from .record import AssessmentRecord
 
 DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
 BASE_URI: Final = "https://transport-policy.invalid/schema"

@@ -37,11 +37,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Final
 
-from .casefile import reject_constant
-from .digest import canonical_json, sha256_digest
-from .errors import TransportPolicyError
-from .model.decision import Decision
-from .model.record import AssessmentRecord
+from ..casefile import reject_constant
+from ..digest import canonical_json, sha256_digest
+from ..errors import TransportPolicyError
+from ..model.decision import Decision
+from ..model.record import AssessmentRecord
 
 GENESIS: Final = "sha256:" + "0" * 64
 """The ``prev`` of the first entry of every log."""

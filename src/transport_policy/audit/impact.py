@@ -15,12 +15,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from .api import select_policy
-from .batch import Item, chunked, default_jobs, expand_inputs, item_record, iter_items, ordered_map
-from .engine import engine_for
-from .errors import RecordError, TransportPolicyError
-from .policies import PolicyStore
-from .rules.model import Policy
+from ..api import select_policy
+from ..batch.inputs import Item, expand_inputs, item_record, iter_items
+from ..batch.pool import chunked, default_jobs, ordered_map
+from ..engine import engine_for
+from ..errors import RecordError, TransportPolicyError
+from ..rules.model import Policy
+from ..rules.versions import PolicyStore
 
 WHY: Final = "requested for impact analysis"
 SHOWN: Final = 20

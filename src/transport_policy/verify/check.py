@@ -27,18 +27,18 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .casefile import parse_record
-from .engine import Engine
-from .engine.procedure import fill
-from .engine.runtime import DurableEvaluator, PythonEvaluator
-from .errors import EngineError, TransportPolicyError
-from .model.decision import Decision
-from .model.record import FIELD_ORDER
-from .rules.conditions import FAILS, HOLDS, UNKNOWN, Always, evaluate, fields_read
-from .rules.model import Policy, Rule
-from .verify_model import NI, OUTCOMES, PROVIDE, Model
-from .verify_questions import QuestionChecks
-from .verify_space import OVERRIDE_FIELD, Facts, Space, status_of
+from ..casefile import parse_record
+from ..decision.procedure import fill
+from ..engine import Engine
+from ..engine.runtime import DurableEvaluator, PythonEvaluator
+from ..errors import EngineError, TransportPolicyError
+from ..model.decision import Decision
+from ..model.record import FIELD_ORDER
+from ..rules.conditions import FAILS, HOLDS, UNKNOWN, Always, evaluate, fields_read
+from ..rules.model import Policy, Rule
+from .model import NI, OUTCOMES, PROVIDE, Model
+from .questions import QuestionChecks
+from .space import OVERRIDE_FIELD, Facts, Space, status_of
 
 DECIDING_KINDS = ("scope", "exclusion", "provide", "procedure")
 OVERRIDE_REASON = "Recorded by the assessor (a counterexample found by rules check)."

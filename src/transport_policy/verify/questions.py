@@ -26,8 +26,8 @@ points when looking for a record at which the field is asked and cannot matter.
 
 from __future__ import annotations
 
-from .verify_model import NON_HOLDING, Model, _first
-from .verify_space import SUMMARY_HOLDS, SUMMARY_NONE, SUMMARY_UNKNOWN, Facts, Table
+from .model import NON_HOLDING, Model, _first
+from .space import SUMMARY_HOLDS, SUMMARY_NONE, SUMMARY_UNKNOWN, Facts, Table
 
 _BIT = {SUMMARY_HOLDS: 1, SUMMARY_UNKNOWN: 2, SUMMARY_NONE: 4}
 
