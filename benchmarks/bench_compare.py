@@ -1,0 +1,143 @@
+"""Compare this checkout with another one (an earlier commit, say) in one interleaved run.
+
+Measures, for each checkout, the CPU time of ``transport_policy.decide(mapping)`` per record
+(validation included) on the same corpus records, and the wall time of a cold
+``transport-policy decide CASE --format json``. Rounds alternate between the checkouts, so a busy
+spell on the machine falls on both; the report gives the median of the rounds and the ratio
+*this / other* (below 1 is faster here).
+
+Each checkout is run with its own Python (``--python``: the interpreter of a virtualenv where that
+checkout is installed, e.g. ``../old/.venv/bin/python``), so the comparison never mixes code::
+
+    git worktree add ../old HEAD~1
+    python3 -m venv ../old/.venv && ../old/.venv/bin/pip install -e ../old
+    python benchmarks/bench_compare.py --other-python ../old/.venv/bin/python
+
+Records with a field the other checkout does not know are rejected there; the corpus is generated
+by this checkout, so give ``--fields-of-other`` to keep only fields both know (the default).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from corpus import generate, machine, print_machine, write_results
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_DECIDE = r"""
+import json, sys, time
+from transport_policy import decide
+records = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
+for r in records[:500]:
+    decide(r)
+start = time.process_time()
+for r in records:
+    decide(r)
+print(json.dumps({"us": (time.process_time() - start) / len(records) * 1e6}))
+"""
+
+_FIELDS = r"""
+import json
+from transport_policy import AssessmentRecord
+schema = AssessmentRecord.model_json_schema()
+paths = []
+for name, node in schema["properties"].items():
+    refs = [b["$ref"] for b in node.get("anyOf", [node]) if "$ref" in b]
+    if not refs:
+        paths.append(name)
+        continue
+    section = schema["$defs"][refs[0].rsplit("/", 1)[1]]
+    paths.extend(f"{name}.{leaf}" for leaf in section["properties"])
+print(json.dumps(paths))
+"""
+
+
+def _known_fields(python: str) -> set[str]:
+    out = subprocess.run([python, "-c", _FIELDS], check=True, capture_output=True, text=True)
+    return set(json.loads(out.stdout))
+
+
+def _restrict(record: dict[str, Any], fields: set[str]) -> dict[str, Any]:
+    """The record with only the sections and fields ``fields`` names."""
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        if isinstance(value, dict) and key != "override" and key != "assessor":
+            kept = {k: v for k, v in value.items() if f"{key}.{k}" in fields}
+            if kept:
+                out[key] = kept
+        elif key in fields or any(f.startswith(key + ".") for f in fields):
+            out[key] = value
+    return out
+
+
+def _per_record(python: str, records: Path) -> float:
+    out = subprocess.run([python, "-c", _DECIDE, str(records)], check=True,
+                         capture_output=True, text=True)
+    return float(json.loads(out.stdout)["us"])
+
+
+def _cold(python: str, case: Path) -> float:
+    command = [str(Path(python).parent / "transport-policy"), "decide", str(case), "--format",
+               "json"]
+    start = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--other-python", required=True,
+                        help="the Python of a virtualenv where the other checkout is installed")
+    parser.add_argument("--n", type=int, default=5000, help="records per round (default 5000)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds (default 5)")
+    parser.add_argument("--cold-runs", type=int, default=5, help="cold starts per round")
+    parser.add_argument("--case", type=Path, help="case for cold starts (default: first golden)")
+    parser.add_argument("--no-write", action="store_true", help="do not write results/*.json")
+    args = parser.parse_args(argv)
+    info = machine()
+    print_machine(info)
+    here, other = sys.executable, args.other_python
+    shared = _known_fields(here) & _known_fields(other)
+    case = args.case or sorted((ROOT / "cases").glob("*.yaml"))[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        records = Path(tmp) / "records.jsonl"
+        with records.open("w", encoding="utf-8") as out:
+            for record in generate(args.n):
+                out.write(json.dumps(_restrict(record, shared)) + "\n")
+        results: dict[str, dict[str, list[float]]] = {
+            name: {"decide_us": [], "cold_s": []} for name in ("this", "other")}
+        for round_ in range(args.rounds):
+            order = (("this", here), ("other", other))
+            for name, python in order if round_ % 2 == 0 else order[::-1]:
+                results[name]["decide_us"].append(_per_record(python, records))
+                results[name]["cold_s"].extend(
+                    _cold(python, case) for _ in range(args.cold_runs))
+            print(f"round {round_ + 1}/{args.rounds} done", file=sys.stderr)
+    summary = {
+        name: {k: statistics.median(v) for k, v in values.items()}
+        for name, values in results.items()
+    }
+    ratios = {k: summary["this"][k] / summary["other"][k] for k in summary["this"]}
+    print(f"{'':22}{'this':>12}{'other':>12}{'this/other':>12}")
+    print(f"{'decide() µs/record':22}{summary['this']['decide_us']:12.1f}"
+          f"{summary['other']['decide_us']:12.1f}{ratios['decide_us']:12.3f}")
+    print(f"{'cold start s':22}{summary['this']['cold_s']:12.3f}"
+          f"{summary['other']['cold_s']:12.3f}{ratios['cold_s']:12.3f}")
+    if not args.no_write:
+        path = write_results("compare", {"machine": info, "summary": summary, "ratios": ratios,
+                                         "rounds": results, "n": args.n, "case": case.name})
+        print(f"results: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
