@@ -11,7 +11,6 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 Outcome = Literal["provide", "do_not_provide", "out_of_scope", "needs_information"]
-OUTCOMES: tuple[Outcome, ...] = ("provide", "do_not_provide", "out_of_scope", "needs_information")
 FactValue = str | int | float | bool | None
 
 
