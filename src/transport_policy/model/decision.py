@@ -1,4 +1,4 @@
-"""The decision: the output contract (``shared/spec/decision-output.md``).
+"""The decision: the output contract (docs/decision-output.md).
 
 ``Decision.model_dump(mode="json")`` is exactly what ``transport-policy decide --format json``
 prints. Lists are in clause-catalogue order (questions in record field order).
