@@ -141,7 +141,7 @@ def test_a_bad_case_is_reported_in_place_and_the_others_are_decided(
 ) -> None:
     bad, case_id, field = _write(tmp_path, kind)
     result = _run(str(CASES[0]), bad, str(CASES[1]), "--format", "json")
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     first, error, last = _lines(result)
     assert first == _expected(CASES[0]) and last == _expected(CASES[1])
     assert set(error) == {"source", "case_id", "errors"}
@@ -163,7 +163,7 @@ def test_a_duplicate_key_names_the_key(tmp_path: Path) -> None:
 def test_a_bad_case_in_text_formats_goes_to_stderr_only(tmp_path: Path, fmt: str) -> None:
     bad, _, field = _write(tmp_path, "wrong_enum")
     result = _run(bad, str(CASES[0]), "--format", fmt)
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     decision = decide(load_case(CASES[0])[0])
     assert result.stdout.strip() == render(decision, fmt, source=CASES[0].name)
     assert field in result.stderr and SECRET not in result.stdout + result.stderr
@@ -171,7 +171,7 @@ def test_a_bad_case_in_text_formats_goes_to_stderr_only(tmp_path: Path, fmt: str
 
 def test_a_bad_case_on_standard_input_is_named_stdin() -> None:
     result = _run("-", "--format", "json", stdin=GOOD.replace("age: 43", "age: 300"))
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     (error,) = _lines(result)
     assert error["source"] == "<stdin>" and error["case_id"] == "C-BAD-1"
     assert [e["field"] for e in error["errors"]] == ["person.age"]
@@ -182,8 +182,8 @@ def test_help_documents_the_exit_codes() -> None:
     result = CliRunner().invoke(main, ["decide", "--help"])
     assert result.exit_code == 0
     assert re.search(r"^\s*0\s+every case was decided", result.stdout, re.M)
-    assert re.search(r"^\s*2\s+at least one case was rejected", result.stdout, re.M)
-    assert re.search(r"^\s*1\s+", result.stdout, re.M)
+    assert re.search(r"^\s*1\s+at least one case was rejected", result.stdout, re.M)
+    assert re.search(r"^\s*3\s+the policy could not be loaded", result.stdout, re.M)
 
 
 def _installed_script() -> Path:
@@ -229,7 +229,7 @@ def test_an_unwritable_output_is_an_error_message_not_a_traceback() -> None:
     with open("/dev/full", "w") as full:
         done = subprocess.run([str(script), "decide", str(CASES[0])], stdout=full,
                               stderr=subprocess.PIPE, text=True, check=False)
-    assert done.returncode == 1
+    assert done.returncode == 3
     assert "Traceback" not in done.stderr
     assert "cannot write standard output" in done.stderr
 

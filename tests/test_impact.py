@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from transport_policy import load_case
 from transport_policy.audit.impact import Versions, analyse, render
-from transport_policy.cli.audit import impact_command
+from transport_policy.cli.impact import impact_command
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ROOT / "cases"
@@ -74,7 +74,7 @@ def test_cli_formats_output_file_and_exit_statuses(tmp_path: Path) -> None:
     assert json.loads(rejected.output)["rejected"][0]["errors"][0]["field"] == "assessment_date"
 
     unknown = runner.invoke(impact_command, [str(CASES), "--from", "2016", "--to", "2099"])
-    assert unknown.exit_code == 2 and "2099" in unknown.output
+    assert unknown.exit_code == 3 and "2099" in unknown.output
 
 
 def test_the_draft_differs_from_2021_01_only_where_it_says() -> None:
@@ -100,7 +100,7 @@ def test_a_report_that_cannot_be_written_is_a_clean_error(tmp_path: Path) -> Non
     target = tmp_path / "no-such-folder" / "impact.csv"
     result = CliRunner().invoke(impact_command, [str(UNREASONABLE_CAR), "--from", "2016",
                                                  "--to", "2021-01", "--output", str(target)])
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert f"cannot write {target}: " in result.output
     assert not isinstance(result.exception, OSError)
 

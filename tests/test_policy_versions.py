@@ -11,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from transport_policy import PolicyStore, RecordError, decide, load_case
-from transport_policy.cli.audit import policies_command
+from transport_policy.cli.policies import policies_command
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "rules"

@@ -23,7 +23,7 @@ from transport_policy.audit.replay import (
     diff,
     replay,
 )
-from transport_policy.cli.audit import replay_command
+from transport_policy.cli.replay import replay_command
 
 ROOT = Path(__file__).resolve().parents[1]
 UNREASONABLE_CAR = ROOT / "cases" / (
@@ -87,7 +87,7 @@ def test_another_version_can_be_asked_for(tmp_path: Path) -> None:
     results = list(replay(log, policy="2016", jobs=1))
     assert {(r.status, r.version) for r in results} == {(IDENTICAL, "2016")}  # same criteria
     unknown = CliRunner().invoke(replay_command, [str(log), "--policy", "1999"])
-    assert unknown.exit_code == 2 and "1999" in unknown.output
+    assert unknown.exit_code == 3 and "1999" in unknown.output
 
 
 def test_a_missing_version_or_an_altered_entry_is_reported(tmp_path: Path, rules: Path) -> None:

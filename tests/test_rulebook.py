@@ -59,7 +59,7 @@ def test_rules_doc_prints_the_rule_book(tmp_path: Path) -> None:
 def test_rules_doc_reports_a_file_it_cannot_write_without_a_traceback(tmp_path: Path) -> None:
     out = tmp_path / "no-such-folder" / "book.md"
     result = CliRunner().invoke(rules_group, ["doc", "-o", str(out)])
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert isinstance(result.exception, SystemExit)
     assert f"cannot write {out}: No such file or directory" in result.output
     assert "Traceback" not in result.output
@@ -80,7 +80,7 @@ def test_each_rules_command_gives_examples_exit_statuses_and_what_policy_means(
     assert "Examples:\n" in result.output and "Exit status:\n" in result.output
     examples = result.output.split("Examples:")[1].split("Exit status:")[0].split()
     assert f"rules {command}" in " ".join(examples)
-    for status in ("0", "1", "2"):
+    for status in ("0", "2", "3"):
         assert f"\n    {status}  " in result.output
     assert policy_help in " ".join(result.output.split())
     assert "in force at each assessment date" not in result.output
@@ -108,5 +108,5 @@ def test_rules_show_explains_one_rule() -> None:
 
 def test_rules_show_suggests_the_closest_rule_id() -> None:
     result = CliRunner().invoke(rules_group, ["show", "privte-car"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "no rule 'privte-car' (did you mean 'private-car'?)" in result.output

@@ -36,6 +36,7 @@ def memory() -> dict[str, int]:
     return out
 
 
+@pytest.mark.slow  # 30,000 decisions: run by its own step in .ci/run, not by a plain `pytest`
 @pytest.mark.skipif(not STATUS.exists(), reason="needs /proc/self/status to read memory use")
 def test_tens_of_thousands_of_decisions_in_one_process() -> None:
     generated = [parse_record(data) for data in sample(records(), DISTINCT)]

@@ -315,7 +315,7 @@ def test_check_reports_rules_that_cannot_be_loaded(tmp_path: Path) -> None:
     folder = seeded(tmp_path, lambda files: rule(files, "scope.yaml", "under-18").update(
         clause="scope.adultz"))
     result = CliRunner().invoke(rules_group, ["check", "--rules", str(folder.parent)])
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "scope.yaml: rule 'under-18': clause: unknown clause 'scope.adultz'" in result.output
     assert "did you mean 'scope.adults'" in result.output
 

@@ -72,11 +72,6 @@ def canonical_object(members: Mapping[str, bytes]) -> bytes:
     return b"{" + b",".join(_member(k)[1] + members[k] for k in keys) + b"}"
 
 
-def entry_hash(entry: Mapping[str, Any]) -> str:
-    """The hash of an entry (a parsed log line): over its canonical JSON without ``hash``."""
-    return sha256_digest(canonical_json({k: v for k, v in entry.items() if k != "hash"}))
-
-
 def utc_now() -> str:
     now = dt.datetime.now(dt.UTC)
     return now.isoformat(timespec="milliseconds").replace("+00:00", "Z")

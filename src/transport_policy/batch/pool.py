@@ -87,6 +87,23 @@ def terminate_workers(pool: ProcessPoolExecutor) -> None:
         if process.is_alive():  # pragma: no cover - SIGTERM is not blocked in workers
             process.kill()
             process.join()
+    _close_result_writer(pool)
+
+
+def _close_result_writer(pool: ProcessPoolExecutor) -> None:
+    """Let the pool's manager thread see the end of the result pipe once its workers are gone.
+
+    A worker stopped while writing a result (a chunk's results are larger than a pipe buffer)
+    leaves a partial message in the pipe. The manager thread then waits in ``recv`` for the rest,
+    and since this process holds the pipe's write end too, the wait never ends: ``shutdown``
+    (and the interpreter's exit, which joins that thread) hang for ever. Closing this process's
+    write end, the last one once the workers are dead, ends the ``recv`` with end-of-file: the
+    manager marks the pool broken and shuts it down. Nothing in this process writes results.
+    """
+    queue = getattr(pool, "_result_queue", None)
+    writer = getattr(queue, "_writer", None)
+    if writer is not None:
+        writer.close()
 
 
 _PR_SET_PDEATHSIG: Final = 1

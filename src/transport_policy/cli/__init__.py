@@ -14,15 +14,16 @@ import sys
 import click
 
 from .. import __version__
-from .common import EXIT_FAILED, EXIT_OK, cannot_write
+from .common import cannot_write
+from .exits import Exit
 
 COMMANDS: dict[str, str] = {
     "decide": "decide:decide_command",
     "batch": "batch:batch_command",
     "audit": "audit:audit_group",
-    "replay": "audit:replay_command",
-    "impact": "audit:impact_command",
-    "policies": "audit:policies_command",
+    "replay": "replay:replay_command",
+    "impact": "impact:impact_command",
+    "policies": "policies:policies_command",
     "rules": "rules:rules_group",
     "schema": "schema:schema_command",
 }
@@ -59,15 +60,13 @@ def main() -> None:
     """
 
 
-EXIT_INTERRUPTED = 130
-
-
 def run() -> None:
     """The ``transport-policy`` console script: :data:`main`, with no traceback ever shown.
 
-    Beyond each command's own exit statuses: 130 when interrupted (Ctrl-C); 1, quietly, when the
-    reader of standard output went away (e.g. ``| head``); 1 when output could not be written (a
-    full disk, a missing folder), with a one-line message naming the file.
+    Beyond each command's own exit statuses (:class:`.exits.Exit`, one table for every command):
+    130 when interrupted (Ctrl-C); 141, quietly, when the reader of standard output went away
+    (e.g. ``| head``); 3 when output could not be written (a full disk, a missing folder), with a
+    one-line message naming the file.
     """
     try:
         result = main.main(prog_name="transport-policy", standalone_mode=False)
@@ -77,20 +76,20 @@ def run() -> None:
         code = exc.exit_code
     except (click.Abort, KeyboardInterrupt):
         click.echo("Interrupted.", err=True)
-        code = EXIT_INTERRUPTED
+        code = Exit.INTERRUPTED
     except OSError as exc:
         if exc.errno == errno.EPIPE:
             # Point stdout at /dev/null so the interpreter's final flush stays quiet too.
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             os.close(devnull)
-            code = EXIT_FAILED
+            code = Exit.BROKEN_PIPE
         else:
             target = exc.filename or "standard output"
             click.echo("Error: " + cannot_write(target, exc), err=True)
-            code = EXIT_FAILED
+            code = Exit.CANNOT_RUN
     else:
-        code = result if isinstance(result, int) else EXIT_OK
+        code = result if isinstance(result, int) else Exit.OK
     sys.exit(code)
 
 

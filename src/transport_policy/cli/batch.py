@@ -20,26 +20,14 @@ from ..batch.inputs import expand_inputs
 from ..batch.inputs import total_bytes as input_bytes
 from ..batch.run import DECIDED, FAILED, REJECTED, Settings, check_settings, run
 from ..errors import TransportPolicyError
-from .common import cannot_write, policy_option, rules_option
+from .common import CannotRun, cannot_write, count, policy_option, rules_option, skipped_message
+from .exits import Exit, epilog
 
-EXIT_ALL_DECIDED = 0
-EXIT_SOME_REJECTED = 1
-EXIT_FAILED = 3
-EXIT_BROKEN_PIPE = 128 + 13
-"""Standard output was closed by its reader (``batch ... | head``): as if killed by SIGPIPE."""
 PROGRESS_EVERY = 100
 """Records between two redraws of the progress bar."""
-SKIPPED_NAMED = 5
-"""Skipped folder entries named on standard error (the rest are counted)."""
 STOP_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
 )
-
-
-class BatchFailed(click.ClickException):
-    """Nothing could be decided (rules, log or output unusable): exit status 3."""
-
-    exit_code = EXIT_FAILED
 
 
 class Stopped(BaseException):
@@ -101,32 +89,30 @@ class StopSignals:
 
 @click.command(
     "batch",
-    epilog="""\b
-Examples:
+    epilog=epilog(
+        """Examples:
   transport-policy batch cases/ --output decisions.jsonl
   transport-policy batch records.jsonl --output decisions.jsonl --log decisions.log
-  cat records.jsonl | transport-policy batch - --log decisions.log --minimal > out.jsonl
-
-\b
+  cat records.jsonl | transport-policy batch - --log decisions.log --minimal > out.jsonl""",
+        {
+            Exit.OK: "every record was decided",
+            Exit.FINDINGS: "some records were rejected (see the error records; the others "
+            "were decided)",
+            Exit.CANNOT_RUN: "nothing could be decided (rules that do not load, an unknown "
+            "--policy version, a log or output not writable), or the engine failed on some "
+            "records",
+            Exit.SIGHUP: None, Exit.SIGTERM: None,
+        },
+        notes="""\b
 Output: one JSON line per input record, in input order. A decided record gives its
 decision (as `decide --format json` prints it); a rejected record gives an error record
   {"index": N, "source": "file:line", "case_id": id or null,
    "errors": [{"field": path, "message": ...}]}
 (index counts input records from 1; no input values are echoed). Blank lines, lines that
 are not UTF-8 or JSON (a truncated last line, say) are errors for that line only.
-
-\b
-Exit status:
-  0  every record was decided
-  1  some records were rejected (see the error records; the others were decided)
-  2  the command line was wrong (an input that does not exist, say)
-  3  nothing could be decided (rules not loadable, unknown --policy, log or output
-     not writable), or the engine failed on some records
-  129, 130, 143  stopped by SIGHUP, Ctrl-C (SIGINT) or SIGTERM: the workers are
-     stopped and the output keeps every line already written, each complete
-  141  the reader of standard output went away (`batch ... | head`): stopped quietly
-(`decide` exits 2 when a case is rejected; `batch` exits 1, so that scripts can tell a
- partial batch from a command-line mistake.)""",
+Stopped by a signal (129, 130, 143 below), the workers are stopped and the output keeps
+every line already written, each complete.""",
+    ),
 )
 @click.argument(
     "inputs", nargs=-1, required=True,
@@ -177,7 +163,7 @@ def batch_command(
     try:
         check_settings(settings)
     except TransportPolicyError as exc:
-        raise BatchFailed(str(exc)) from None
+        raise CannotRun(str(exc)) from None
     skipped: list[str] = []
     paths = expand_inputs(inputs, skipped)
     if skipped:
@@ -191,48 +177,33 @@ def batch_command(
         _write_all(paths, settings, output, log_path, jobs, show, counts)
     except Stopped as stop:
         name = signal.Signals(stop.signum).name
-        click.echo(f"batch: stopped by {name} after {_count(sum(counts.values()), 'record')}; "
+        click.echo(f"batch: stopped by {name} after {count(sum(counts.values()), 'record')}; "
                    "the output holds each of them, in order", err=True)
         raise SystemExit(128 + stop.signum) from None
     except BrokenPipeError:
         _silence_stdout()
-        raise SystemExit(EXIT_BROKEN_PIPE) from None
+        raise SystemExit(Exit.BROKEN_PIPE) from None
     except LogError as exc:
-        raise BatchFailed(str(exc)) from None
+        raise CannotRun(str(exc)) from None
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
-        raise BatchFailed(f"{where}{exc.strerror or exc}") from None
+        raise CannotRun(f"{where}{exc.strerror or exc}") from None
     except BrokenProcessPool:
-        raise BatchFailed(
+        raise CannotRun(
             "a worker process stopped unexpectedly; the output holds every record decided "
             "before it, in order"
         ) from None
     seconds = time.perf_counter() - started
     decided, rejected, failed = counts[DECIDED], counts[REJECTED], counts[FAILED]
     click.echo(
-        f"batch: {_count(decided + rejected + failed, 'record')}: {decided} decided, "
+        f"batch: {count(decided + rejected + failed, 'record')}: {decided} decided, "
         f"{rejected} rejected"
         + (f", {failed} failed in the engine" if failed else "")
         + f" ({seconds:.1f} s)", err=True,
     )
     if failed:
-        raise SystemExit(EXIT_FAILED)
-    raise SystemExit(EXIT_SOME_REJECTED if rejected else EXIT_ALL_DECIDED)
-
-
-def _count(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else many or one + 's'}"
-
-
-def skipped_message(command: str, skipped: list[str]) -> str:
-    """The folder entries an input folder held that were not read: counted, a few named."""
-    shown = ", ".join(skipped[:SKIPPED_NAMED])
-    rest = len(skipped) - SKIPPED_NAMED
-    return (
-        f"{command}: skipped {_count(len(skipped), 'folder entry', 'folder entries')} (only "
-        "case and JSON Lines files are read, not subfolders): "
-        + shown + (f" and {rest} more" if rest > 0 else "")
-    )
+        raise SystemExit(Exit.CANNOT_RUN)
+    raise SystemExit(Exit.FINDINGS if rejected else Exit.OK)
 
 
 def _silence_stdout() -> None:
@@ -252,7 +223,7 @@ def _open_output(output: str, stack: ExitStack) -> IO[str]:
     try:
         return stack.enter_context(open(output, "w", encoding="utf-8"))
     except OSError as exc:
-        raise BatchFailed(cannot_write(output, exc)) from None
+        raise CannotRun(cannot_write(output, exc)) from None
 
 
 def _write_all(
@@ -290,7 +261,7 @@ def _write_all(
                 except BrokenPipeError:
                     raise
                 except OSError as exc:
-                    raise BatchFailed(cannot_write(name, exc)) from None
+                    raise CannotRun(cannot_write(name, exc)) from None
                 counts[result.status] += 1
             step += result.size if length is not None else 1
             if sum(counts.values()) % PROGRESS_EVERY == 0:

@@ -10,12 +10,18 @@ from typing import Any, TypeVar
 import click
 
 from ..errors import RecordError, TransportPolicyError
+from .exits import Exit
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_REJECTED = 2
+SKIPPED_NAMED = 5
+"""Skipped folder entries named on standard error (the rest are counted)."""
+
+
+class CannotRun(click.ClickException):
+    """The command could not do its work (see :attr:`Exit.CANNOT_RUN`): the message is shown."""
+
+    exit_code = Exit.CANNOT_RUN
 
 
 def rules_option(func: F) -> F:
@@ -38,9 +44,10 @@ def policy_option(func: F) -> F:
     )(func)
 
 
-def fail(exc: TransportPolicyError) -> click.ClickException:
-    """A library error as a click error (exit status 1), message unchanged."""
-    return click.ClickException(str(exc))
+def fail(exc: TransportPolicyError) -> CannotRun:
+    """A library error (rules that do not load, an unknown version, ...) as the command's
+    failure: exit status :attr:`Exit.CANNOT_RUN`, message unchanged."""
+    return CannotRun(str(exc))
 
 
 def echo_record_error(exc: RecordError) -> None:
@@ -57,3 +64,18 @@ def cannot_write(target: object, exc: OSError) -> str:
 
 def stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
+
+
+def count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
+def skipped_message(command: str, skipped: list[str]) -> str:
+    """The folder entries an input folder held that were not read: counted, a few named."""
+    shown = ", ".join(skipped[:SKIPPED_NAMED])
+    rest = len(skipped) - SKIPPED_NAMED
+    return (
+        f"{command}: skipped {count(len(skipped), 'folder entry', 'folder entries')} (only "
+        "case and JSON Lines files are read, not subfolders): "
+        + shown + (f" and {rest} more" if rest > 0 else "")
+    )

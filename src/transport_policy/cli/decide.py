@@ -12,32 +12,32 @@ from ..api import decide
 from ..casefile import load_case
 from ..errors import RecordError, TransportPolicyError
 from .common import (
-    EXIT_OK,
-    EXIT_REJECTED,
     echo_record_error,
     fail,
     policy_option,
     rules_option,
     stdout_is_terminal,
 )
+from .exits import Exit, epilog
 
 
 @click.command(
     "decide",
-    epilog="""\b
-Examples:
+    epilog=epilog(
+        """Examples:
   transport-policy decide cases/a-man-who-walks-to-his-local-day-centre-*.yaml
   transport-policy decide case.json --format json > decision.jsonl
   cat case.yaml | transport-policy decide - --format markdown
-  transport-policy decide case.yaml --log decisions.log
-
-\b
-Exit status:
-  0  every case was decided
-  1  the policy could not be loaded, --policy names no version, or the engine
-     failed (the run stops there)
-  2  at least one case was rejected as invalid (the others were still decided),
-     or the command line was wrong""",
+  transport-policy decide case.yaml --log decisions.log""",
+        {
+            Exit.OK: "every case was decided",
+            Exit.FINDINGS: "at least one case was rejected as invalid (the others were still "
+            "decided)",
+            Exit.CANNOT_RUN: "the policy could not be loaded (rule files that do not load), "
+            "--policy names no version, the log cannot be written, or the engine failed (the "
+            "run stops there)",
+        },
+    ),
 )
 @click.argument("cases", nargs=-1, required=True, type=click.Path(allow_dash=True, path_type=str))
 @click.option(
@@ -115,4 +115,4 @@ def decide_command(
                 click.echo(
                     render(decision, fmt, source=Path(path).name if path != "-" else None)
                 )
-    raise SystemExit(EXIT_REJECTED if rejected else EXIT_OK)
+    raise SystemExit(Exit.FINDINGS if rejected else Exit.OK)

@@ -15,7 +15,8 @@ from ..rules.parser import closest
 from ..rules.rulebook import render_rulebook, rule_details
 from ..rules.versions import PolicyStore
 from ..verify.check import Finding, Report, check_policy
-from .common import EXIT_FAILED, EXIT_OK, F, cannot_write, fail, rules_option
+from .common import CannotRun, F, cannot_write, fail, rules_option
+from .exits import Exit, epilog
 
 
 def _policy_option(help_text: str) -> Callable[[F], F]:
@@ -28,6 +29,12 @@ def _policy_option(help_text: str) -> Callable[[F], F]:
 
 
 _ONE_VERSION = _policy_option("Use this policy version (default: the latest).")
+
+
+class UnknownRule(click.ClickException):
+    """``rules show`` was given an id the version does not have: a wrong command line."""
+
+    exit_code = Exit.USAGE
 
 
 def _policies(rules_dir: Path | None, version: str | None, *, every: bool) -> list[Policy]:
@@ -55,18 +62,18 @@ def rules_group() -> None:
 
 @rules_group.command(
     "check",
-    epilog="""\b
-Examples:
+    epilog=epilog(
+        """Examples:
   transport-policy rules check
   transport-policy rules check --policy 2021-01
-  transport-policy rules check --rules my-rules/ --save-counterexamples found/
-
-\b
-Exit status:
-  0  every version checked is sound
-  1  at least one finding, the rules could not be loaded, --policy names no
-     version, or a counterexample could not be saved
-  2  the command line was wrong""",
+  transport-policy rules check --rules my-rules/ --save-counterexamples found/""",
+        {
+            Exit.OK: "every version checked is sound",
+            Exit.FINDINGS: "at least one finding",
+            Exit.CANNOT_RUN: "the rules could not be loaded, --policy names no version, or a "
+            "counterexample could not be saved",
+        },
+    ),
 )
 @_policy_option("Check only this policy version (default: every version).")
 @rules_option
@@ -95,7 +102,7 @@ def check_command(
     for report in reports:
         total += len(report.findings)
         _print_report(report, save_dir, rules_dir)
-    raise SystemExit(EXIT_FAILED if total else EXIT_OK)
+    raise SystemExit(Exit.FINDINGS if total else Exit.OK)
 
 
 def _print_report(report: Report, save_dir: Path | None, rules_dir: Path | None) -> None:
@@ -161,23 +168,22 @@ def _save(
         folder.mkdir(parents=True, exist_ok=True)
         path.write_text(header + "\n" + _record_yaml(finding) + "\n", encoding="utf-8")
     except OSError as exc:
-        raise click.ClickException(cannot_write(path, exc)) from None
+        raise CannotRun(cannot_write(path, exc)) from None
     return path
 
 
 @rules_group.command(
     "list",
-    epilog="""\b
-Examples:
+    epilog=epilog(
+        """Examples:
   transport-policy rules list
   transport-policy rules list --policy 2021-01
-  transport-policy rules list | grep person.age
-
-\b
-Exit status:
-  0  the rules were listed
-  1  the rules could not be loaded, or --policy names no version
-  2  the command line was wrong""",
+  transport-policy rules list | grep person.age""",
+        {
+            Exit.OK: "the rules were listed",
+            Exit.CANNOT_RUN: "the rules could not be loaded, or --policy names no version",
+        },
+    ),
 )
 @_ONE_VERSION
 @rules_option
@@ -198,17 +204,17 @@ def list_command(policy_version: str | None, rules_dir: Path | None) -> None:
 
 @rules_group.command(
     "show",
-    epilog="""\b
-Examples:
+    epilog=epilog(
+        """Examples:
   transport-policy rules show private-car
-  transport-policy rules show family-driver --policy 2021-01
-
-\b
-Exit status:
-  0  the rule was shown
-  1  the policy version has no rule RULE_ID (the closest id is suggested), the
-     rules could not be loaded, or --policy names no version
-  2  the command line was wrong""",
+  transport-policy rules show family-driver --policy 2021-01""",
+        {
+            Exit.OK: "the rule was shown",
+            Exit.USAGE: "the command line was wrong, or the policy version has no rule "
+            "RULE_ID (the closest id is suggested)",
+            Exit.CANNOT_RUN: "the rules could not be loaded, or --policy names no version",
+        },
+    ),
 )
 @click.argument("rule_id")
 @_ONE_VERSION
@@ -224,7 +230,7 @@ def show_command(rule_id: str, policy_version: str | None, rules_dir: Path | Non
         raise fail(exc) from None
     rule = policy.rule_index.get(rule_id)
     if rule is None:
-        raise click.ClickException(
+        raise UnknownRule(
             f"policy {policy.version} has no rule {rule_id!r}" + closest(rule_id, policy.rule_index)
         )
     click.echo(rule_details(policy, rule))
@@ -232,17 +238,16 @@ def show_command(rule_id: str, policy_version: str | None, rules_dir: Path | Non
 
 @rules_group.command(
     "doc",
-    epilog="""\b
-Examples:
+    epilog=epilog(
+        """Examples:
   transport-policy rules doc -o docs/rulebook.md
-  transport-policy rules doc --policy 2021-01 | less
-
-\b
-Exit status:
-  0  the rule book was written
-  1  the rules could not be loaded, --policy names no version, or the output
-     file could not be written
-  2  the command line was wrong""",
+  transport-policy rules doc --policy 2021-01 | less""",
+        {
+            Exit.OK: "the rule book was written",
+            Exit.CANNOT_RUN: "the rules could not be loaded, --policy names no version, or the "
+            "output file could not be written",
+        },
+    ),
 )
 @_ONE_VERSION
 @rules_option
@@ -261,4 +266,4 @@ def doc_command(policy_version: str | None, rules_dir: Path | None, output: Path
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise click.ClickException(cannot_write(output, exc)) from None
+        raise CannotRun(cannot_write(output, exc)) from None

@@ -5,19 +5,20 @@ from __future__ import annotations
 import click
 
 from ..model.schema import SCHEMAS, schema_json
+from .exits import Exit, epilog
 
 
 @click.command(
     "schema",
-    epilog="""\b
-Examples:
+    epilog=epilog(
+        """Examples:
   transport-policy schema record > record.schema.json
-  transport-policy schema decision > decision.schema.json
-
-\b
-Exit status:
-  0  the schema was printed
-  2  the command line was wrong (NAME is not record or decision)""",
+  transport-policy schema decision > decision.schema.json""",
+        {
+            Exit.OK: "the schema was printed",
+            Exit.USAGE: "the command line was wrong (NAME is not record or decision)",
+        },
+    ),
 )
 @click.argument("name", type=click.Choice(SCHEMAS))
 def schema_command(name: str) -> None:

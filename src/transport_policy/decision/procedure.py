@@ -1,4 +1,4 @@
-"""The decision procedure (``shared/spec/decision-procedure.md``) over the statuses the rule
+"""The decision procedure (docs/decision-procedure.md) over the statuses the rule
 engine established: scope, then any alternative, then ask, then provide; then charges, provision,
 support-plan actions, the appeal route and any override.
 

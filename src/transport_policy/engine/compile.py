@@ -7,10 +7,10 @@ every fired rule costs a round trip carrying the whole fact, so rules nobody rea
 made. Unknown facts are absent from the asserted fact (nulls are stripped), so three-valued
 logic reduces to two positive tests, pushed through ``all``/``any``/``not`` by De Morgan.
 
-Per ``shared/notes/durable-rules.md``: every rule is anchored on the record's ``kind`` (a rule made
-only of ``$nex`` would match the session state itself), a catch-all rule fires last on every record
-(deleting a session whose fact matched nothing crashes the process), and ruleset names carry the
-policy version and digest so versions never collide.
+Because of durable-rules' sharp edges (docs/architecture.md): every rule is anchored on the
+record's ``kind`` (a rule made only of ``$nex`` would match the session state itself), a catch-all
+rule fires last on every record (deleting a session whose fact matched nothing crashes the
+process), and ruleset names carry the policy version and digest so versions never collide.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The decision: the output contract (``shared/spec/decision-output.md``).
+"""The decision: the output contract (docs/decision-output.md).
 
 ``Decision.model_dump(mode="json")`` is exactly what ``transport-policy decide --format json``
 prints. Lists are in clause-catalogue order (questions in record field order).
@@ -11,7 +11,6 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 Outcome = Literal["provide", "do_not_provide", "out_of_scope", "needs_information"]
-OUTCOMES: tuple[Outcome, ...] = ("provide", "do_not_provide", "out_of_scope", "needs_information")
 FactValue = str | int | float | bool | None
 
 

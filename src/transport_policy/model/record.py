@@ -1,4 +1,4 @@
-"""The assessment record: the input contract (``shared/spec/assessment-record.md``).
+"""The assessment record: the input contract (docs/record.md).
 
 Every fact except ``case_id`` and ``assessment_date`` may be absent or ``None``, meaning *not yet
 established*. Validation is strict: no unknown keys, no coercion (``"yes"`` is not ``True``,

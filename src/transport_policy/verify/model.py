@@ -1,6 +1,6 @@
 """The decision procedure read at the level of component summaries, for ``rules check``.
 
-``shared/spec/decision-procedure.md``, sections 1 to 3: the recommendation is ``out_of_scope``
+docs/decision-procedure.md, sections 1 to 3: the recommendation is ``out_of_scope``
 when a scope rule holds; otherwise ``needs_information`` when one is unknown; otherwise
 ``do_not_provide`` when an exclusion holds, ``needs_information`` when one is unknown, and
 ``provide`` when every one is ruled out (failed or defeated). So the recommendation depends on

@@ -295,16 +295,6 @@ class Table:
         point = self.point(index)
         return {p: d[i] for p, d, i in zip(self.fields, self.domains, point, strict=True)}
 
-    def offsets(self, free: Iterable[str]) -> list[int]:
-        """Index offsets of every way to fill the ``free`` fields (each unknown at the base)."""
-        spans = [range(0, self.sizes[k] * self.strides[k], self.strides[k])
-                 for k in (self.position[p] for p in free)]
-        return [sum(c) for c in itertools.product(*spans)]
-
-    def index_of(self, facts: Mapping[str, object]) -> int:
-        return sum(d.index(facts.get(p)) * s
-                   for p, d, s in zip(self.fields, self.domains, self.strides, strict=True))
-
     def variants(self) -> dict[tuple[str, bool], int]:
         """A point of each summary, with its unknown alternatives preferred and not (as found)."""
         out: dict[tuple[str, bool], int] = {}

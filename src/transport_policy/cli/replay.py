@@ -1,0 +1,86 @@
+"""``transport-policy replay``: decide a decision log's records again and report changes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ..audit.log import LogError
+from ..audit.replay import DIGEST_PATH, FAILING, Replayed, render_text, replay
+from ..errors import TransportPolicyError
+from .common import CannotRun, rules_option
+from .exits import Exit, epilog
+
+
+@click.command(
+    "replay",
+    epilog=epilog(
+        """Examples:
+  transport-policy replay decisions.log
+  transport-policy replay decisions.log --policy 2021-01 --format json > replay.jsonl""",
+        {
+            Exit.OK: "every replayable entry was decided exactly as logged",
+            Exit.FINDINGS: "something changed: a decision, the rule files of a version, or an "
+            "entry could not be replayed (rejected, unavailable or altered)",
+            Exit.CANNOT_RUN: "the log cannot be read, the rules do not load, or --policy names "
+            "no version",
+        },
+        notes="""\b
+Statuses: identical; changed (listed field by field); rules changed (the same decision,
+but the version's rule files differ from those it was made with); not replayable (a
+minimal entry: only the record's digest was logged); rejected (the record is not valid
+today); unavailable (the version is not among the rules); altered (the entry does not
+match its own hash: run `audit verify`).""",
+    ),
+)
+@click.argument("log", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True,
+              help="text: changed entries and a summary; json: a line per entry.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: one per core).")
+@click.option("--policy", "policy_version", metavar="VERSION",
+              help="Replay under this version instead of the one each entry recorded.")
+@rules_option
+def replay_command(
+    log: Path, fmt: str, jobs: int | None, policy_version: str | None, rules_dir: Path | None
+) -> None:
+    """Decide each record of a decision LOG again and report any decision that changed.
+
+    Each entry is decided under the policy version it recorded (or --policy VERSION), from
+    the rules as they are now, and compared with the logged decision (ignoring the engine
+    version, and the policy when --policy is given). Changes are listed field by field.
+    """
+    try:
+        counts: dict[str, int] = {}
+        digests: dict[tuple[str, str, str], int] = {}
+        for result in replay(log, policy=policy_version, rules=rules_dir, jobs=jobs):
+            counts[result.status] = counts.get(result.status, 0) + 1
+            for change in result.changes:
+                if change.path == DIGEST_PATH:
+                    key = (str(result.version), str(change.before), str(change.after))
+                    digests[key] = digests.get(key, 0) + 1
+            _echo_replayed(result, fmt)
+    except (LogError, TransportPolicyError) as exc:
+        raise CannotRun(str(exc)) from None
+    err = fmt == "json"
+    for (version, then, now), n in sorted(digests.items()):
+        click.echo(f"the rule files of {version} have changed since {n} of these decisions were "
+                   f"made (digest {then} then, {now} now)", err=err)
+    total = sum(counts.values())
+    summary = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in sorted(counts.items()))
+    click.echo(f"replayed {log}: {total} entries" + (f": {summary}" if total else ""), err=err)
+    raise SystemExit(Exit.FINDINGS if FAILING & set(counts) else Exit.OK)
+
+
+def _echo_replayed(result: Replayed, fmt: str) -> None:
+    if fmt == "json":
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+    else:
+        for line in render_text(result):
+            click.echo(line)
+
+
+__all__ = ["replay_command"]
