@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
+import os
 from importlib import resources
 from pathlib import Path
 
 from ..errors import PolicyVersionError, RuleError
-from .loader import load_policy, policy_digest, read_manifest
+from .loader import load_policy, read_manifest
 from .model import Policy
 from .parser import closest
 
@@ -17,8 +17,6 @@ ENV_RULES = "TRANSPORT_POLICY_RULES"
 
 def default_rules_root() -> Path:
     """The rules shipped with the package (``rules/`` of a source checkout when run from one)."""
-    import os
-
     if os.environ.get(ENV_RULES):
         return Path(os.environ[ENV_RULES])
     bundled = Path(str(resources.files("transport_policy") / "_rules"))
@@ -66,8 +64,9 @@ class PolicyStore:
                     path=str(folder / "policy.yaml"),
                     field="effective_from",
                 )
-            digest, _files = policy_digest(folder)
-            manifests[manifest.version] = (str(folder), manifest.effective_from, digest)
+            manifests[manifest.version] = (
+                str(folder), manifest.effective_from, folder_stamp(str(folder))
+            )
         # Versions in order of coming into force; each is loaded only when first used.
         self._manifests = dict(sorted(manifests.items(), key=lambda item: item[1][1]))
 
@@ -78,7 +77,8 @@ class PolicyStore:
 
     @property
     def fingerprint(self) -> tuple[str, ...]:
-        """The digest of every version folder, oldest first, as read when the store was made."""
+        """A cheap stamp (file names, sizes, modification times) of every version folder, oldest
+        first, as read when the store was made: it changes when a rule file is edited."""
         return tuple(digest for _, _, digest in self._manifests.values())
 
     @property
@@ -88,14 +88,14 @@ class PolicyStore:
 
     def get(self, version: str) -> Policy:
         try:
-            folder, _, digest = self._manifests[version]
+            folder, _, _stamp = self._manifests[version]
         except KeyError:
             raise PolicyVersionError(
                 f"no policy version {version!r} under {self.root}"
                 + closest(version, self._manifests)
                 + f"; versions: {', '.join(self._manifests)}"
             ) from None
-        policy = _load(folder, digest)
+        policy = cached_policy(folder)
         if policy.version != version:  # the folder changed since the manifests were read
             raise RuleError(f"policy.yaml now names version {policy.version}", path=folder)
         return policy
@@ -112,7 +112,28 @@ class PolicyStore:
         return self.get(candidates[-1])
 
 
-@cache
-def _load(folder: str, digest: str) -> Policy:
-    """The policy in ``folder``, loaded once per content (``digest``) in this process."""
-    return load_policy(folder)
+_policies: dict[str, tuple[tuple[str, ...], Policy]] = {}
+"""The process's loaded policies: folder -> (stamps of every folder it was loaded from, policy)."""
+
+
+def folder_stamp(folder: str) -> str:
+    """Names, sizes and modification times of the files of a folder: cheap to read (one
+    ``stat`` per file), and changed by any edit, so the folder is read again only then."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        parts = [f"{e.name}:{e.stat().st_size}:{e.stat().st_mtime_ns}" for e in entries]
+    except OSError:
+        return ""
+    return "|".join(parts)
+
+
+def cached_policy(folder: str) -> Policy:
+    """The policy in ``folder``, loaded again only when it or a base folder changed on disk."""
+    hit = _policies.get(folder)
+    if hit is not None and hit[0] == tuple(folder_stamp(f) for f in hit[1].folders):
+        return hit[1]
+    before = folder_stamp(folder)  # taken first, so an edit made during loading is seen later
+    policy = load_policy(folder)
+    stamps = (before, *(folder_stamp(f) for f in policy.folders[1:]))
+    _policies[folder] = (stamps, policy)
+    return policy
