@@ -9,7 +9,8 @@ import pytest
 
 from transport_policy import PolicyStore
 from transport_policy.errors import RuleError
-from transport_policy.rules.loader import load_policy
+from transport_policy.rules.diff import diff_versions, render_text
+from transport_policy.rules.loader import load_policy, resolve_version
 
 ROOT = Path(__file__).resolve().parents[1]
 JUDGEMENT = "        - {field: judgement.own_vehicle_use_reasonable, is: true}\n"
@@ -139,3 +140,16 @@ def test_a_version_without_a_base_needs_its_files(rules: Path) -> None:
     with pytest.raises(RuleError) as caught:
         load_policy(folder)
     assert (caught.value.path, caught.value.field) == ("policy.yaml", "files")
+
+
+def test_rules_diff_names_added_and_removed_rules(rules: Path) -> None:
+    added = _rule_from(rules / "2021-01", "exclusions.yaml", "shared-vehicle").replace(
+        "id: shared-vehicle", "id: shared-vehicle-again")
+    folder = _overlay(rules, 'extends: "2021-01"\nfiles: [b.yaml]\n'
+                      "remove_rules: [mobility-benefit]\n", b_yaml=added)
+    result = diff_versions(resolve_version(rules / "2021-01"), resolve_version(folder))
+    assert (result.rules.added, result.rules.removed) == (["shared-vehicle-again"],
+                                                          ["mobility-benefit"])
+    text = render_text(result)
+    assert "  + rule shared-vehicle-again: added\n" in text
+    assert "  - rule mobility-benefit: removed\n" in text

@@ -100,6 +100,10 @@ class PolicyStore:
             raise RuleError(f"policy.yaml now names version {policy.version}", path=folder)
         return policy
 
+    def folder(self, version: str) -> Path:
+        """The folder of a version (loading and checking it first)."""
+        return Path(self.get(version).directory)
+
     def in_force(self, on: dt.date) -> Policy:
         """The version in force on a date: the latest whose ``effective_from`` is not after it."""
         candidates = [v for v, when in self.versions.items() if when <= on]
