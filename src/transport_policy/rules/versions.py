@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from importlib import resources
@@ -10,6 +11,7 @@ from pathlib import Path
 from ..errors import PolicyVersionError, RuleError
 from .loader import load_policy, read_manifest
 from .model import Policy
+from .overlay import find_base
 from .parser import closest
 
 ENV_RULES = "TRANSPORT_POLICY_RULES"
@@ -31,9 +33,10 @@ def default_rules_root() -> Path:
 class PolicyStore:
     """Every policy version under a rules root (one folder per version with a ``policy.yaml``).
 
-    A store reads the manifests and the digest of each version folder when it is made; a
-    version is loaded when first used, and loaded again only if its folder's digest differs, so a
-    new store sees rule files edited since an earlier one was made.
+    A store reads the manifests of the version folders when it is made, and loads a version
+    when first used, once: a store is a snapshot. A process that must see edits asks
+    :data:`transport_policy.engine.cache.CACHE` for its store, which makes a new one when a
+    watched file changed.
     """
 
     def __init__(self, root: str | Path | None = None) -> None:
@@ -50,7 +53,7 @@ class PolicyStore:
             raise RuleError(
                 "no policy version found (a folder with policy.yaml)", path=str(self.root)
             )
-        manifests: dict[str, tuple[str, dt.date, str]] = {}
+        manifests: dict[str, tuple[str, dt.date, str | None]] = {}
         for folder in folders:
             manifest = read_manifest(folder)
             if manifest.version in manifests:
@@ -64,11 +67,20 @@ class PolicyStore:
                     path=str(folder / "policy.yaml"),
                     field="effective_from",
                 )
-            manifests[manifest.version] = (
-                str(folder), manifest.effective_from, folder_stamp(str(folder))
-            )
+            manifests[manifest.version] = (str(folder), manifest.effective_from, manifest.extends)
         # Versions in order of coming into force; each is loaded only when first used.
         self._manifests = dict(sorted(manifests.items(), key=lambda item: item[1][1]))
+        self._loaded: dict[str, Policy] = {}
+        watched = [str(self.root)]
+        for folder in folders:
+            watched += [str(folder), *_files(folder)]
+        for where, _, base in self._manifests.values():
+            if base is not None and base not in self._manifests:
+                with contextlib.suppress(RuleError):
+                    outside = find_base(Path(where), base)
+                    watched += [str(outside), *_files(outside)]
+        self.watched = tuple(dict.fromkeys(watched))
+        """Every path the versions depend on, for :func:`stamp` (folders, files, bases)."""
 
     @property
     def versions(self) -> dict[str, dt.date]:
@@ -77,9 +89,9 @@ class PolicyStore:
 
     @property
     def fingerprint(self) -> tuple[str, ...]:
-        """A cheap stamp (file names, sizes, modification times) of every version folder, oldest
-        first, as read when the store was made: it changes when a rule file is edited."""
-        return tuple(digest for _, _, digest in self._manifests.values())
+        """The size and modification time of every path the versions depend on, as read now:
+        it changes when a rule file (of a base version too) is edited."""
+        return tuple(repr(s) for s in stamp(self.watched))
 
     @property
     def policies(self) -> dict[str, Policy]:
@@ -88,14 +100,16 @@ class PolicyStore:
 
     def get(self, version: str) -> Policy:
         try:
-            folder, _, _stamp = self._manifests[version]
+            folder, _, _base = self._manifests[version]
         except KeyError:
             raise PolicyVersionError(
                 f"no policy version {version!r} under {self.root}"
                 + closest(version, self._manifests)
                 + f"; versions: {', '.join(self._manifests)}"
             ) from None
-        policy = cached_policy(folder)
+        policy = self._loaded.get(version)
+        if policy is None:
+            policy = self._loaded[version] = load_policy(folder)
         if policy.version != version:  # the folder changed since the manifests were read
             raise RuleError(f"policy.yaml now names version {policy.version}", path=folder)
         return policy
@@ -116,28 +130,22 @@ class PolicyStore:
         return self.get(candidates[-1])
 
 
-_policies: dict[str, tuple[tuple[str, ...], Policy]] = {}
-"""The process's loaded policies: folder -> (stamps of every folder it was loaded from, policy)."""
-
-
-def folder_stamp(folder: str) -> str:
-    """Names, sizes and modification times of the files of a folder: cheap to read (one
-    ``stat`` per file), and changed by any edit, so the folder is read again only then."""
+def _files(folder: Path) -> list[str]:
     try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        parts = [f"{e.name}:{e.stat().st_size}:{e.stat().st_mtime_ns}" for e in entries]
+        return sorted(str(p) for p in folder.iterdir())
     except OSError:
-        return ""
-    return "|".join(parts)
+        return []
 
 
-def cached_policy(folder: str) -> Policy:
-    """The policy in ``folder``, loaded again only when it or a base folder changed on disk."""
-    hit = _policies.get(folder)
-    if hit is not None and hit[0] == tuple(folder_stamp(f) for f in hit[1].folders):
-        return hit[1]
-    before = folder_stamp(folder)  # taken first, so an edit made during loading is seen later
-    policy = load_policy(folder)
-    stamps = (before, *(folder_stamp(f) for f in policy.folders[1:]))
-    _policies[folder] = (stamps, policy)
-    return policy
+def stamp(paths: tuple[str, ...]) -> tuple[object, ...]:
+    """Size and modification time of each path (``None`` if it is gone): one ``stat`` each,
+    cheap enough to compare on every call, and changed by any edit."""
+    out: list[object] = []
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except OSError:
+            out.append(None)
+            continue
+        out.append((st.st_size, st.st_mtime_ns))
+    return tuple(out)

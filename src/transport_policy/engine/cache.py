@@ -1,0 +1,90 @@
+"""The process's state: policy stores by rules root, and compiled engines by policy content.
+
+A long-running process (the HTTP service, a notebook) must see a rule edit on its next call. A
+store is kept per rules root with a stamp of every path it depends on (the root, each version
+folder and its files, and any base folder outside the root): one ``stat`` per path, compared on
+each call. When the stamp differs the store is made again, and the versions loaded anew. An
+engine is kept per policy folder and digest; when a folder's policy changes, the engine of its
+earlier content is evicted and its durable-rules ruleset deleted, which frees its memory. At most
+``max_engines`` engines are kept (least recently used evicted first).
+
+Everything here belongs to one process: after a fork the child starts empty.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ..rules.model import Policy
+from ..rules.versions import PolicyStore, stamp
+
+if TYPE_CHECKING:
+    from . import Engine
+
+
+class ProcessCache:
+    """Policy stores and engines of this process, checked against the files on every use."""
+
+    def __init__(self, max_engines: int = 16) -> None:
+        self.max_engines = max_engines
+        self._lock = threading.RLock()
+        self._reset()
+
+    def _reset(self) -> None:
+        self._pid = os.getpid()
+        self._stores: dict[str | None, tuple[tuple[object, ...], PolicyStore]] = {}
+        self._engines: OrderedDict[tuple[str, str], Engine] = OrderedDict()
+
+    def _mine(self) -> None:
+        if os.getpid() != self._pid:  # a forked child: the parent's rulesets are not ours
+            self._reset()
+
+    def store(self, root: str | None) -> PolicyStore:
+        """The store of a rules root (``None``: the bundled rules), made again if it changed."""
+        with self._lock:
+            self._mine()
+            hit = self._stores.get(root)
+            if hit is not None and stamp(hit[1].watched) == hit[0]:
+                return hit[1]
+            made = PolicyStore(root)
+            # The stamp is taken before the versions are loaded (lazily, later), so an edit made
+            # meanwhile is seen on the next call.
+            self._stores[root] = (stamp(made.watched), made)
+            return made
+
+    def engine(self, policy: Policy, make: Callable[[Policy], Engine]) -> Engine:
+        """The engine of a policy, compiled once per folder and content."""
+        key = (policy.directory, policy.digest)
+        with self._lock:
+            self._mine()
+            engine = self._engines.get(key)
+            if engine is not None:
+                self._engines.move_to_end(key)
+                return engine
+            stale = [k for k in self._engines if k[0] == policy.directory]
+            for k in stale:
+                self._engines.pop(k).close()
+            engine = self._engines[key] = make(policy)
+            while len(self._engines) > self.max_engines:
+                self._engines.popitem(last=False)[1].close()
+            return engine
+
+    @property
+    def engine_count(self) -> int:
+        return len(self._engines)
+
+    def clear(self) -> None:
+        """Forget every store and engine, deleting the engines' rulesets."""
+        with self._lock:
+            self._mine()
+            for engine in self._engines.values():
+                engine.close()
+            self._reset()
+
+
+CACHE = ProcessCache()
+"""The one cache of this process."""
