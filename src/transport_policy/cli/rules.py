@@ -1,4 +1,4 @@
-"""``transport-policy rules``: check, list, show and document a policy version's rules."""
+"""``transport-policy rules``: check, list, show, document and compare policy versions' rules."""
 
 from __future__ import annotations
 
@@ -45,12 +45,13 @@ Examples:
   transport-policy rules check
   transport-policy rules show private-car
   transport-policy rules doc -o docs/rulebook.md
+  transport-policy rules diff 2016 2021-01
 
 \b
 Exit status: that of the subcommand (see each one's --help); 2 for a wrong command line.""",
 )
 def rules_group() -> None:
-    """Check, list and document the policy's rules."""
+    """Check, list, document and compare the policy's rules."""
 
 
 @rules_group.command(

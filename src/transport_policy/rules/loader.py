@@ -191,38 +191,8 @@ def _load_policy(root: Path) -> Policy:
         for rule in rules.values()
     )
 
-    prompts: dict[str, str] = {}
-    for rel, q in resolved.prompts.values():
-        if q.field not in FIELD_PATHS:
-            raise RuleError(
-                f"unknown field path {q.field!r}" + closest(q.field, FIELD_PATHS),
-                path=rel,
-                field=q.field,
-            )
-        prompts[q.field] = q.prompt
-    questions_file = next((rel for rel, _ in resolved.prompts.values()), "questions.yaml")
-    for rule in built:
-        if rule.kind in DECISION_KINDS:
-            for path in rule.fields:
-                if path not in prompts:
-                    raise RuleError(
-                        f"no question prompt for {path}, which this rule can ask",
-                        path=manifest.questions or questions_file,
-                        rule_id=rule.id,
-                        field=path,
-                    )
-    for reading in resolved.readings:
-        if reading.field not in FIELD_PATHS:
-            raise RuleError(
-                f"unknown field path {reading.field!r}" + closest(reading.field, FIELD_PATHS),
-                path="policy.yaml",
-                field="readings",
-            )
-        check_clause(reading.clause, "policy.yaml", None, "readings")
-    for reason in resolved.procedure:
-        check_clause(reason.clause, "policy.yaml", None, "procedure")
-        _check_text(reason.summary, "policy.yaml", None, "procedure")
-
+    prompts = _prompts(resolved, built)
+    _check_manifest(resolved, check_clause)
     digest = policy_digest(resolved)
     files = tuple(sorted({rel for rel, _ in specs} | {"policy.yaml"}))
     return Policy(
@@ -243,6 +213,46 @@ def _load_policy(root: Path) -> Policy:
         extends=manifest.extends,
         folders=resolved.folders,
     )
+
+
+def _check_manifest(resolved: Resolved, check_clause: Any) -> None:
+    """The readings and procedure reasons name known fields and clauses."""
+    for reading in resolved.readings:
+        if reading.field not in FIELD_PATHS:
+            raise RuleError(
+                f"unknown field path {reading.field!r}" + closest(reading.field, FIELD_PATHS),
+                path="policy.yaml",
+                field="readings",
+            )
+        check_clause(reading.clause, "policy.yaml", None, "readings")
+    for reason in resolved.procedure:
+        check_clause(reason.clause, "policy.yaml", None, "procedure")
+        _check_text(reason.summary, "policy.yaml", None, "procedure")
+
+
+def _prompts(resolved: Resolved, built: tuple[Rule, ...]) -> dict[str, str]:
+    """The question prompts by field; every fact a scope or exclusion rule can ask needs one."""
+    prompts: dict[str, str] = {}
+    for rel, q in resolved.prompts.values():
+        if q.field not in FIELD_PATHS:
+            raise RuleError(
+                f"unknown field path {q.field!r}" + closest(q.field, FIELD_PATHS),
+                path=rel,
+                field=q.field,
+            )
+        prompts[q.field] = q.prompt
+    questions_file = next((rel for rel, _ in resolved.prompts.values()), "questions.yaml")
+    for rule in built:
+        if rule.kind in DECISION_KINDS:
+            for path in rule.fields:
+                if path not in prompts:
+                    raise RuleError(
+                        f"no question prompt for {path}, which this rule can ask",
+                        path=resolved.manifest.questions or questions_file,
+                        rule_id=rule.id,
+                        field=path,
+                    )
+    return prompts
 
 
 _NEEDS_OUTCOMES = {"charging", "provision", "action", "override"}
