@@ -10,6 +10,7 @@ from ..digest import canonical_json, sha256_digest
 from ..model.decision import Decision, EngineRef
 from ..model.record import AssessmentRecord
 from ..rules.model import Policy
+from .cache import CACHE
 from .runtime import (
     DurableEvaluator,
     Evaluator,
@@ -63,8 +64,6 @@ class Engine:
 def engine_for(policy: Policy) -> Engine:
     """The process's engine for a policy version (compiled once per folder and content; see
     :mod:`transport_policy.engine.cache`)."""
-    from .cache import CACHE
-
     return CACHE.engine(policy, Engine)
 
 
