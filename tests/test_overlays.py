@@ -153,3 +153,15 @@ def test_rules_diff_names_added_and_removed_rules(rules: Path) -> None:
     text = render_text(result)
     assert "  + rule shared-vehicle-again: added\n" in text
     assert "  - rule mobility-benefit: removed\n" in text
+
+
+def test_an_error_in_a_base_rule_names_the_base_file(rules: Path) -> None:
+    path = rules / "2021-01" / "exclusions.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("clause: exclude.private_car", "clause: exclude.private_cars", 1),
+                    encoding="utf-8")
+    with pytest.raises(RuleError) as caught:
+        load_policy(rules / "2016")
+    assert (caught.value.path, caught.value.rule_id) == ("../2021-01/exclusions.yaml",
+                                                         "private-car")
+    assert "did you mean 'exclude.private_car'" in str(caught.value)

@@ -13,6 +13,7 @@ Every file a manifest names must lie inside the version's own folder.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,7 +119,7 @@ def resolve(
                             path="policy.yaml", field="files")
         base = Resolved(manifest, {}, [], {}, [], [], ())
     else:
-        base = load_base(find_base(root, manifest.extends))
+        base = _seen_from(root, load_base(find_base(root, manifest.extends)))
     clauses = dict(base.clauses)
     rel = manifest.clauses or ("clauses.yaml" if manifest.extends is None else None)
     if rel is not None:
@@ -142,6 +143,25 @@ def resolve(
         readings=manifest.readings if manifest.readings is not None else base.readings,
         procedure=manifest.procedure if manifest.procedure is not None else base.procedure,
         folders=(str(root), *base.folders),
+    )
+
+
+def _seen_from(root: Path, base: Resolved) -> Resolved:
+    """``base`` with its file paths relative to ``root``, so that a message about a base rule,
+    clause or prompt names the file it is really in."""
+    folder = Path(base.folders[0])
+
+    def rel(path: str) -> str:
+        return Path(os.path.relpath(folder / path, root)).as_posix()
+
+    return Resolved(
+        manifest=base.manifest,
+        clauses={k: (rel(r), c) for k, (r, c) in base.clauses.items()},
+        rules=[(rel(r), spec) for r, spec in base.rules],
+        prompts={k: (rel(r), q) for k, (r, q) in base.prompts.items()},
+        readings=base.readings,
+        procedure=base.procedure,
+        folders=base.folders,
     )
 
 
