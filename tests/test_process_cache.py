@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from transport_policy import PolicyStore, decide, load_case
 from transport_policy.engine import Engine
-from transport_policy.engine.cache import ProcessCache
+from transport_policy.engine.cache import RECHECK_SECONDS, ProcessCache
 from transport_policy.errors import EngineError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,6 +33,7 @@ def test_a_rule_edit_is_seen_on_the_next_call(tmp_path: Path) -> None:
     exclusions = rules / "2021-01" / "exclusions.yaml"
     exclusions.write_text(exclusions.read_text(encoding="utf-8").replace(JUDGEMENT, "", 1),
                           encoding="utf-8")
+    time.sleep(RECHECK_SECONDS)  # a call this long after an edit is guaranteed to see it
     second = decide(record, rules=rules)
     assert (first.outcome, second.outcome) == ("provide", "do_not_provide")
     assert second.policy.digest != first.policy.digest
@@ -44,6 +46,7 @@ def test_an_edit_of_a_base_version_is_seen_through_its_overlay(tmp_path: Path) -
     exclusions = rules / "2021-01" / "exclusions.yaml"
     exclusions.write_text(exclusions.read_text(encoding="utf-8").replace(JUDGEMENT, "", 1),
                           encoding="utf-8")
+    time.sleep(RECHECK_SECONDS)
     assert decide(record, rules=rules, policy="2016").outcome != first.outcome
 
 

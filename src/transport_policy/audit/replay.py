@@ -158,7 +158,7 @@ def _store(root: str, fingerprint: tuple[str, ...]) -> PolicyStore:
     """The process's store of a rules root (workers included), made again if it changed."""
     from ..engine.cache import CACHE
 
-    return CACHE.store(root)
+    return CACHE.store(root, fresh=True)
 
 
 def replay_entry(number: int, raw: bytes, settings: Settings) -> Replayed:

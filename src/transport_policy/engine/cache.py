@@ -54,9 +54,11 @@ class ProcessCache:
         if os.getpid() != self._pid:  # a forked child: the parent's rulesets are not ours
             self._reset()
 
-    def store(self, root: str | None) -> PolicyStore:
-        """The store of a rules root (``None``: the bundled rules), made again if it changed."""
-        if os.getpid() == self._pid:  # the fast path: checked a moment ago
+    def store(self, root: str | None, *, fresh: bool = False) -> PolicyStore:
+        """The store of a rules root (``None``: the bundled rules), made again if it changed.
+        ``fresh``: compare the files now, even if they were compared less than
+        :data:`RECHECK_SECONDS` ago."""
+        if os.getpid() == self._pid and not fresh:  # the fast path: checked a moment ago
             hit = self._stores.get(root)
             if hit is not None and time.monotonic() - self._checked[root] < self.recheck_seconds:
                 return hit[1]
