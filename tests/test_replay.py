@@ -117,3 +117,33 @@ def test_diff_matches_list_entries_by_clause_and_names_paths() -> None:
     ]
     assert diff({"a": 1}, {"a": True}) == [Change("a", 1, True)]  # no JSON type coercion
     assert json.dumps(Change("p", ABSENT, 3).as_dict()) == '{"path": "p", "after": 3}'
+
+
+def _file_digest(folder: Path) -> str:
+    """The policy digest as defined before it covered the resolved policy: sha256 over every file
+    of the version's folder, sorted by path (path, NUL, content with LF line endings)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for rel in sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()):
+        digest.update(rel.encode() + b"\0" + (folder / rel).read_bytes().replace(b"\r\n", b"\n"))
+    return "sha256:" + digest.hexdigest()
+
+
+def test_entries_logged_under_the_earlier_digest_definition_replay_as_rules_changed(
+    tmp_path: Path,
+) -> None:
+    """The digest definition changed (it now covers the resolved policy), so an entry logged
+    before carries a digest no version has now: replay reports it as "rules changed"."""
+    path = tmp_path / "old.log"
+    with DecisionLog(path) as log:
+        for case in [UNREASONABLE_CAR, *OTHERS]:
+            record, _ = load_case(case)
+            decision = decide(record)
+            old = _file_digest(ROOT / "rules" / decision.policy.version)
+            assert old != decision.policy.digest
+            policy = decision.policy.model_copy(update={"digest": old})
+            log.append(decision.model_copy(update={"policy": policy}), record)
+    results = list(replay(path, jobs=1))
+    assert [r.status for r in results] == [RULES_CHANGED] * 5
+    assert all([c.path for c in r.changes] == ["policy.digest"] for r in results)

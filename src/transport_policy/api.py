@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
 from pathlib import Path
 
 from .casefile import load_case, parse_record
 from .engine import engine_for
+from .engine.cache import CACHE
 from .errors import FieldError, PolicyVersionError, RecordError
 from .model.decision import Decision
 from .model.record import AssessmentRecord
@@ -16,9 +16,8 @@ from .rules.model import Policy
 from .rules.versions import PolicyStore
 
 
-@cache
 def _store(root: str | None) -> PolicyStore:
-    return PolicyStore(root)
+    return CACHE.store(root)
 
 
 def select_policy(

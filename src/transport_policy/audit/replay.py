@@ -13,7 +13,6 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
@@ -155,10 +154,11 @@ class Settings:
         return cls(str(store.root), store.fingerprint, policy)
 
 
-@cache
 def _store(root: str, fingerprint: tuple[str, ...]) -> PolicyStore:
-    """One store per rules root and content, in each process (workers included)."""
-    return PolicyStore(root)
+    """The process's store of a rules root (workers included), made again if it changed."""
+    from ..engine.cache import CACHE
+
+    return CACHE.store(root, fresh=True)
 
 
 def replay_entry(number: int, raw: bytes, settings: Settings) -> Replayed:

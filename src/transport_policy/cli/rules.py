@@ -1,4 +1,4 @@
-"""``transport-policy rules``: check, list, show and document a policy version's rules."""
+"""``transport-policy rules``: check, list, show, document and compare policy versions' rules."""
 
 from __future__ import annotations
 
@@ -52,12 +52,13 @@ Examples:
   transport-policy rules check
   transport-policy rules show private-car
   transport-policy rules doc -o docs/rulebook.md
+  transport-policy rules diff 2016 2021-01
 
 \b
 Exit status: that of the subcommand (see each one's --help); 2 for a wrong command line.""",
 )
 def rules_group() -> None:
-    """Check, list and document the policy's rules."""
+    """Check, list, document and compare the policy's rules."""
 
 
 @rules_group.command(
@@ -267,3 +268,52 @@ def doc_command(policy_version: str | None, rules_dir: Path | None, output: Path
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise CannotRun(cannot_write(output, exc)) from None
+
+
+@rules_group.command(
+    "diff",
+    epilog=epilog(
+        """Examples:
+  transport-policy rules diff 2016 2021-01
+  transport-policy rules diff 2021-01 draft-2027 --to-rules docs/examples/draft-2027
+  transport-policy rules diff 2021-01 draft-2027 \\
+      --to-rules docs/examples/draft-2027 --format json""",
+        {
+            Exit.OK: "the differences were printed (there may be none)",
+            Exit.CANNOT_RUN: "a version could not be loaded, or no version has that name",
+        },
+        """Both versions are loaded and checked, their bases applied (extends:). A rule
+is changed when its own text is: the parts that differ (condition, unless,
+summary, considered texts, ...) are shown before and after.""",
+    ),
+)
+@click.argument("before", metavar="A")
+@click.argument("after", metavar="B")
+@rules_option
+@click.option(
+    "--to-rules",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Find B here (a rules folder, or one version's folder) instead of where A is found.",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def diff_command(
+    before: str, after: str, rules_dir: Path | None, to_rules: Path | None, fmt: str
+) -> None:
+    """Show what policy version B changes relative to version A, rule by rule."""
+    import json
+
+    from ..rules.diff import as_json, diff_versions, render_text
+    from ..rules.loader import resolve_version
+
+    try:
+        first = resolve_version(PolicyStore(rules_dir).folder(before))
+        store = PolicyStore(to_rules) if to_rules is not None else PolicyStore(rules_dir)
+        second = resolve_version(store.folder(after))
+    except TransportPolicyError as exc:
+        raise fail(exc) from None
+    result = diff_versions(first, second)
+    if fmt == "json":
+        click.echo(json.dumps(as_json(result), indent=2, ensure_ascii=False, default=str))
+    else:
+        click.echo(render_text(result), nl=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Final
 
 from .. import __version__
@@ -11,6 +10,7 @@ from ..digest import canonical_json, sha256_digest
 from ..model.decision import Decision, EngineRef
 from ..model.record import AssessmentRecord
 from ..rules.model import Policy
+from .cache import CACHE
 from .runtime import (
     DurableEvaluator,
     Evaluator,
@@ -36,6 +36,12 @@ class Engine:
         self.evaluator: Evaluator = evaluator if evaluator is not None else DurableEvaluator(policy)
         self.fields = policy_fields(policy)
 
+    def close(self) -> None:
+        """Release the evaluator's engine resources (its durable-rules ruleset)."""
+        close = getattr(self.evaluator, "close", None)
+        if close is not None:
+            close()
+
     def decide(
         self, record: AssessmentRecord, *, selected: str = "given by the caller"
     ) -> Decision:
@@ -55,16 +61,10 @@ class Engine:
         )
 
 
-_engines: dict[tuple[int, str, str], Engine] = {}
-
-
 def engine_for(policy: Policy) -> Engine:
-    """The process's engine for a policy version (compiled once per process)."""
-    key = (os.getpid(), policy.directory, policy.digest)
-    engine = _engines.get(key)
-    if engine is None:
-        engine = _engines[key] = Engine(policy)
-    return engine
+    """The process's engine for a policy version (compiled once per folder and content; see
+    :mod:`transport_policy.engine.cache`)."""
+    return CACHE.engine(policy, Engine)
 
 
 __all__ = ["Engine", "PythonEvaluator", "engine_for", "input_digest"]

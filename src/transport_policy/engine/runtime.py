@@ -111,6 +111,7 @@ class DurableEvaluator:
         self._keys = {path: fact_key(path) for path in policy_fields(policy)}
         self._lock = threading.Lock()
         self._pid = os.getpid()
+        self._handle: int | None = None
         try:
             self._handle = durable_rules_engine.create_ruleset(
                 self.name, json.dumps(definition, allow_nan=False)
@@ -120,6 +121,14 @@ class DurableEvaluator:
                 f"durable-rules could not compile policy {policy.version} ({exc}); "
                 "check the rule files with `transport-policy rules check`"
             ) from None
+
+    def close(self) -> None:
+        """Delete the ruleset (``durable_rules_engine.delete_ruleset``), freeing its memory; the
+        evaluator cannot be used afterwards."""
+        with self._lock:
+            if self._handle is not None and os.getpid() == self._pid:
+                durable_rules_engine.delete_ruleset(self._handle)
+            self._handle = None
 
     def statuses(self, facts: Mapping[str, object]) -> Statuses:
         if os.getpid() != self._pid:
@@ -138,24 +147,27 @@ class DurableEvaluator:
             raise EngineError("a fact is not a finite JSON value") from None
         fired: set[str] = set()
         with self._lock:
+            handle = self._handle
+            if handle is None:
+                raise EngineError("this rule engine was closed (its policy changed on disk)")
             asserted = False
             try:
-                code, state = durable_rules_engine.assert_fact(self._handle, payload)
+                code, state = durable_rules_engine.assert_fact(handle, payload)
                 asserted = True
                 if code != 0:
                     raise EngineError(f"durable-rules did not accept the record (code {code})")
-                result = durable_rules_engine.start_action_for_state(self._handle, state)
+                result = durable_rules_engine.start_action_for_state(handle, state)
                 message = result[1] if result else None
                 while message:
                     fired.add(message[2 : message.index('"', 2)])
-                    message = durable_rules_engine.complete_and_start_action(self._handle, state)
+                    message = durable_rules_engine.complete_and_start_action(handle, state)
             except (durable_rules_engine.error, MemoryError) as exc:
                 raise EngineError(
                     f"durable-rules failed while matching ({type(exc).__name__}: {exc})"
                 ) from None
             finally:
                 if asserted:
-                    durable_rules_engine.delete_state(self._handle, sid)
+                    durable_rules_engine.delete_state(handle, sid)
         if CATCH_ALL not in fired:
             raise EngineError(
                 "durable-rules did not complete the match (catch-all rule not reached)"

@@ -6,7 +6,6 @@ the field, with the closest valid name when a name is unknown.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..casefile import load_yaml
+from ..digest import canonical_json, sha256_digest
 from ..errors import RuleError
 from ..model.record import FIELD_PATHS
 from .conditions import (
@@ -26,8 +26,9 @@ from .conditions import (
     RuleRef,
 )
 from .model import PLACEHOLDER, Policy, Rule, TextChoice
+from .overlay import Resolved, resolve
 from .parser import ConditionParser, closest
-from .schema import ClauseFile, Manifest, QuestionFile, RuleFile, RuleSpec, TextVariant
+from .schema import Manifest, RuleFile, RuleSpec, TextVariant
 
 DECISION_KINDS = ("scope", "exclusion")  # kinds whose unknown facts are asked
 
@@ -73,14 +74,11 @@ def _allowed_keys(model: type[BaseModel]) -> list[str]:
     return list(model.model_fields)
 
 
-def policy_digest(directory: Path) -> tuple[str, tuple[str, ...]]:
-    """``sha256:`` digest over every file in the folder, sorted by path: path, NUL, LF content."""
-    digest = hashlib.sha256()
-    files = sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file())
-    for rel in files:
-        content = (directory / rel).read_bytes().replace(b"\r\n", b"\n")
-        digest.update(rel.encode("utf-8") + b"\0" + content)
-    return "sha256:" + digest.hexdigest(), tuple(files)
+def policy_digest(resolved: Resolved) -> str:
+    """``sha256:`` over the RFC 8785 canonical JSON of the resolved policy content (its base
+    versions applied): the manifest's own metadata, clauses, rules, prompts, readings and
+    procedure reasons, so editing a base changes the digest of every version built on it."""
+    return sha256_digest(canonical_json(resolved.content()))
 
 
 def _resolve(cond: Condition, specs: dict[str, Rule], seen: tuple[str, ...]) -> Condition:
@@ -137,22 +135,40 @@ def load_policy(directory: str | Path) -> Policy:
         raise
 
 
-def _load_policy(root: Path) -> Policy:
+def _read_file(model: type[BaseModel], path: Path, rel: str) -> Any:
+    return _validate(model, _read_yaml(path, rel), rel)
+
+
+def resolve_version(root: Path, chain: tuple[str, ...] = ()) -> Resolved:
+    """The content of the version in ``root``, its bases applied (``chain``: versions below)."""
     manifest = read_manifest(root)
-    clause_file: ClauseFile = _validate(
-        ClauseFile, _read_yaml(root / manifest.clauses, manifest.clauses), manifest.clauses
-    )
-    clauses = {}
-    for c in clause_file.clauses:
-        if c.id in clauses:
-            raise RuleError(f"duplicate clause id {c.id!r}", path=manifest.clauses)
+    if manifest.version in chain:
+        raise RuleError(
+            "extends forms a cycle: " + " -> ".join((*chain, manifest.version)),
+            path="policy.yaml",
+            field="extends",
+        )
+
+    def load_base(folder: Path) -> Resolved:
+        try:
+            return resolve_version(folder, (*chain, manifest.version))
+        except RuleError as exc:
+            raise (exc if exc.folder is not None else exc.in_folder(str(folder))) from None
+
+    return resolve(root, manifest, _read_file, load_base)
+
+
+def _load_policy(root: Path) -> Policy:
+    resolved = resolve_version(root)
+    manifest = resolved.manifest
+    clauses = {cid: c for cid, (_, c) in resolved.clauses.items()}
+    for rel, c in resolved.clauses.values():
         if (c.role == "informs") != (c.informative_reason is not None):
             raise RuleError(
                 "informative_reason is required for role informs, and only for it",
-                path=manifest.clauses,
+                path=rel,
                 field=c.id,
             )
-        clauses[c.id] = c
 
     def check_clause(cid: str, rel: str, rule_id: str | None, where: str) -> str:
         if cid not in clauses:
@@ -164,59 +180,21 @@ def _load_policy(root: Path) -> Policy:
             )
         return cid
 
-    specs: list[tuple[str, RuleSpec]] = []
-    for rel in manifest.files:
-        data: RuleFile = _validate(RuleFile, _read_yaml(root / rel, rel), rel)
-        specs.extend((rel, spec) for spec in data.rules)
-    rule_ids: set[str] = set()
-    for rel, spec in specs:
-        if spec.id in rule_ids:
-            raise RuleError("duplicate rule id", path=rel, rule_id=spec.id, field="id")
-        rule_ids.add(spec.id)
+    specs = resolved.rules
+    rule_ids = {spec.id for _, spec in specs}
 
     rules: dict[str, Rule] = {}
     for rel, spec in specs:
         rules[spec.id] = _build_rule(rel, spec, rule_ids, check_clause)
-    resolved = tuple(
+    built = tuple(
         _replace_conditions(rule, lambda c, r=rule: _resolve(c, rules, (r.id,)))
         for rule in rules.values()
     )
 
-    question_file: QuestionFile = _validate(
-        QuestionFile, _read_yaml(root / manifest.questions, manifest.questions), manifest.questions
-    )
-    prompts: dict[str, str] = {}
-    for q in question_file.questions:
-        if q.field not in FIELD_PATHS:
-            raise RuleError(
-                f"unknown field path {q.field!r}" + closest(q.field, FIELD_PATHS),
-                path=manifest.questions,
-                field=q.field,
-            )
-        prompts[q.field] = q.prompt
-    for rule in resolved:
-        if rule.kind in DECISION_KINDS:
-            for path in rule.fields:
-                if path not in prompts:
-                    raise RuleError(
-                        f"no question prompt for {path}, which this rule can ask",
-                        path=manifest.questions,
-                        rule_id=rule.id,
-                        field=path,
-                    )
-    for reading in manifest.readings:
-        if reading.field not in FIELD_PATHS:
-            raise RuleError(
-                f"unknown field path {reading.field!r}" + closest(reading.field, FIELD_PATHS),
-                path="policy.yaml",
-                field="readings",
-            )
-        check_clause(reading.clause, "policy.yaml", None, "readings")
-    for reason in manifest.procedure:
-        check_clause(reason.clause, "policy.yaml", None, "procedure")
-        _check_text(reason.summary, "policy.yaml", None, "procedure")
-
-    digest, files = policy_digest(root)
+    prompts = _prompts(resolved, built)
+    _check_manifest(resolved, check_clause)
+    digest = policy_digest(resolved)
+    files = tuple(sorted({rel for rel, _ in specs} | {"policy.yaml"}))
     return Policy(
         id=manifest.id,
         version=manifest.version,
@@ -225,14 +203,56 @@ def _load_policy(root: Path) -> Policy:
         digest=digest,
         directory=str(root),
         clauses=clauses,
-        rules=resolved,
+        rules=built,
         prompts=prompts,
-        readings=tuple(manifest.readings),
-        procedure=tuple(manifest.procedure),
+        readings=tuple(resolved.readings),
+        procedure=tuple(resolved.procedure),
         supersedes=manifest.supersedes,
         approved=manifest.approved,
         files=files,
+        extends=manifest.extends,
+        folders=resolved.folders,
     )
+
+
+def _check_manifest(resolved: Resolved, check_clause: Any) -> None:
+    """The readings and procedure reasons name known fields and clauses."""
+    for reading in resolved.readings:
+        if reading.field not in FIELD_PATHS:
+            raise RuleError(
+                f"unknown field path {reading.field!r}" + closest(reading.field, FIELD_PATHS),
+                path="policy.yaml",
+                field="readings",
+            )
+        check_clause(reading.clause, "policy.yaml", None, "readings")
+    for reason in resolved.procedure:
+        check_clause(reason.clause, "policy.yaml", None, "procedure")
+        _check_text(reason.summary, "policy.yaml", None, "procedure")
+
+
+def _prompts(resolved: Resolved, built: tuple[Rule, ...]) -> dict[str, str]:
+    """The question prompts by field; every fact a scope or exclusion rule can ask needs one."""
+    prompts: dict[str, str] = {}
+    for rel, q in resolved.prompts.values():
+        if q.field not in FIELD_PATHS:
+            raise RuleError(
+                f"unknown field path {q.field!r}" + closest(q.field, FIELD_PATHS),
+                path=rel,
+                field=q.field,
+            )
+        prompts[q.field] = q.prompt
+    questions_file = next((rel for rel, _ in resolved.prompts.values()), "questions.yaml")
+    for rule in built:
+        if rule.kind in DECISION_KINDS:
+            for path in rule.fields:
+                if path not in prompts:
+                    raise RuleError(
+                        f"no question prompt for {path}, which this rule can ask",
+                        path=resolved.manifest.questions or questions_file,
+                        rule_id=rule.id,
+                        field=path,
+                    )
+    return prompts
 
 
 _NEEDS_OUTCOMES = {"charging", "provision", "action", "override"}

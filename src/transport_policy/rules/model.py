@@ -87,6 +87,9 @@ class Policy:
     supersedes: str | None = None
     approved: str | None = None
     files: tuple[str, ...] = field(default=())
+    extends: str | None = None
+    folders: tuple[str, ...] = field(default=())
+    """The folders this version was loaded from: its own, then its base's, and so on."""
 
     @cached_property
     def clause_order(self) -> dict[str, int]:

@@ -107,9 +107,11 @@ class Manifest(_Spec):
     effective_from: dt.date
     supersedes: Text | None = None
     approved: Text | None = None
-    clauses: Text = "clauses.yaml"
-    questions: Text = "questions.yaml"
-    files: list[Text]
-    readings: list[ReadingSpec] = Field(default_factory=list)
-    procedure: list[ProcedureReason] = Field(default_factory=list)
+    extends: Text | None = None
+    clauses: Text | None = None
+    questions: Text | None = None
+    files: list[Text] | None = None
+    remove_rules: list[Text] = Field(default_factory=list)
+    readings: list[ReadingSpec] | None = None
+    procedure: list[ProcedureReason] | None = None
     notes: Text | None = None

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from functools import cache
+import os
 from importlib import resources
 from pathlib import Path
 
 from ..errors import PolicyVersionError, RuleError
-from .loader import load_policy, policy_digest, read_manifest
+from .loader import load_policy, read_manifest
 from .model import Policy
+from .overlay import find_base
 from .parser import closest
 
 ENV_RULES = "TRANSPORT_POLICY_RULES"
@@ -17,8 +19,6 @@ ENV_RULES = "TRANSPORT_POLICY_RULES"
 
 def default_rules_root() -> Path:
     """The rules shipped with the package (``rules/`` of a source checkout when run from one)."""
-    import os
-
     if os.environ.get(ENV_RULES):
         return Path(os.environ[ENV_RULES])
     bundled = Path(str(resources.files("transport_policy") / "_rules"))
@@ -33,9 +33,10 @@ def default_rules_root() -> Path:
 class PolicyStore:
     """Every policy version under a rules root (one folder per version with a ``policy.yaml``).
 
-    A store reads the manifests and the digest of each version folder when it is made; a
-    version is loaded when first used, and loaded again only if its folder's digest differs, so a
-    new store sees rule files edited since an earlier one was made.
+    A store reads the manifests of the version folders when it is made, and loads a version
+    when first used, once: a store is a snapshot. A process that must see edits asks
+    :data:`transport_policy.engine.cache.CACHE` for its store, which makes a new one when a
+    watched file changed.
     """
 
     def __init__(self, root: str | Path | None = None) -> None:
@@ -52,7 +53,7 @@ class PolicyStore:
             raise RuleError(
                 "no policy version found (a folder with policy.yaml)", path=str(self.root)
             )
-        manifests: dict[str, tuple[str, dt.date, str]] = {}
+        manifests: dict[str, tuple[str, dt.date, str | None]] = {}
         for folder in folders:
             manifest = read_manifest(folder)
             if manifest.version in manifests:
@@ -66,10 +67,20 @@ class PolicyStore:
                     path=str(folder / "policy.yaml"),
                     field="effective_from",
                 )
-            digest, _files = policy_digest(folder)
-            manifests[manifest.version] = (str(folder), manifest.effective_from, digest)
+            manifests[manifest.version] = (str(folder), manifest.effective_from, manifest.extends)
         # Versions in order of coming into force; each is loaded only when first used.
         self._manifests = dict(sorted(manifests.items(), key=lambda item: item[1][1]))
+        self._loaded: dict[str, Policy] = {}
+        watched = [str(self.root)]
+        for folder in folders:
+            watched += [str(folder), *_files(folder)]
+        for where, _, base in self._manifests.values():
+            if base is not None and base not in self._manifests:
+                with contextlib.suppress(RuleError):
+                    outside = find_base(Path(where), base)
+                    watched += [str(outside), *_files(outside)]
+        self.watched = tuple(dict.fromkeys(watched))
+        """Every path the versions depend on, for :func:`stamp` (folders, files, bases)."""
 
     @property
     def versions(self) -> dict[str, dt.date]:
@@ -78,8 +89,9 @@ class PolicyStore:
 
     @property
     def fingerprint(self) -> tuple[str, ...]:
-        """The digest of every version folder, oldest first, as read when the store was made."""
-        return tuple(digest for _, _, digest in self._manifests.values())
+        """The size and modification time of every path the versions depend on, as read now:
+        it changes when a rule file (of a base version too) is edited."""
+        return tuple(repr(s) for s in stamp(self.watched))
 
     @property
     def policies(self) -> dict[str, Policy]:
@@ -88,17 +100,23 @@ class PolicyStore:
 
     def get(self, version: str) -> Policy:
         try:
-            folder, _, digest = self._manifests[version]
+            folder, _, _base = self._manifests[version]
         except KeyError:
             raise PolicyVersionError(
                 f"no policy version {version!r} under {self.root}"
                 + closest(version, self._manifests)
                 + f"; versions: {', '.join(self._manifests)}"
             ) from None
-        policy = _load(folder, digest)
+        policy = self._loaded.get(version)
+        if policy is None:
+            policy = self._loaded[version] = load_policy(folder)
         if policy.version != version:  # the folder changed since the manifests were read
             raise RuleError(f"policy.yaml now names version {policy.version}", path=folder)
         return policy
+
+    def folder(self, version: str) -> Path:
+        """The folder of a version (loading and checking it first)."""
+        return Path(self.get(version).directory)
 
     def in_force(self, on: dt.date) -> Policy:
         """The version in force on a date: the latest whose ``effective_from`` is not after it."""
@@ -112,7 +130,22 @@ class PolicyStore:
         return self.get(candidates[-1])
 
 
-@cache
-def _load(folder: str, digest: str) -> Policy:
-    """The policy in ``folder``, loaded once per content (``digest``) in this process."""
-    return load_policy(folder)
+def _files(folder: Path) -> list[str]:
+    try:
+        return sorted(str(p) for p in folder.iterdir())
+    except OSError:
+        return []
+
+
+def stamp(paths: tuple[str, ...]) -> tuple[object, ...]:
+    """Size and modification time of each path (``None`` if it is gone): one ``stat`` each,
+    cheap enough to compare on every call, and changed by any edit."""
+    out: list[object] = []
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except OSError:
+            out.append(None)
+            continue
+        out.append((st.st_size, st.st_mtime_ns))
+    return tuple(out)
