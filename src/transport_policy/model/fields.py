@@ -10,7 +10,8 @@ rules that use it (``docs/writing-rules.md``, "Adding a record field").
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import difflib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -185,3 +186,40 @@ def field_words(path: str) -> str:
     """A record field in words, as shown beside its value in a decision's facts."""
     spec = FIELDS.get(path)
     return spec.words if spec else path.rpartition(".")[2].replace("_", " ")
+
+
+def closest(name: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest valid name, or an empty string."""
+    match = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.5)
+    return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+TOP_LEVEL: tuple[str, ...] = tuple(dict.fromkeys(f.section for f in REGISTRY))
+"""The record's top-level keys: ``case_id``, ``assessment_date`` and the sections."""
+
+
+def suggest_key(loc: Sequence[object]) -> str:
+    """The closest field for a key the record does not have (``loc`` is where it was written):
+    a misspelt section or field, a field under the wrong section, or a ``section.field`` path
+    written as one key at the top level (which must be nested under its section)."""
+    names = [str(part) for part in loc]
+    key = names[-1]
+    if len(names) == 1:
+        if "." in key:
+            paths = [f.path for f in REGISTRY if "." in f.path]
+            match = difflib.get_close_matches(key, paths, n=1, cutoff=0.6)
+            if match:
+                section, _, leaf = match[0].partition(".")
+                return f" (write {leaf!r} nested under {section + ':'!r})"
+            return ""
+        hint = closest(key, TOP_LEVEL)
+        if hint:
+            return hint
+        return closest(key, [f.path for f in REGISTRY if f.name == key])
+    if len(names) == 2 and names[0] in TOP_LEVEL:
+        section = names[0]
+        hint = closest(key, [f.name for f in REGISTRY if f.section == section and "." in f.path])
+        if hint:
+            return hint.replace(" (did you mean '", f" (did you mean '{section}.")
+        return closest(key, [f.path for f in REGISTRY if f.name == key])
+    return ""

@@ -6,12 +6,12 @@ in the condition it is, with the closest valid name when a name is unknown.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ..errors import RuleError
 from ..model.fields import FIELDS, REGISTRY
+from ..model.fields import closest as closest  # re-exported: the loader and the CLI use it
 from ..model.record import FIELD_PATHS, field_values
 from .conditions import (
     COMPARE_OPS,
@@ -42,12 +42,6 @@ def _fits(path: str, value: object) -> bool:
     if kind == "number":
         return False  # a measured quantity: compare it (lt, gte, ...), never test equality
     return isinstance(value, str)
-
-
-def closest(name: str, choices: Iterable[str]) -> str:
-    """`` (did you mean 'x'?)`` for the closest valid name, or an empty string."""
-    match = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.5)
-    return f" (did you mean {match[0]!r}?)" if match else ""
 
 
 class ConditionParser:
