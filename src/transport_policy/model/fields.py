@@ -188,10 +188,15 @@ def field_words(path: str) -> str:
     return spec.words if spec else path.rpartition(".")[2].replace("_", " ")
 
 
+def _closest_name(name: str, choices: Iterable[str]) -> str | None:
+    match = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.5)
+    return match[0] if match else None
+
+
 def closest(name: str, choices: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` for the closest valid name, or an empty string."""
-    match = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.5)
-    return f" (did you mean {match[0]!r}?)" if match else ""
+    match = _closest_name(name, choices)
+    return f" (did you mean {match!r}?)" if match else ""
 
 
 TOP_LEVEL: tuple[str, ...] = tuple(dict.fromkeys(f.section for f in REGISTRY))
@@ -204,22 +209,20 @@ def suggest_key(loc: Sequence[object]) -> str:
     written as one key at the top level (which must be nested under its section)."""
     names = [str(part) for part in loc]
     key = names[-1]
-    if len(names) == 1:
-        if "." in key:
-            paths = [f.path for f in REGISTRY if "." in f.path]
-            match = difflib.get_close_matches(key, paths, n=1, cutoff=0.6)
-            if match:
-                section, _, leaf = match[0].partition(".")
-                return f" (write {leaf!r} nested under {section + ':'!r})"
+    elsewhere = [f.path for f in REGISTRY if f.name == key and "." in f.path]
+    if len(names) == 1 and "." in key:
+        paths = [f.path for f in REGISTRY if "." in f.path]
+        match = difflib.get_close_matches(key, paths, n=1, cutoff=0.6)
+        if not match:
             return ""
-        hint = closest(key, TOP_LEVEL)
-        if hint:
-            return hint
-        return closest(key, [f.path for f in REGISTRY if f.name == key])
+        section, _, leaf = match[0].partition(".")
+        return f" (write {leaf!r} nested under {section + ':'!r})"
+    if len(names) == 1:
+        return closest(key, TOP_LEVEL) or closest(key, elsewhere)
     if len(names) == 2 and names[0] in TOP_LEVEL:
         section = names[0]
-        hint = closest(key, [f.name for f in REGISTRY if f.section == section and "." in f.path])
-        if hint:
-            return hint.replace(" (did you mean '", f" (did you mean '{section}.")
-        return closest(key, [f.path for f in REGISTRY if f.name == key])
+        near = _closest_name(key, [f.name for f in REGISTRY if f.section == section])
+        if near is None:
+            return closest(key, elsewhere)
+        return f" (did you mean {section + '.' + near!r}?)"
     return ""
