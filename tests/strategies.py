@@ -1,8 +1,8 @@
 """Hypothesis strategies for assessment records, valid and malformed.
 
-The record's shape comes from ``model/record.py`` (``FIELD_PATHS``, ``field_values``), so a field
-added to or renamed in the model is generated without editing this module; a new free-valued field
-(one with no fixed set of values) makes the import fail until it is given a strategy here.
+The record's shape comes from the field registry (``model/fields.py``): sections, allowed values,
+bounds and text limits are read from it, so a field added to or renamed in the registry is generated
+without editing this module.
 """
 
 from __future__ import annotations
@@ -11,45 +11,38 @@ import datetime as dt
 import itertools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, get_args
+from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from transport_policy.model.record import FIELD_PATHS, AssessmentRecord, Override, field_values
+from transport_policy.model.fields import DECLARED_SECTIONS, FIELDS, FieldSpec, sections
+from transport_policy.model.record import AssessmentRecord
 from transport_policy.rules.conditions import FAILS, HOLDS, evaluate, fields_read
 from transport_policy.rules.model import Policy
 
 FIRST_DATE = dt.date(2021, 2, 1)
 LAST_DATE = dt.date(2026, 12, 31)
-MIN_AGE, MAX_AGE = 0, 130
 
 REQUIRED = ("case_id", "assessment_date")
-OPTIONAL_SECTIONS = tuple(
-    name for name, info in AssessmentRecord.model_fields.items()
-    if "." not in name and type(None) in get_args(info.annotation)
-)
+OPTIONAL_SECTIONS = DECLARED_SECTIONS
 """Sections that may be absent or null as a whole (the others are mappings of facts)."""
 # records() draws these two by hand; a new optional section must be added there.
 assert set(OPTIONAL_SECTIONS) == {"assessor", "override"}, OPTIONAL_SECTIONS
 
-SECTIONS: dict[str, tuple[str, ...]] = {}
-for _path in FIELD_PATHS:
-    if "." in _path:
-        _section, _leaf = _path.split(".")
-        SECTIONS.setdefault(_section, ())
-        SECTIONS[_section] += (_leaf,)
+SECTIONS: dict[str, tuple[str, ...]] = {
+    name: tuple(f.name for f in specs) for name, specs in sections().items()
+}
 FACT_SECTIONS = tuple(s for s in SECTIONS if s not in OPTIONAL_SECTIONS)
 FACT_PATHS = tuple(f"{s}.{leaf}" for s in FACT_SECTIONS for leaf in SECTIONS[s])
 
-OVERRIDE_OUTCOMES: tuple[str, ...] = get_args(Override.model_fields["outcome"].annotation)
+OVERRIDE_OUTCOMES: tuple[str, ...] = FIELDS["override.outcome"].values
+MIN_AGE, MAX_AGE = int(FIELDS["person.age"].minimum or 0), int(FIELDS["person.age"].maximum or 0)
 
 
 def allowed_values(path: str) -> tuple[object, ...] | None:
     """The values a fact may take, or ``None`` when it is free-valued."""
-    if path == "override.outcome":  # field_values() misses a Literal not wrapped in Optional
-        return OVERRIDE_OUTCOMES
-    return field_values(path)
+    return FIELDS[path].allowed()
 
 
 CHOICE_PATHS = tuple(p for p in FACT_PATHS if allowed_values(p) is not None)
@@ -59,14 +52,27 @@ ENUM_PATHS = tuple(p for p in CHOICE_PATHS if p not in BOOL_PATHS)
 _short_text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12)
 _one_line = st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=12)
 """Names and ids: one line, no control characters (the model refuses them)."""
+LARGEST_NUMBER = 500.0
+"""Numbers without an upper bound are drawn up to this."""
+
+
+def free_strategy(spec: FieldSpec) -> st.SearchStrategy[Any]:
+    """Known values of a field with no fixed set of values, within its registry bounds."""
+    if spec.kind == "integer":
+        return st.integers(int(spec.minimum or 0), int(spec.maximum or 1000))
+    if spec.kind == "number":
+        high = LARGEST_NUMBER if spec.maximum is None else spec.maximum
+        return st.floats(spec.minimum, high, allow_nan=False, allow_infinity=False)
+    if spec.kind == "enum_list":
+        return st.lists(st.sampled_from(spec.values), unique=True, max_size=len(spec.values))
+    if spec.kind == "text":
+        return _one_line if spec.one_line else _short_text
+    raise AssertionError(f"{spec.path}: no strategy for a {spec.kind} fact")
+
+
 FREE_VALUES: dict[str, st.SearchStrategy[Any]] = {
-    "person.age": st.integers(MIN_AGE, MAX_AGE),
-    "destination.name": _one_line,
-    "destination.distance_miles": st.floats(0, 500, allow_nan=False, allow_infinity=False),
-    "judgement.notes": _short_text,
+    p: free_strategy(FIELDS[p]) for p in FACT_PATHS if allowed_values(p) is None
 }
-_free = {p for p in FACT_PATHS if allowed_values(p) is None}
-assert _free == set(FREE_VALUES), f"free-valued facts with no strategy: {_free ^ set(FREE_VALUES)}"
 
 # Biases, so that generated records reach every outcome often enough. Each maps a fact to the
 # values it is drawn from in that profile (a subset of its allowed values). A profile's scope facts

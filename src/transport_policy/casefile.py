@@ -19,6 +19,7 @@ import yaml
 from pydantic import ValidationError
 
 from .errors import FieldError, RecordError
+from .model.fields import suggest_key
 from .model.record import AssessmentRecord
 
 MAX_BYTES = 1_000_000
@@ -180,7 +181,10 @@ def validation_errors(exc: ValidationError) -> list[FieldError]:
     for err in exc.errors(include_input=False, include_url=False):
         loc = tuple(err["loc"])
         # Unions of a section with None report the section branch only once.
-        out.append(FieldError(_loc_path(loc), _message(err)))
+        message = _message(err)
+        if err["type"] == "extra_forbidden":
+            message += suggest_key(loc)
+        out.append(FieldError(_loc_path(loc), message))
     return list(dict.fromkeys(out))
 
 

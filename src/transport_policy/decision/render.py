@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..model.decision import Decision, FactValue, Outcome
+from ..model.fields import field_words
 
 WIDTH = 88
 """Text output is wrapped to this many columns."""
@@ -44,23 +45,6 @@ VALUE_WORDS: dict[object, str] = {
     "carer": "a carer",
 }
 
-FIELD_WORDS: dict[str, str] = {
-    "destination.nearest_suitable": "attends the nearest suitable service",
-    "destination.nearest_has_place": "nearest suitable service has a place",
-    "destination.attended_by_choice": "chose this service",
-    "travel.can_mobilise_safely": "can walk or wheel there safely",
-    "travel.specialised_transport_for_health_safety": "needs specialised transport for safety",
-    "benefits.higher_rate_mobility": "gets the higher rate mobility component",
-    "benefits.residual_unmet_need": "need remains after using the mobility component",
-    "vehicles.motability": "Motability car",
-    "vehicles.drives_self": "drives the car themselves",
-    "support_network.carer_able_and_willing": "carer able and willing to drive",
-    "support_network.carer_wellbeing_considered": "carer's wellbeing considered",
-    "judgement.own_vehicle_use_reasonable": "reasonable to use own car",
-    "judgement.family_transport_reasonable": "reasonable for family or friends to drive",
-}
-"""Record fields whose last path part reads poorly on its own; the rest are shown as that part."""
-
 
 def value_words(value: FactValue) -> str:
     """A fact value in words: ``with_support`` is "with support", true "yes", null "not known"."""
@@ -71,11 +55,6 @@ def value_words(value: FactValue) -> str:
     if isinstance(value, str):
         return VALUE_WORDS.get(value, value.replace("_", " "))
     return str(value)
-
-
-def field_words(path: str) -> str:
-    """A record field in words: the table above, else the last part of its path."""
-    return FIELD_WORDS.get(path, path.rpartition(".")[2].replace("_", " "))
 
 
 def facts_words(facts: dict[str, FactValue]) -> str:

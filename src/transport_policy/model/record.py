@@ -1,38 +1,32 @@
-"""The assessment record: the input contract (docs/record.md).
+"""The assessment record: the input contract (``docs/record.md``).
 
-Every fact except ``case_id`` and ``assessment_date`` may be absent or ``None``, meaning *not yet
+The fact sections are built from the field registry (:mod:`.fields`), so a field added there is
+validated, documented in the JSON Schema and readable by rules without an edit here. Every fact
+except ``case_id`` and ``assessment_date`` may be absent or ``None``, meaning *not yet
 established*. Validation is strict: no unknown keys, no coercion (``"yes"`` is not ``True``,
-``"70"`` is not ``70``), enum values exactly as documented.
+``"70"`` is not ``70``), enum values exactly as documented, a section written as ``null`` is all
+unknown.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
+    create_model,
     field_validator,
 )
 
-Ability = Literal["independently", "with_support", "unable"]
-ServiceArea = Literal[
-    "older_people",
-    "physical_disability_sensory",
-    "mental_health",
-    "learning_disability",
-    "adult_autism",
-    "other",
-]
-Purpose = Literal[
-    "day_opportunity", "respite", "community_activity", "education", "employment", "other"
-]
-TemporaryIllness = Literal["none", "person", "carer"]
+from .fields import DECLARED_SECTIONS, FIELDS, REGISTRY, FieldSpec, sections
+
 OverrideOutcome = Literal["provide", "do_not_provide"]
 
 ShortText = Annotated[str, StringConstraints(max_length=500, pattern=r"^[^\x00-\x1f\x7f]*$")]
@@ -40,6 +34,7 @@ ShortText = Annotated[str, StringConstraints(max_length=500, pattern=r"^[^\x00-\
 NonEmptyText = Annotated[
     str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True, pattern=r"\S")
 ]
+ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
 
 
 def _iso_date(value: Any) -> Any:
@@ -60,83 +55,52 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 
 
+def _no_repeats(values: list[str]) -> list[str]:
+    if len(set(values)) != len(values):
+        raise ValueError("must not list a value twice")
+    return values
+
+
+def annotation(spec: FieldSpec) -> Any:
+    """The pydantic type of one registry field (without ``None``)."""
+    if spec.kind == "bool":
+        return bool
+    if spec.kind in ("enum", "enum_list"):
+        item: Any = Literal[spec.values]  # values known at run time
+        if spec.kind == "enum":
+            return item
+        return Annotated[list[item], AfterValidator(_no_repeats)]
+    if spec.kind == "integer":
+        return Annotated[int, Field(ge=spec.minimum, le=spec.maximum)]
+    if spec.kind == "number":
+        return Annotated[float, Field(ge=spec.minimum, le=spec.maximum, allow_inf_nan=False)]
+    if spec.kind == "date":
+        return IsoDate
+    pattern = ONE_LINE if spec.one_line else None
+    return Annotated[str, StringConstraints(max_length=spec.max_length, pattern=pattern)]
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
+def section_model(name: str, specs: tuple[FieldSpec, ...]) -> type[_Section]:
+    """A section's model: every field optional, ``None`` meaning not yet established."""
+    title = "".join(part.capitalize() for part in name.split("_"))
+    fields: dict[str, Any] = {
+        s.name: (annotation(s) | None, Field(None, description=s.description)) for s in specs
+    }
+    return create_model(title, __base__=_Section, **fields)
+
+
 class Assessor(_Section):
-    id: ShortText | None = None
-    name: ShortText | None = None
-
-
-class Person(_Section):
-    age: Annotated[int, Field(ge=0, le=130)] | None = None
-    service_area: ServiceArea | None = None
-    eligible_care_needs: bool | None = None
-    needs_transport_to_access_service: bool | None = None
-
-
-class Destination(_Section):
-    purpose: Purpose | None = None
-    name: ShortText | None = None
-    nearest_suitable: bool | None = None
-    nearest_has_place: bool | None = None
-    attended_by_choice: bool | None = None
-    distance_miles: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
-
-
-class Travel(_Section):
-    can_mobilise_safely: Ability | None = None
-    can_use_public_transport: Ability | None = None
-    voluntary_transport_available: bool | None = None
-    needs_supervision: bool | None = None
-    specialised_transport_for_health_safety: bool | None = None
-    travel_training_potential: bool | None = None
-
-
-class Benefits(_Section):
-    higher_rate_mobility: bool | None = None
-    residual_unmet_need: bool | None = None
-
-
-class Vehicles(_Section):
-    private_car: bool | None = None
-    motability: bool | None = None
-    drives_self: bool | None = None
-    shared_community_vehicle: bool | None = None
-
-
-class SupportNetwork(_Section):
-    carer_able_and_willing: bool | None = None
-    carer_wellbeing_considered: bool | None = None
-
-
-class Circumstances(_Section):
-    temporary_illness: TemporaryIllness | None = None
-    urgent_or_exceptional: bool | None = None
-
-
-class Choices(_Section):
-    declines_own_arrangements: bool | None = None
-    has_capacity_for_decision: bool | None = None
-    decision_by_representative: bool | None = None
-    representative_in_best_interests: bool | None = None
-
-
-class Finance(_Section):
-    assessed_to_contribute: bool | None = None
-    self_funds_day_opportunities: bool | None = None
-
-
-class Judgement(_Section):
-    own_vehicle_use_reasonable: bool | None = None
-    family_transport_reasonable: bool | None = None
-    notes: Annotated[str, StringConstraints(max_length=10_000)] | None = None
+    id: ShortText | None = Field(None, description=FIELDS["assessor.id"].description)
+    name: ShortText | None = Field(None, description=FIELDS["assessor.name"].description)
 
 
 class Override(_Section):
-    outcome: OverrideOutcome
-    reason: NonEmptyText
+    outcome: OverrideOutcome = Field(description=FIELDS["override.outcome"].description)
+    reason: NonEmptyText = Field(description=FIELDS["override.reason"].description)
 
 
 def _none_is_empty(value: Any) -> Any:
@@ -144,22 +108,21 @@ def _none_is_empty(value: Any) -> Any:
     return {} if value is None else value
 
 
-class AssessmentRecord(_Section):
-    """One adult's transport need at one assessment."""
+FACT_SECTIONS: tuple[str, ...] = tuple(s for s in sections() if s not in DECLARED_SECTIONS)
 
-    @field_validator(
-        "person",
-        "destination",
-        "travel",
-        "benefits",
-        "vehicles",
-        "support_network",
-        "circumstances",
-        "choices",
-        "finance",
-        "judgement",
-        mode="before",
-    )
+
+if TYPE_CHECKING:
+    class _Person(Protocol):
+        service_area: str | None
+
+    class _Judgement(Protocol):
+        notes: str | None
+
+
+class _RecordBase(_Section):
+    """The declared part of the record; the fact sections are added from the registry."""
+
+    @field_validator(*FACT_SECTIONS, mode="before", check_fields=False)
     @classmethod
     def _null_section(cls, value: Any) -> Any:
         return _none_is_empty(value)
@@ -169,64 +132,52 @@ class AssessmentRecord(_Section):
         StringConstraints(
             min_length=1, max_length=100, strip_whitespace=True, pattern=r"^[^\x00-\x1f\x7f]+$"
         ),
-    ]
-    assessment_date: IsoDate
+    ] = Field(description=FIELDS["case_id"].description)
+    assessment_date: IsoDate = Field(description=FIELDS["assessment_date"].description)
     assessor: Assessor | None = None
-    person: Person = Field(default_factory=Person)
-    destination: Destination = Field(default_factory=Destination)
-    travel: Travel = Field(default_factory=Travel)
-    benefits: Benefits = Field(default_factory=Benefits)
-    vehicles: Vehicles = Field(default_factory=Vehicles)
-    support_network: SupportNetwork = Field(default_factory=SupportNetwork)
-    circumstances: Circumstances = Field(default_factory=Circumstances)
-    choices: Choices = Field(default_factory=Choices)
-    finance: Finance = Field(default_factory=Finance)
-    judgement: Judgement = Field(default_factory=Judgement)
-    override: Override | None = None
+
+    if TYPE_CHECKING:  # added below, after the fact sections; typed for the code that reads them
+        override: Override | None
+        person: _Person
+        judgement: _Judgement
 
 
-def _field_paths() -> tuple[str, ...]:
-    paths: list[str] = []
-    for name, info in AssessmentRecord.model_fields.items():
-        ann = info.annotation
-        section = next(
-            (
-                t
-                for t in getattr(ann, "__args__", (ann,))
-                if isinstance(t, type) and issubclass(t, _Section)
-            ),
-            None,
-        )
-        if section is None:
-            paths.append(name)
-            continue
-        paths.extend(f"{name}.{sub}" for sub in section.model_fields)
-    return tuple(paths)
+def record_model(fields: tuple[FieldSpec, ...] = REGISTRY) -> type[_RecordBase]:
+    """The record model of a registry (``REGISTRY``, or another one in tests)."""
+    by_section = sections(fields)
+    declared: dict[str, type[BaseModel]] = {"assessor": Assessor, "override": Override}
+    for name in DECLARED_SECTIONS:
+        model_names = tuple(declared[name].model_fields)
+        spec_names = tuple(s.name for s in by_section[name])
+        assert model_names == spec_names, f"{name}: registry {spec_names} != model {model_names}"
+    added: dict[str, Any] = {}
+    for name, specs in by_section.items():
+        if name not in DECLARED_SECTIONS:
+            model = section_model(name, specs)
+            added[name] = (model, Field(default_factory=model))
+    added["override"] = (Override | None, None)
+    return create_model(
+        "AssessmentRecord",
+        __base__=_RecordBase,
+        __doc__="One adult's transport need at one assessment.",
+        **added,
+    )
 
 
-FIELD_PATHS: tuple[str, ...] = _field_paths()
-"""Every field path of the record, in the order of assessment-record.md."""
+if TYPE_CHECKING:
+    AssessmentRecord = _RecordBase
+else:
+    AssessmentRecord = record_model()
+
+
+FIELD_PATHS: tuple[str, ...] = tuple(f.path for f in REGISTRY)
+"""Every field path of the record, in the order of ``docs/record.md``."""
 
 FIELD_ORDER: dict[str, int] = {p: i for i, p in enumerate(FIELD_PATHS)}
 
 
 def field_values(path: str) -> tuple[object, ...] | None:
     """The allowed values of an enum or boolean field, or ``None`` for free-valued fields
-    (numbers, text, dates, and the top-level ``case_id`` and ``assessment_date``)."""
-    section, _, leaf = path.partition(".")
-    if not leaf:
-        return None
-    info = AssessmentRecord.model_fields[section]
-    model = next(
-        t
-        for t in get_args(info.annotation) or (info.annotation,)
-        if isinstance(t, type) and issubclass(t, _Section)
-    )
-    ann = model.model_fields[leaf].annotation
-    args = [ann] if get_origin(ann) is Literal else [a for a in get_args(ann) or (ann,)]
-    args = [a for a in args if a is not type(None)]
-    if args == [bool]:
-        return (True, False)
-    if len(args) == 1 and get_origin(args[0]) is Literal:
-        return tuple(get_args(args[0]))
-    return None
+    (numbers, text, dates, lists, and the top-level ``case_id`` and ``assessment_date``)."""
+    spec = FIELDS.get(path)
+    return spec.allowed() if spec is not None and "." in path else None

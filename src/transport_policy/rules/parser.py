@@ -6,11 +6,12 @@ in the condition it is, with the closest valid name when a name is unknown.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ..errors import RuleError
+from ..model.fields import FIELDS, REGISTRY
+from ..model.fields import closest as closest  # re-exported: the loader and the CLI use it
 from ..model.record import FIELD_PATHS, field_values
 from .conditions import (
     COMPARE_OPS,
@@ -25,34 +26,22 @@ from .conditions import (
     RuleRef,
 )
 
-NUMERIC_FIELDS = frozenset({"person.age", "destination.distance_miles"})
-NOT_FACTS = frozenset(
-    {
-        "case_id",
-        "assessment_date",
-        "assessor.id",
-        "assessor.name",
-        "destination.name",
-        "judgement.notes",
-        "override.reason",
-    }
-)
-"""Fields that are recorded in the decision but never used to decide (assessment-record.md)."""
+NUMERIC_FIELDS = frozenset(f.path for f in REGISTRY if f.kind in ("integer", "number"))
+NOT_FACTS = frozenset(f.path for f in REGISTRY if not f.fact)
+"""Fields that are recorded in the decision but never used to decide (``fact=False`` in the
+registry, ``model/fields.py``)."""
 
 
 def _fits(path: str, value: object) -> bool:
     """Whether a constant has the type of a free-valued field (no coercion in either engine)."""
     if isinstance(value, bool):
         return False
-    if path == "person.age":
+    kind = FIELDS[path].kind
+    if kind == "integer":
         return isinstance(value, int)
-    if path in NUMERIC_FIELDS:
+    if kind == "number":
         return False  # a measured quantity: compare it (lt, gte, ...), never test equality
     return isinstance(value, str)
-def closest(name: str, choices: Iterable[str]) -> str:
-    """`` (did you mean 'x'?)`` for the closest valid name, or an empty string."""
-    match = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.5)
-    return f" (did you mean {match[0]!r}?)" if match else ""
 
 
 class ConditionParser:
@@ -111,6 +100,8 @@ class ConditionParser:
         if op not in COMPARE_OPS:
             raise self.error(f"unknown operator {op!r}" + closest(op, COMPARE_OPS), where)
         value = data[op]
+        if FIELDS[path].kind == "enum_list" and op != "known":
+            raise self.error(f"{path} is a list: a rule can only test whether it is known", where)
         allowed = field_values(path)
         if op == "known":
             if not isinstance(value, bool):

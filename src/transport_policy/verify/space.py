@@ -22,11 +22,9 @@ import itertools
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
-from typing import Any
 
 from ..decision.procedure import rule_status, rules_to_ask
-from ..model.record import AssessmentRecord
+from ..model.fields import FIELDS
 from ..rules.conditions import (
     HOLDS,
     UNKNOWN,
@@ -48,24 +46,6 @@ OVERRIDE_FIELD = "override.outcome"
 
 Facts = dict[str, object]
 PROBE_ID = "(an unknown alternative of another component)"
-
-
-@cache
-def _record_schema() -> dict[str, Any]:
-    return AssessmentRecord.model_json_schema()
-
-
-def field_schema(path: str) -> dict[str, Any]:
-    """The JSON Schema of one record field (``section.field``), without the null branch."""
-    schema = _record_schema()
-    section, _, leaf = path.partition(".")
-    node: dict[str, Any] = schema["properties"][section]
-    if not leaf:
-        return node
-    ref = node.get("$ref") or next(b["$ref"] for b in node["anyOf"] if "$ref" in b)
-    prop: dict[str, Any] = schema["$defs"][ref.rsplit("/", 1)[1]]["properties"][leaf]
-    branches = [b for b in prop.get("anyOf", [prop]) if b.get("type") != "null"]
-    return branches[0] if branches else prop
 
 
 def leaves_of(cond: Condition) -> Iterator[Leaf]:
@@ -129,21 +109,22 @@ def field_classes(
     path: str, leaves: Sequence[Leaf], unknown_if_false: bool = False
 ) -> tuple[object, ...]:
     """Unknown (``None``) first, then one representative value per class of the field."""
+    spec = FIELDS[path]
     if path == OVERRIDE_FIELD:
-        return (None, *field_schema(path)["enum"])
-    spec = field_schema(path)
+        return (None, *spec.values)
     consts = _constants(leaves)
-    kind = spec.get("type")
     values: list[object]
-    if kind == "boolean":
+    if spec.kind == "bool":
         values = [True, False]
-    elif "enum" in spec:
-        values = list(spec["enum"])
-    elif kind in ("integer", "number"):
+    elif spec.kind == "enum":
+        values = list(spec.values)
+    elif spec.kind in ("integer", "number"):
         numeric = [c for c in consts if isinstance(c, (int, float)) and not isinstance(c, bool)]
-        values = list(_numeric_points(numeric, kind == "integer", spec.get("minimum"),
-                                      spec.get("maximum")))
+        values = list(_numeric_points(numeric, spec.kind == "integer", spec.minimum,
+                                      spec.maximum))
         return (None, *values)  # regions are already classes for every comparison
+    elif spec.kind == "enum_list":
+        values = [[v] for v in spec.values]  # rules only ask whether a list is known
     else:
         fresh = "(a value no rule names)"
         values = [*(c for c in consts if isinstance(c, str)), fresh]
