@@ -6,7 +6,7 @@ import os
 from typing import Final
 
 from .. import __version__
-from ..decision.procedure import decide_statuses
+from ..decision.build import assemble, decide_statuses
 from ..digest import canonical_json, sha256_digest
 from ..model.decision import Decision, EngineRef
 from ..model.record import AssessmentRecord
@@ -43,12 +43,11 @@ class Engine:
         raw = record_values(record, self.fields)
         facts = apply_readings(raw, self.policy)
         statuses = self.evaluator.statuses(facts)
-        return decide_statuses(
+        verdict, wording = decide_statuses(record, self.policy, statuses, facts, raw)
+        return assemble(
             record,
-            self.policy,
-            statuses,
-            facts,
-            raw,
+            verdict,
+            wording,
             engine=ENGINE_REF,
             input_digest=input_digest(record),
             selected=selected,
