@@ -2,7 +2,7 @@
 
 The evaluator's statuses (one per condition *slot*: ``<rule>/condition``, ``<rule>/unless``,
 ``<rule>/also/<i>``, ``<rule>/summary/<i>``, see :meth:`Rule.slots`) are read here, and only
-here, into typed rule states (:func:`slot_states`) and text variants (:class:`SlotVariants`);
+here, into typed rule states and text variants (:class:`SlotReader`, made once per engine);
 :func:`.precedence.precedence` decides which rules hold, are asked or were considered, and
 :class:`.wording.Wording` words them.
 """
@@ -10,54 +10,95 @@ here, into typed rule states (:func:`slot_states`) and text variants (:class:`Sl
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TypeVar
 
-from ..model.decision import AppliedOverride, Assessor, Decision, EngineRef, PolicyRef, Reason
+from ..model.decision import (
+    AppliedOverride,
+    Assessor,
+    Considered,
+    Decision,
+    EngineRef,
+    Entry,
+    PolicyRef,
+    Reason,
+)
 from ..model.record import AssessmentRecord
-from ..rules.conditions import HOLDS, Reading, Statuses
+from ..rules.conditions import FAILS, HOLDS, UNKNOWN, Reading, Statuses
 from ..rules.model import Policy, Rule
-from .precedence import RuleState, Verdict, precedence, rule_state
+from .precedence import STATES, RuleState, Verdict, precedence, rule_state
 from .wording import Wording
 
-
-def slot_states(policy: Policy, st: Statuses) -> dict[str, RuleState]:
-    """Every rule's state (rule id → state) from the statuses of its condition and defeater."""
-    return {
-        rule.id: rule_state(
-            st[f"{rule.id}/condition"],
-            None if rule.unless is None else st[f"{rule.id}/unless"],
-        )
-        for rule in policy.rules
-    }
+_Cited = TypeVar("_Cited", Reason, Considered, Entry)
+_THREE = (HOLDS, FAILS, UNKNOWN)
+_STATE = {(c, u): rule_state(c, u) for c in _THREE for u in _THREE}
 
 
 class SlotVariants:
     """Text variants read from the evaluator's statuses of their ``when`` slots."""
 
-    __slots__ = ("st",)
+    __slots__ = ("_also", "_st", "_summary")
 
-    def __init__(self, st: Statuses) -> None:
-        self.st = st
+    def __init__(self, reader: SlotReader, st: Statuses) -> None:
+        self._summary = reader.summary_keys
+        self._also = reader.also_keys
+        self._st = st
 
     def summary(self, rule: Rule, index: int) -> bool:
-        return self.st[f"{rule.id}/summary/{index}"] == HOLDS
+        return self._st[self._summary[rule.id][index]] == HOLDS
 
     def also(self, rule: Rule, index: int) -> bool:
-        return self.st[f"{rule.id}/also/{index}"] == HOLDS
+        return self._st[self._also[rule.id][index]] == HOLDS
 
 
-def decide_statuses(
-    record: AssessmentRecord,
-    policy: Policy,
-    st: Statuses,
-    facts: Mapping[str, object],
-    raw: Mapping[str, object],
-) -> tuple[Verdict, Wording]:
-    """The verdict for ``record`` from the statuses of every slot of ``policy``, and the wording
-    to give it (``facts``: as the rules read them; ``raw``: as recorded, for the texts)."""
-    states = slot_states(policy, st)
-    requested = record.override.outcome if record.override is not None else None
-    verdict = precedence(policy, states, requested)
-    return verdict, Wording(policy, states, Reading(facts), raw, SlotVariants(st))
+class SlotReader:
+    """The names of one policy's slots, made once: the evaluator's statuses read as typed rule
+    states and text variants."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.plain = tuple((r.id, f"{r.id}/condition") for r in policy.rules if r.unless is None)
+        self.defeasible = tuple(
+            (r.id, f"{r.id}/condition", f"{r.id}/unless")
+            for r in policy.rules
+            if r.unless is not None
+        )
+        self.summary_keys = {
+            r.id: tuple(f"{r.id}/summary/{i}" for i in range(len(r.summary))) for r in policy.rules
+        }
+        self.also_keys = {
+            r.id: tuple(f"{r.id}/also/{i}" for i in range(len(r.also_cites))) for r in policy.rules
+        }
+
+    def states(self, st: Statuses) -> dict[str, RuleState]:
+        """Every rule's state (rule id → state)."""
+        states = {rule_id: STATES[st[condition]] for rule_id, condition in self.plain}
+        for rule_id, condition, unless in self.defeasible:
+            states[rule_id] = _STATE[st[condition], st[unless]]
+        return states
+
+    def variants(self, st: Statuses) -> SlotVariants:
+        return SlotVariants(self, st)
+
+    def decide(
+        self,
+        record: AssessmentRecord,
+        st: Statuses,
+        facts: Mapping[str, object],
+        raw: Mapping[str, object],
+    ) -> tuple[Verdict, Wording]:
+        """The verdict for ``record`` from the statuses of every slot of the policy, and the
+        wording to give it (``facts``: as the rules read them; ``raw``: as recorded)."""
+        states = self.states(st)
+        requested = record.override.outcome if record.override is not None else None
+        verdict = precedence(self.policy, states, requested)
+        wording = Wording(self.policy, states, Reading(facts), raw, self.variants(st))
+        return verdict, wording
+
+
+def _in_clause_order(items: list[_Cited], order: Mapping[str, int]) -> list[_Cited]:
+    if len(items) > 1:
+        items.sort(key=lambda item: order[item.clause])
+    return items
 
 
 def _reasons(verdict: Verdict, wording: Wording) -> list[Reason]:
@@ -69,8 +110,7 @@ def _reasons(verdict: Verdict, wording: Wording) -> list[Reason]:
             reasons.extend(wording.also_reasons(rule))
     if rec.past_scope:
         reasons.extend(wording.procedure_reasons(rec.outcome.value))
-    order = wording.policy.clause_order
-    return sorted(reasons, key=lambda r: order[r.clause])
+    return _in_clause_order(reasons, wording.policy.clause_order)
 
 
 def assemble(
@@ -103,12 +143,12 @@ def assemble(
         temporary=rec.temporary,
         review_required=rec.review,
         reasons=_reasons(verdict, wording),
-        considered=sorted(considered, key=lambda c: order[c.clause]),
+        considered=_in_clause_order(considered, order),
         questions=wording.questions(rec.asked),
-        charging=sorted(map(wording.entry, verdict.charging), key=lambda e: order[e.clause]),
+        charging=_in_clause_order(list(map(wording.entry, verdict.charging)), order),
         provision=wording.provision(*provision) if provision is not None else None,
-        actions=sorted(map(wording.entry, verdict.actions), key=lambda e: order[e.clause]),
-        appeal=sorted(map(wording.entry, verdict.appeal), key=lambda e: order[e.clause]),
+        actions=_in_clause_order(list(map(wording.entry, verdict.actions)), order),
+        appeal=_in_clause_order(list(map(wording.entry, verdict.appeal)), order),
         override=applied,
         assessor=Assessor(id=record.assessor.id, name=record.assessor.name)
         if record.assessor

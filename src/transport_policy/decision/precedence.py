@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from ..rules.conditions import FAILS, HOLDS, Status
 from ..rules.model import Policy, Rule
@@ -83,8 +84,7 @@ def rules_to_ask(unknown: Sequence[Rule], states: States) -> list[Rule]:
     return pending(unknown, states) or list(unknown)
 
 
-@dataclass(frozen=True)
-class Recommendation:
+class Recommendation(NamedTuple):
     """What the deciding rules (scope, exclusion, provide) recommend, and why."""
 
     outcome: Outcome
@@ -101,39 +101,48 @@ class Recommendation:
     cited as well)."""
 
 
+_HOLDS, _UNKNOWN = RuleStatus.HOLDS, RuleStatus.UNKNOWN
+
+
+def _not_holding(rules: Iterable[Rule], states: States) -> tuple[tuple[Rule, RuleStatus], ...]:
+    return tuple(
+        (r, status) for r in rules if (status := states[r.id].status) is not _HOLDS
+    )
+
+
 def recommend(policy: Policy, states: States) -> Recommendation:
     """The recommendation: scope, then any alternative, then ask, then provide."""
     kinds = policy.by_kind
-
-    def having(kind: str, status: RuleStatus) -> tuple[Rule, ...]:
-        return tuple(r for r in kinds.get(kind, ()) if states[r.id].status is status)
-
-    def others(kind: str) -> tuple[tuple[Rule, RuleStatus], ...]:
-        return tuple(
-            (r, states[r.id].status)
-            for r in kinds.get(kind, ())
-            if states[r.id].status is not RuleStatus.HOLDS
-        )
-
-    out_of_scope = having("scope", RuleStatus.HOLDS)
-    if out_of_scope:
-        return Recommendation(Outcome.OUT_OF_SCOPE, grounds=out_of_scope[:1], past_scope=False)
-    unknown_scope = having("scope", RuleStatus.UNKNOWN)
-    if unknown_scope:
-        return Recommendation(Outcome.NEEDS_INFORMATION, asked=unknown_scope, past_scope=False)
-    considered = others("exclusion")
-    holding = having("exclusion", RuleStatus.HOLDS)
+    unknown: list[Rule] = []
+    for rule in kinds.get("scope", ()):
+        status = states[rule.id].status
+        if status is _HOLDS:
+            return Recommendation(Outcome.OUT_OF_SCOPE, grounds=(rule,), past_scope=False)
+        if status is _UNKNOWN:
+            unknown.append(rule)
+    if unknown:
+        return Recommendation(Outcome.NEEDS_INFORMATION, asked=tuple(unknown), past_scope=False)
+    holding: list[Rule] = []
+    considered: list[tuple[Rule, RuleStatus]] = []
+    for rule in kinds.get("exclusion", ()):
+        status = states[rule.id].status
+        if status is _HOLDS:
+            holding.append(rule)
+        else:
+            considered.append((rule, status))
+            if status is _UNKNOWN:
+                unknown.append(rule)
     if holding:
-        return Recommendation(Outcome.DO_NOT_PROVIDE, grounds=holding, considered=considered)
-    unknown = having("exclusion", RuleStatus.UNKNOWN)
+        return Recommendation(Outcome.DO_NOT_PROVIDE, tuple(holding), tuple(considered))
     if unknown:
         asked = tuple(rules_to_ask(unknown, states))
-        return Recommendation(Outcome.NEEDS_INFORMATION, considered=considered, asked=asked)
-    grounds = having("provide", RuleStatus.HOLDS)
+        return Recommendation(Outcome.NEEDS_INFORMATION, (), tuple(considered), asked)
+    provide = kinds.get("provide", ())
+    grounds = tuple(r for r in provide if states[r.id].status is _HOLDS)
     return Recommendation(
         Outcome.PROVIDE,
         grounds=grounds,
-        considered=considered + others("provide"),
+        considered=(*considered, *_not_holding(provide, states)),
         temporary=bool(grounds) and all(r.temporary for r in grounds),
         review=any(r.review for r in grounds),
     )
@@ -162,8 +171,7 @@ def override_effects(
     return final, applied, warnings
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """The whole precedence for one record: which rules hold, are asked or were considered."""
 
     recommendation: Recommendation
@@ -186,7 +194,7 @@ def _triggered(rules: Iterable[Rule], states: States, recommended: str, final: s
         r
         for r in rules
         if (recommended if r.basis == "recommended" else final) in r.outcomes
-        and states[r.id].status is RuleStatus.HOLDS
+        and states[r.id].status is _HOLDS
     )
 
 
@@ -199,13 +207,13 @@ def precedence(policy: Policy, states: States, requested: str | None) -> Verdict
         kinds.get("override", ()),
         recommended,
         requested,
-        lambda r: states[r.id].status is RuleStatus.HOLDS,
+        lambda r: states[r.id].status is _HOLDS,
     )
     provision = next(
         ((r, states[r.id].status) for r in kinds.get("provision", ()) if final in r.outcomes),
         None,
     )
-    appeal = tuple(r for r in kinds.get("appeal", ()) if states[r.id].status is RuleStatus.HOLDS)
+    appeal = tuple(r for r in kinds.get("appeal", ()) if states[r.id].status is _HOLDS)
     return Verdict(
         recommendation=rec,
         outcome=final,

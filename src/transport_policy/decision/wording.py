@@ -37,6 +37,10 @@ def fill(text: str, raw: Mapping[str, object]) -> str:
     return PLACEHOLDER.sub(lambda m: label(raw.get(m.group(1))), text)
 
 
+_EXPLAINED_WITH_DEFEATER = frozenset({RuleStatus.HOLDS, RuleStatus.DEFEATED})
+_WORD = {status: status.value for status in RuleStatus}
+
+
 class Variants(Protocol):
     """Which ``when`` of a rule's texts holds for the record being worded."""
 
@@ -96,8 +100,7 @@ class Wording:
     def facts_of(self, rule: Rule) -> dict[str, FactValue]:
         """The facts that settle the rule's status (its defeater's too, when it was read)."""
         paths = self.reading.explain(rule.condition)
-        status = self.states[rule.id].status
-        if rule.unless is not None and status in (RuleStatus.HOLDS, RuleStatus.DEFEATED):
+        if rule.unless is not None and self.states[rule.id].status in _EXPLAINED_WITH_DEFEATER:
             paths += [p for p in self.reading.explain(rule.unless) if p not in paths]
         return self._values(paths)
 
@@ -133,8 +136,8 @@ class Wording:
             clause=rule.clause,
             rule=rule.id,
             kind=rule.kind,  # type: ignore[arg-type]  # only exclusion and provide rules
-            status=status.value,  # type: ignore[arg-type]  # never "holds" here
-            summary=fill(rule.considered[status.value], self.raw),
+            status=_WORD[status],  # type: ignore[arg-type]  # never "holds" here
+            summary=fill(rule.considered[_WORD[status]], self.raw),
             facts=self.facts_of(rule),
         )
 
@@ -143,7 +146,7 @@ class Wording:
 
     def provision(self, rule: Rule, status: RuleStatus) -> Provision:
         holds = status is RuleStatus.HOLDS
-        text = self.summary(rule) if holds else fill(rule.considered[status.value], self.raw)
+        text = self.summary(rule) if holds else fill(rule.considered[_WORD[status]], self.raw)
         return Provision(taxi_permitted=holds, clause=rule.clause, rule=rule.id, summary=text)
 
     def questions(self, rules: Iterable[Rule]) -> list[Question]:

@@ -6,7 +6,7 @@ import os
 from typing import Final
 
 from .. import __version__
-from ..decision.build import assemble, decide_statuses
+from ..decision.build import SlotReader, assemble
 from ..digest import canonical_json, sha256_digest
 from ..model.decision import Decision, EngineRef
 from ..model.record import AssessmentRecord
@@ -35,6 +35,7 @@ class Engine:
         self.policy = policy
         self.evaluator: Evaluator = evaluator if evaluator is not None else DurableEvaluator(policy)
         self.fields = policy_fields(policy)
+        self.slots = SlotReader(policy)
 
     def decide(
         self, record: AssessmentRecord, *, selected: str = "given by the caller"
@@ -43,7 +44,7 @@ class Engine:
         raw = record_values(record, self.fields)
         facts = apply_readings(raw, self.policy)
         statuses = self.evaluator.statuses(facts)
-        verdict, wording = decide_statuses(record, self.policy, statuses, facts, raw)
+        verdict, wording = self.slots.decide(record, statuses, facts, raw)
         return assemble(
             record,
             verdict,

@@ -132,38 +132,39 @@ class Reading:
     evaluated at most once, however many explanations and questions read it.
 
     This is the explanation pass of a decision (the statuses that decide it come from the
-    evaluator). Nodes are remembered by identity, so a reading lives no longer than one record.
+    evaluator). Nodes are remembered by identity, so the conditions read must outlive the reading
+    (a policy's do, ``Rule.effective`` included), and a reading serves one record.
     """
 
     __slots__ = ("_memo", "facts")
 
     def __init__(self, facts: Facts) -> None:
         self.facts = facts
-        self._memo: dict[int, tuple[Status, Condition]] = {}
+        self._memo: dict[int, Status] = {}
 
     def status(self, cond: Condition) -> Status:
         """``evaluate(cond, facts)``, each node once."""
-        if isinstance(cond, Leaf):  # cheaper to read again than to remember
-            return _leaf_status(cond, self.facts.get(cond.field))
+        kind = type(cond)
+        if kind is Leaf:  # cheaper to read again than to remember
+            return _leaf_status(cond, self.facts.get(cond.field))  # type: ignore[arg-type,union-attr]
         found = self._memo.get(id(cond))
         if found is not None:
-            return found[0]
-        if isinstance(cond, (All, AnyOf)):
-            decisive, other = (FAILS, HOLDS) if isinstance(cond, All) else (HOLDS, FAILS)
-            result = other
-            for part in cond.parts:
+            return found
+        if kind is All or kind is AnyOf:
+            decisive, result = (FAILS, HOLDS) if kind is All else (HOLDS, FAILS)
+            for part in cond.parts:  # type: ignore[union-attr]
                 status = self.status(part)
                 if status == decisive:
                     result = decisive
                     break
                 if status == UNKNOWN:
                     result = UNKNOWN
-        elif isinstance(cond, Not):
-            status = self.status(cond.part)
+        elif kind is Not:
+            status = self.status(cond.part)  # type: ignore[union-attr]
             result = HOLDS if status == FAILS else FAILS if status == HOLDS else UNKNOWN
         else:
             result = evaluate(cond, self.facts)  # always, or an unresolved reference (an error)
-        self._memo[id(cond)] = (result, cond)  # the node is kept, so its id is not reused
+        self._memo[id(cond)] = result
         return result
 
     def explain(self, cond: Condition) -> list[str]:
@@ -173,13 +174,13 @@ class Reading:
         a holding ``any`` by its first holding part, a failing one by all its parts; an unknown
         condition by all its parts.
         """
-        out: list[str] = []
+        out: dict[str, None] = {}
         self._explain(cond, out)
-        return list(dict.fromkeys(out))
+        return list(out)
 
-    def _explain(self, cond: Condition, out: list[str]) -> None:
+    def _explain(self, cond: Condition, out: dict[str, None]) -> None:
         if isinstance(cond, Leaf):
-            out.append(cond.field)
+            out[cond.field] = None
         elif isinstance(cond, Not):
             self._explain(cond.part, out)
         elif isinstance(cond, (All, AnyOf)):
