@@ -190,7 +190,8 @@ def _per_decision(timers: _Timers, n: int) -> dict[str, float]:
 def steps(policy: Policy, records: list[AssessmentRecord]) -> tuple[dict[str, float], float]:
     """µs per decision of each step of ``Engine.decide`` (durable path).
 
-    Every function ``Engine.decide`` calls by name, and the evaluator's ``statuses``, is timed
+    Every function ``Engine.decide`` calls by name, the evaluator's ``statuses`` and the slot
+    reader's ``decide`` (rule states and precedence; the wording is ``assemble``'s), is timed
     with ``time.perf_counter``; what is left is ``Engine.decide``'s own work.
     """
     timers = _Timers()
@@ -201,6 +202,9 @@ def steps(policy: Policy, records: list[AssessmentRecord]) -> tuple[dict[str, fl
         statuses = engine.evaluator.statuses
         engine.evaluator.statuses = timers.wrap(  # type: ignore[method-assign]
             f"{type(engine.evaluator).__name__}.statuses (durable matching)", statuses
+        )
+        engine.slots.decide = timers.wrap(  # type: ignore[method-assign]
+            "SlotReader.decide (rule states, precedence)", engine.slots.decide
         )
         for record in records[:WARM_UP]:
             engine.decide(record)
@@ -223,6 +227,28 @@ def _is_model(value: object) -> bool:
 
 MODELS_BUILT = "assembly: pydantic models built"
 ACTIONS = "statuses: durable rule actions (one per fired rule)"
+
+
+def _time_decision_step(patch: _Patches, timers: _Timers) -> None:
+    """Time the pieces of the decision step: every pydantic model the assembly builds, the
+    precedence, the explanation pass and the wording."""
+    for module in (build, wording):
+        for name, value in list(vars(module).items()):
+            if _is_model(value) and name != "EngineRef":
+                built = dict.fromkeys(
+                    ("__call__", "model_construct", "model_validate"), MODELS_BUILT
+                )
+                patch.set(module, name, _Proxy(value, timers, built))
+    patch.set(
+        build, "precedence", timers.wrap("precedence: precedence()", build.precedence)
+    )
+    patch.set(wording, "fill", timers.wrap("wording: fill() (placeholders)", wording.fill))
+    for name, label in (
+        ("explain", "explanation pass: Reading.explain() (facts of each reason)"),
+        ("questions", "explanation pass: Reading.questions() (what to ask)"),
+        ("status", "explanation pass: Reading.status() (condition nodes read)"),
+    ):
+        patch.set(Reading, name, timers.wrap(label, getattr(Reading, name)))
 
 
 def fine_breakdown(policy: Policy, records: list[AssessmentRecord]) -> dict[str, Any]:
@@ -249,24 +275,7 @@ def fine_breakdown(policy: Policy, records: list[AssessmentRecord]) -> dict[str,
                 },
             ),
         )
-        # Inside the decision step: every pydantic model built, the explanation pass, wording.
-        for module in (build, wording):
-            for name, value in list(vars(module).items()):
-                if _is_model(value) and name != "EngineRef":
-                    built = dict.fromkeys(
-                        ("__call__", "model_construct", "model_validate"), MODELS_BUILT
-                    )
-                    patch.set(module, name, _Proxy(value, timers, built))
-        patch.set(
-            build, "precedence", timers.wrap("precedence: precedence()", build.precedence)
-        )
-        patch.set(wording, "fill", timers.wrap("wording: fill() (placeholders)", wording.fill))
-        for name, label in (
-            ("explain", "explanation pass: Reading.explain() (facts of each reason)"),
-            ("questions", "explanation pass: Reading.questions() (what to ask)"),
-            ("status", "explanation pass: Reading.status() (condition nodes read)"),
-        ):
-            patch.set(Reading, name, timers.wrap(label, getattr(Reading, name)))
+        _time_decision_step(patch, timers)
         # Inside the input digest: whatever it calls (canonical JSON, hashing).
         for name in _called_functions(engine_module.input_digest, engine_module):
             patch.set(
@@ -352,6 +361,19 @@ def compare(baseline: Path, n: int, seed: int, repeat: int) -> dict[str, Any]:
     return {"passes_us": times, "best_us": best, "ratio": best["current"] / best["baseline"]}
 
 
+def _compare_main(args: argparse.Namespace) -> int:
+    result = compare(args.baseline, args.n, args.seed, args.repeat)
+    best = result["best_us"]
+    print(
+        f"Engine.decide, durable path, {args.n:,} records, best of {args.repeat}: baseline "
+        f"{best['baseline']:.1f} µs CPU, current {best['current']:.1f} µs CPU; "
+        f"current / baseline = {result['ratio']:.3f}"
+    )
+    if not args.no_write:
+        corpus.write_results("decide-compare", {"baseline": str(args.baseline), **result})
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -377,16 +399,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.baseline is not None:
-        result = compare(args.baseline, args.n, args.seed, args.repeat)
-        best = result["best_us"]
-        print(
-            f"Engine.decide, durable path, {args.n:,} records, best of {args.repeat}: baseline "
-            f"{best['baseline']:.1f} µs CPU, current {best['current']:.1f} µs CPU; "
-            f"current / baseline = {result['ratio']:.3f}"
-        )
-        if not args.no_write:
-            corpus.write_results("decide-compare", {"baseline": str(args.baseline), **result})
-        return 0
+        return _compare_main(args)
 
     info = corpus.machine()
     corpus.print_machine(info)
