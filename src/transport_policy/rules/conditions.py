@@ -179,12 +179,13 @@ class Reading:
         return list(out)
 
     def _explain(self, cond: Condition, out: dict[str, None]) -> None:
-        if isinstance(cond, Leaf):
-            out[cond.field] = None
-        elif isinstance(cond, Not):
-            self._explain(cond.part, out)
+        kind = type(cond)
+        if kind is Leaf:
+            out[cond.field] = None  # type: ignore[union-attr]
+        elif kind is Not:
+            self._explain(cond.part, out)  # type: ignore[union-attr]
         elif isinstance(cond, (All, AnyOf)):
-            decisive = FAILS if isinstance(cond, All) else HOLDS
+            decisive = FAILS if kind is All else HOLDS
             if self.status(cond) == decisive:
                 part = next(p for p in cond.parts if self.status(p) == decisive)
                 self._explain(part, out)
