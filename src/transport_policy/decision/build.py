@@ -56,7 +56,9 @@ class SlotReader:
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
-        self.plain = tuple((r.id, f"{r.id}/condition") for r in policy.rules if r.unless is None)
+        plain = [r for r in policy.rules if r.unless is None]
+        self.plain_ids = tuple(r.id for r in plain)
+        self.plain_keys = tuple(f"{r.id}/condition" for r in plain)
         self.defeasible = tuple(
             (r.id, f"{r.id}/condition", f"{r.id}/unless")
             for r in policy.rules
@@ -71,7 +73,8 @@ class SlotReader:
 
     def states(self, st: Statuses) -> dict[str, RuleState]:
         """Every rule's state (rule id → state)."""
-        states = {rule_id: STATES[st[condition]] for rule_id, condition in self.plain}
+        found = map(STATES.__getitem__, map(st.__getitem__, self.plain_keys))
+        states = dict(zip(self.plain_ids, found, strict=True))
         for rule_id, condition, unless in self.defeasible:
             states[rule_id] = _STATE[st[condition], st[unless]]
         return states
