@@ -9,11 +9,15 @@ Generates ``--n`` records (:mod:`corpus`), validates them (timed on its own), th
 Each path runs ``--repeat`` times after a warm-up; the best and median rates are reported. A
 breakdown of the durable path follows, timed with ``time.perf_counter`` around each step of
 ``Engine.decide``, and an instrumented pass that splits the steps further (the durable-rules C
-calls, JSON encoding of the fact, the decision procedure's explanations and the pydantic models it
-builds). ``--profile`` adds a cProfile of the durable path. Results go to ``results/`` as JSON.
+calls, JSON encoding of the fact, the precedence, the explanation pass, the wording and the
+pydantic models the assembly builds). ``--profile`` adds a cProfile of the durable path.
+``--baseline TREE`` instead compares ``Engine.decide`` with an earlier source tree, pass for pass
+(each in a fresh process, alternating), and prints the ratio. Results go to ``results/`` as JSON.
 
     python benchmarks/bench_decide.py                 # 20,000 records
     python benchmarks/bench_decide.py --n 5000 --repeat 1 --profile 2000
+    git worktree add /tmp/before HEAD~1
+    python benchmarks/bench_decide.py --baseline /tmp/before --n 10000 --repeat 5
 """
 
 from __future__ import annotations
@@ -23,8 +27,11 @@ import cProfile
 import gc
 import inspect
 import io
+import json
+import os
 import pstats
 import statistics
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -38,7 +45,9 @@ from pydantic import BaseModel
 import transport_policy
 import transport_policy.engine as engine_module
 from transport_policy import AssessmentRecord, Decision, PolicyStore
-from transport_policy.engine import Engine, PythonEvaluator, procedure, runtime
+from transport_policy.decision import build, wording
+from transport_policy.engine import Engine, PythonEvaluator, runtime
+from transport_policy.rules.conditions import Reading
 from transport_policy.rules.model import Policy
 
 TARGET = 10_000
@@ -181,7 +190,8 @@ def _per_decision(timers: _Timers, n: int) -> dict[str, float]:
 def steps(policy: Policy, records: list[AssessmentRecord]) -> tuple[dict[str, float], float]:
     """µs per decision of each step of ``Engine.decide`` (durable path).
 
-    Every function ``Engine.decide`` calls by name, and the evaluator's ``statuses``, is timed
+    Every function ``Engine.decide`` calls by name, the evaluator's ``statuses`` and the slot
+    reader's ``decide`` (rule states and precedence; the wording is ``assemble``'s), is timed
     with ``time.perf_counter``; what is left is ``Engine.decide``'s own work.
     """
     timers = _Timers()
@@ -192,6 +202,9 @@ def steps(policy: Policy, records: list[AssessmentRecord]) -> tuple[dict[str, fl
         statuses = engine.evaluator.statuses
         engine.evaluator.statuses = timers.wrap(  # type: ignore[method-assign]
             f"{type(engine.evaluator).__name__}.statuses (durable matching)", statuses
+        )
+        engine.slots.decide = timers.wrap(  # type: ignore[method-assign]
+            "SlotReader.decide (rule states, precedence)", engine.slots.decide
         )
         for record in records[:WARM_UP]:
             engine.decide(record)
@@ -212,8 +225,30 @@ def _is_model(value: object) -> bool:
     return isinstance(value, type) and issubclass(value, BaseModel)
 
 
-MODELS_BUILT = "procedure: pydantic models built"
+MODELS_BUILT = "assembly: pydantic models built"
 ACTIONS = "statuses: durable rule actions (one per fired rule)"
+
+
+def _time_decision_step(patch: _Patches, timers: _Timers) -> None:
+    """Time the pieces of the decision step: every pydantic model the assembly builds, the
+    precedence, the explanation pass and the wording."""
+    for module in (build, wording):
+        for name, value in list(vars(module).items()):
+            if _is_model(value) and name != "EngineRef":
+                built = dict.fromkeys(
+                    ("__call__", "model_construct", "model_validate"), MODELS_BUILT
+                )
+                patch.set(module, name, _Proxy(value, timers, built))
+    patch.set(
+        build, "precedence", timers.wrap("precedence: precedence()", build.precedence)
+    )
+    patch.set(wording, "fill", timers.wrap("wording: fill() (placeholders)", wording.fill))
+    for name, label in (
+        ("explain", "explanation pass: Reading.explain() (facts of each reason)"),
+        ("questions", "explanation pass: Reading.questions() (what to ask)"),
+        ("status", "explanation pass: Reading.status() (condition nodes read)"),
+    ):
+        patch.set(Reading, name, timers.wrap(label, getattr(Reading, name)))
 
 
 def fine_breakdown(policy: Policy, records: list[AssessmentRecord]) -> dict[str, Any]:
@@ -240,20 +275,7 @@ def fine_breakdown(policy: Policy, records: list[AssessmentRecord]) -> dict[str,
                 },
             ),
         )
-        # Inside the decision procedure: every pydantic model built, explanations, wording.
-        for name, value in list(vars(procedure).items()):
-            if _is_model(value) and name != "EngineRef":
-                built = dict.fromkeys(
-                    ("__call__", "model_construct", "model_validate"), MODELS_BUILT
-                )
-                patch.set(procedure, name, _Proxy(value, timers, built))
-        for name, label in (
-            ("explain", "procedure: explain() (facts of each reason)"),
-            ("questions", "procedure: questions() (what to ask)"),
-            ("fill", "procedure: fill() (placeholders in wording)"),
-        ):
-            if inspect.isfunction(getattr(procedure, name, None)):
-                patch.set(procedure, name, timers.wrap(label, getattr(procedure, name)))
+        _time_decision_step(patch, timers)
         # Inside the input digest: whatever it calls (canonical JSON, hashing).
         for name in _called_functions(engine_module.input_digest, engine_module):
             patch.set(
@@ -301,6 +323,57 @@ def profile(engine: Engine, records: list[AssessmentRecord], top: int = 25) -> s
     return out.getvalue()
 
 
+_AB_CODE = """
+import gc, json, sys, time
+import corpus
+from transport_policy import PolicyStore
+from transport_policy.engine import Engine
+n, seed = int(sys.argv[1]), int(sys.argv[2])
+records = corpus.validate(corpus.generate(n, seed))
+engine = Engine(PolicyStore(None).in_force(max(r.assessment_date for r in records)))
+for record in records[:500]:
+    engine.decide(record)
+gc.collect()
+cpu = time.process_time()
+for record in records:
+    engine.decide(record)
+print(json.dumps(1e6 * (time.process_time() - cpu) / n))
+"""
+
+
+def compare(baseline: Path, n: int, seed: int, repeat: int) -> dict[str, Any]:
+    """µs CPU per ``Engine.decide`` (durable path) of the package under ``baseline/src`` and of
+    this tree's, each pass in a fresh process, the two alternating so that load on the machine
+    falls on both alike. The best pass of each is compared."""
+    here = Path(__file__).resolve().parent
+    trees = {"baseline": baseline.resolve() / "src", "current": here.parent / "src"}
+    times: dict[str, list[float]] = {name: [] for name in trees}
+    for round_ in range(repeat):
+        for name, src in trees.items():
+            env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{here}"}
+            done = subprocess.run(
+                [sys.executable, "-c", _AB_CODE, str(n), str(seed)],
+                env=env, capture_output=True, text=True, check=True,
+            )
+            times[name].append(json.loads(done.stdout))
+            print(f"  round {round_ + 1}: {name}: {times[name][-1]:.1f} µs CPU", file=sys.stderr)
+    best = {name: min(values) for name, values in times.items()}
+    return {"passes_us": times, "best_us": best, "ratio": best["current"] / best["baseline"]}
+
+
+def _compare_main(args: argparse.Namespace) -> int:
+    result = compare(args.baseline, args.n, args.seed, args.repeat)
+    best = result["best_us"]
+    print(
+        f"Engine.decide, durable path, {args.n:,} records, best of {args.repeat}: baseline "
+        f"{best['baseline']:.1f} µs CPU, current {best['current']:.1f} µs CPU; "
+        f"current / baseline = {result['ratio']:.3f}"
+    )
+    if not args.no_write:
+        corpus.write_results("decide-compare", {"baseline": str(args.baseline), **result})
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -317,7 +390,16 @@ def main(argv: list[str] | None = None) -> int:
         help="also cProfile the durable path over N records",
     )
     parser.add_argument("--no-write", action="store_true", help="do not write results/*.json")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="TREE",
+        help="only compare Engine.decide's CPU time with the source tree TREE (e.g. a "
+        "`git worktree` of an earlier commit), pass for pass, and print the ratio",
+    )
     args = parser.parse_args(argv)
+    if args.baseline is not None:
+        return _compare_main(args)
 
     info = corpus.machine()
     corpus.print_machine(info)

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from transport_policy.casefile import load_case, parse_record
 from transport_policy.cli import main
 from transport_policy.cli.rules import decide_command_line, rules_group
-from transport_policy.decision import procedure
+from transport_policy.decision import precedence
 from transport_policy.engine import Engine
 from transport_policy.engine.runtime import DurableEvaluator, PythonEvaluator
 from transport_policy.model.decision import Decision
@@ -255,7 +255,7 @@ def test_a_procedure_asking_other_questions_than_the_checker_reads_is_reported(
 ) -> None:
     # The procedure as it was before it asked an alternative established but for its defeater
     # in place of every other: it asked every unknown alternative.
-    monkeypatch.setattr(procedure, "rules_to_ask", lambda unknown, statuses: unknown)
+    monkeypatch.setattr(precedence, "rules_to_ask", lambda unknown, states: list(unknown))
     findings = check_policy(clean_policy, engine=False).findings
     assert findings and {f.kind for f in findings} == {"inconsistent"}
     for finding in findings:

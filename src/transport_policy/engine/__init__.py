@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Final
 
 from .. import __version__
-from ..decision.procedure import decide_statuses
+from ..decision.build import SlotReader, assemble
 from ..digest import canonical_json, sha256_digest
 from ..model.decision import Decision, EngineRef
 from ..model.record import AssessmentRecord
@@ -35,6 +35,7 @@ class Engine:
         self.policy = policy
         self.evaluator: Evaluator = evaluator if evaluator is not None else DurableEvaluator(policy)
         self.fields = policy_fields(policy)
+        self.slots = SlotReader(policy)
 
     def close(self) -> None:
         """Release the evaluator's engine resources (its durable-rules ruleset)."""
@@ -49,12 +50,11 @@ class Engine:
         raw = record_values(record, self.fields)
         facts = apply_readings(raw, self.policy)
         statuses = self.evaluator.statuses(facts)
-        return decide_statuses(
+        verdict, wording = self.slots.decide(record, statuses, facts, raw)
+        return assemble(
             record,
-            self.policy,
-            statuses,
-            facts,
-            raw,
+            verdict,
+            wording,
             engine=ENGINE_REF,
             input_digest=input_digest(record),
             selected=selected,

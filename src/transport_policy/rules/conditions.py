@@ -127,64 +127,111 @@ def evaluate(cond: Condition, facts: Facts) -> Status:
     raise TypeError(f"unresolved rule reference {cond.rule_id!r}")
 
 
-def explain(cond: Condition, facts: Facts) -> list[str]:
-    """The fields that settle ``cond``'s status, in reading order.
+class Reading:
+    """The conditions of one record read for its explanations: each node of a condition is
+    evaluated at most once, however many explanations and questions read it.
 
-    A holding ``all`` is explained by all its parts, a failing one by its first failing part; a
-    holding ``any`` by its first holding part, a failing one by all its parts; an unknown
-    condition by all its parts.
+    This is the explanation pass of a decision (the statuses that decide it come from the
+    evaluator). Nodes are remembered by identity, so the conditions read must outlive the reading
+    (a policy's do, ``Rule.effective`` included), and a reading serves one record.
     """
-    out: list[str] = []
-    _explain(cond, facts, out)
-    return list(dict.fromkeys(out))
+
+    __slots__ = ("_memo", "facts")
+
+    def __init__(self, facts: Facts) -> None:
+        self.facts = facts
+        self._memo: dict[int, Status] = {}
+
+    def status(self, cond: Condition) -> Status:
+        """``evaluate(cond, facts)``, each node once."""
+        kind = type(cond)
+        if kind is Leaf:  # cheaper to read again than to remember
+            return _leaf_status(cond, self.facts.get(cond.field))  # type: ignore[arg-type,union-attr]
+        found = self._memo.get(id(cond))
+        if found is not None:
+            return found
+        if kind is All or kind is AnyOf:
+            decisive, result = (FAILS, HOLDS) if kind is All else (HOLDS, FAILS)
+            for part in cond.parts:  # type: ignore[union-attr]
+                status = self.status(part)
+                if status == decisive:
+                    result = decisive
+                    break
+                if status == UNKNOWN:
+                    result = UNKNOWN
+        elif kind is Not:
+            status = self.status(cond.part)  # type: ignore[union-attr]
+            result = HOLDS if status == FAILS else FAILS if status == HOLDS else UNKNOWN
+        else:
+            result = evaluate(cond, self.facts)  # always, or an unresolved reference (an error)
+        self._memo[id(cond)] = result
+        return result
+
+    def explain(self, cond: Condition) -> list[str]:
+        """The fields that settle ``cond``'s status, in reading order.
+
+        A holding ``all`` is explained by all its parts, a failing one by its first failing part;
+        a holding ``any`` by its first holding part, a failing one by all its parts; an unknown
+        condition by all its parts.
+        """
+        out: dict[str, None] = {}
+        self._explain(cond, out)
+        return list(out)
+
+    def _explain(self, cond: Condition, out: dict[str, None]) -> None:
+        kind = type(cond)
+        if kind is Leaf:
+            out[cond.field] = None  # type: ignore[union-attr]
+        elif kind is Not:
+            self._explain(cond.part, out)  # type: ignore[union-attr]
+        elif isinstance(cond, (All, AnyOf)):
+            decisive = FAILS if kind is All else HOLDS
+            if self.status(cond) == decisive:
+                part = next(p for p in cond.parts if self.status(p) == decisive)
+                self._explain(part, out)
+                return
+            for part in cond.parts:
+                self._explain(part, out)
+
+    def questions(self, cond: Condition) -> list[str]:
+        """The unknown fields worth asking to find out whether ``cond`` holds, in reading order.
+
+        Within an ``all`` the parts are read in order and only the first unknown part is asked
+        (and nothing if a part fails); within an ``any`` every unknown alternative is asked; a
+        ``not`` asks what would settle its part.
+        """
+        facts = self.facts
+        if isinstance(cond, Leaf):
+            return [cond.field] if cond.op != "known" and facts.get(cond.field) is None else []
+        if isinstance(cond, All):
+            for part in cond.parts:
+                status = self.status(part)
+                if status == FAILS:
+                    return []
+                if status == UNKNOWN:
+                    return self.questions(part)
+            return []
+        if isinstance(cond, AnyOf):
+            if self.status(cond) == HOLDS:
+                return []
+            asked: list[str] = []
+            for part in cond.parts:
+                if self.status(part) == UNKNOWN:
+                    asked.extend(q for q in self.questions(part) if q not in asked)
+            return asked
+        if isinstance(cond, Not):
+            return [f for f in fields_read(cond.part) if facts.get(f) is None]
+        return []
 
 
-def _explain(cond: Condition, facts: Facts, out: list[str]) -> None:
-    if isinstance(cond, Leaf):
-        out.append(cond.field)
-        return
-    if isinstance(cond, Not):
-        _explain(cond.part, facts, out)
-        return
-    if isinstance(cond, (All, AnyOf)):
-        status = evaluate(cond, facts)
-        decisive = FAILS if isinstance(cond, All) else HOLDS
-        if status == decisive:
-            part = next(p for p in cond.parts if evaluate(p, facts) == decisive)
-            _explain(part, facts, out)
-            return
-        for part in cond.parts:
-            _explain(part, facts, out)
+def explain(cond: Condition, facts: Facts) -> list[str]:
+    """The fields that settle ``cond``'s status (:meth:`Reading.explain`)."""
+    return Reading(facts).explain(cond)
 
 
 def questions(cond: Condition, facts: Facts) -> list[str]:
-    """The unknown fields worth asking to find out whether ``cond`` holds, in reading order.
-
-    Within an ``all`` the parts are read in order and only the first unknown part is asked (and
-    nothing if a part fails); within an ``any`` every unknown alternative is asked; a ``not``
-    asks what would settle its part.
-    """
-    if isinstance(cond, Leaf):
-        return [cond.field] if cond.op != "known" and facts.get(cond.field) is None else []
-    if isinstance(cond, All):
-        for part in cond.parts:
-            status = evaluate(part, facts)
-            if status == FAILS:
-                return []
-            if status == UNKNOWN:
-                return questions(part, facts)
-        return []
-    if isinstance(cond, AnyOf):
-        if evaluate(cond, facts) == HOLDS:
-            return []
-        asked: list[str] = []
-        for part in cond.parts:
-            if evaluate(part, facts) == UNKNOWN:
-                asked.extend(q for q in questions(part, facts) if q not in asked)
-        return asked
-    if isinstance(cond, Not):
-        return [f for f in fields_read(cond.part) if facts.get(f) is None]
-    return []
+    """The unknown fields worth asking about ``cond`` (:meth:`Reading.questions`)."""
+    return Reading(facts).questions(cond)
 
 
 def fields_read(cond: Condition) -> list[str]:

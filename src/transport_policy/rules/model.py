@@ -48,9 +48,10 @@ class Rule:
         """Every field the rule's condition and defeater read, in order of first appearance."""
         return fields_read(self.effective)
 
-    @property
+    @cached_property
     def effective(self) -> Condition:
-        """The condition under which the rule holds: its condition, and not its defeater."""
+        """The condition under which the rule holds: its condition, and not its defeater (made
+        once, so a :class:`~.conditions.Reading` can remember its status by identity)."""
         if self.unless is None:
             return self.condition
         return All((self.condition, Not(self.unless)))

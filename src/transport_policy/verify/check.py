@@ -28,13 +28,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..casefile import parse_record
-from ..decision.procedure import fill
+from ..decision.precedence import RuleStatus
+from ..decision.wording import ReadVariants, summary_text
 from ..engine import Engine
 from ..engine.runtime import DurableEvaluator, PythonEvaluator
 from ..errors import EngineError, TransportPolicyError
 from ..model.decision import Decision
 from ..model.record import FIELD_ORDER
-from ..rules.conditions import FAILS, HOLDS, UNKNOWN, Always, evaluate, fields_read
+from ..rules.conditions import FAILS, HOLDS, UNKNOWN, Reading, fields_read
 from ..rules.model import Policy, Rule
 from .model import NI, OUTCOMES, PROVIDE, Model
 from .questions import QuestionChecks
@@ -216,7 +217,7 @@ class Checker:
                 if facts.get(OVERRIDE_FIELD) is None or outcome not in OUTCOMES:
                     return []
                 holding = [r for r in model.overrides
-                           if outcome in r.outcomes and status_of(r, facts) == HOLDS]
+                           if outcome in r.outcomes and status_of(r, facts) is RuleStatus.HOLDS]
                 return [outcome] if test(len(holding)) else []
             return accept
 
@@ -229,7 +230,7 @@ class Checker:
             facts = model.find(paths, effects(outcome, lambda n: n > 1))
             if facts is not None:
                 names = [r.id for r in model.overrides if outcome in r.outcomes
-                         and status_of(r, facts) == HOLDS]
+                         and status_of(r, facts) is RuleStatus.HOLDS]
                 self.add("overlap", f"an override recorded while the recommendation is {outcome} "
                          f"is taken up by {len(names)} override rules at once ({', '.join(names)})",
                          facts, rule=names[0], field=OVERRIDE_FIELD)
@@ -272,13 +273,13 @@ class Checker:
         paths = rule.fields
 
         def holds(f: Facts) -> bool:
-            return status_of(rule, f) == HOLDS
+            return status_of(rule, f) is RuleStatus.HOLDS
 
         if rule.kind == "scope":
             earlier = scope[: scope.index(rule)]
             paths = [p for r in (*earlier, rule) for p in r.fields]
             return paths, lambda f: ["out_of_scope"] if holds(f) and all(
-                status_of(r, f) != HOLDS for r in earlier) else []
+                status_of(r, f) is not RuleStatus.HOLDS for r in earlier) else []
         if rule.kind == "exclusion":
             return paths, lambda f: ["do_not_provide"] if holds(f) else []
         if rule.kind == "provide":
@@ -349,7 +350,7 @@ class Checker:
 
 def _holding(rule: Rule) -> Callable[[Facts], list[str]]:
     """Accept any outcome where the rule's own condition holds."""
-    return lambda facts: list(OUTCOMES) if status_of(rule, facts) == HOLDS else []
+    return lambda facts: list(OUTCOMES) if status_of(rule, facts) is RuleStatus.HOLDS else []
 
 
 def _slot_points(policy: Policy, space: Space) -> Iterator[Facts]:
@@ -371,10 +372,9 @@ def fired(policy: Policy, decision: Decision, facts: Mapping[str, object]) -> se
         out.add(decision.provision.rule)
     if decision.override is not None:
         out.add(decision.override.rule)
+    variants = ReadVariants(Reading(facts))
     for rule in policy.by_kind.get("override", ()):
-        texts = {fill(c.text, facts) for c in rule.summary
-                 if isinstance(c.when, Always) or evaluate(c.when, facts) == HOLDS}
-        if texts & set(decision.warnings):
+        if summary_text(rule, variants, facts) in decision.warnings:
             out.add(rule.id)
     return out
 

@@ -8,9 +8,9 @@ each component only through its summary (``H``, ``U`` or ``N``), and an assessor
 acts on the recommendation.
 
 The questions of ``needs_information`` are those of the stage that is undecided; among the
-exclusions, when the unknown alternatives of any component are *preferred* (one is established but
-for its defeater: :func:`.engine.procedure.rules_to_ask`), only the preferred components are asked
-and every other component's questions wait; otherwise every component with an unknown
+exclusions, when the unknown alternatives of any component are *preferred* (one is established
+but for its defeater: :func:`.decision.precedence.rules_to_ask`), only the preferred components are
+asked and every other component's questions wait; otherwise every component with an unknown
 alternative is asked.
 :mod:`.verify` confirms this reading against the procedure itself before relying on it, and
 decides every counterexample with the engine before reporting it.
@@ -22,8 +22,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cached_property
 from itertools import product
 
-from ..decision.procedure import override_effects
-from ..rules.conditions import HOLDS
+from ..decision.precedence import RuleStatus, override_effects
 from ..rules.model import Policy, Rule
 from .space import (
     OVERRIDE_FIELD,
@@ -161,13 +160,13 @@ class Model:
     def override_effects(self, recommended: str, facts: Mapping[str, object]) -> tuple[
             str, list[Rule]]:
         """The final outcome, and the override rules that take effect (the procedure's own
-        :func:`~transport_policy.engine.procedure.override_effects`)."""
+        :func:`~transport_policy.decision.precedence.override_effects`)."""
         requested = facts.get(OVERRIDE_FIELD)
         final, applied, warnings = override_effects(
             self.overrides,
             recommended,
             None if requested is None else str(requested),
-            lambda rule: status_of(rule, facts) == HOLDS,
+            lambda rule: status_of(rule, facts) is RuleStatus.HOLDS,
         )
         return final, ([applied] if applied is not None else []) + warnings
 

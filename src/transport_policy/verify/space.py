@@ -12,8 +12,8 @@ full once (the product of its fields' classes) into a :class:`Table`; the decisi
 combines components through their *summaries* (a rule of the component holds; none holds but one is
 unknown; or none is either) and, for the questions, through whether a component's unknown
 alternatives are *preferred* (asked in place of every other component's), which is what makes the
-space small. A rule's status and the alternatives asked come from the procedure's own functions
-(:func:`.engine.procedure.rule_status`, :func:`.engine.procedure.rules_to_ask`).
+space small. A rule's state and the alternatives asked come from the decision's own precedence
+functions (:func:`.decision.precedence.rule_state`, :func:`.decision.precedence.rules_to_ask`).
 """
 
 from __future__ import annotations
@@ -21,23 +21,11 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
-from ..decision.procedure import rule_status, rules_to_ask
+from ..decision.precedence import RuleState, RuleStatus, pending, rule_state, rules_to_ask
 from ..model.fields import FIELDS
-from ..rules.conditions import (
-    HOLDS,
-    UNKNOWN,
-    All,
-    AnyOf,
-    Condition,
-    Leaf,
-    Not,
-    Status,
-    Statuses,
-    evaluate,
-    questions,
-)
+from ..rules.conditions import All, AnyOf, Condition, Leaf, Not, Reading
 from ..rules.model import Policy, Rule
 
 SUMMARY_HOLDS, SUMMARY_UNKNOWN, SUMMARY_NONE = "H", "U", "N"
@@ -45,7 +33,6 @@ OVERRIDE_FIELD = "override.outcome"
 """Read by the procedure itself (the assessor's outcome), so every value is its own class."""
 
 Facts = dict[str, object]
-PROBE_ID = "(an unknown alternative of another component)"
 
 
 def leaves_of(cond: Condition) -> Iterator[Leaf]:
@@ -136,35 +123,25 @@ def field_classes(
     return (None, *classes.values())
 
 
-def statuses_of(rule: Rule, facts: Mapping[str, object]) -> Statuses:
-    """The statuses of ``rule``'s condition and defeater on ``facts``, keyed as the procedure
-    reads them (``<rule>/condition``, ``<rule>/unless``)."""
-    st: Statuses = {f"{rule.id}/condition": evaluate(rule.condition, facts)}
-    if rule.unless is not None:
-        st[f"{rule.id}/unless"] = evaluate(rule.unless, facts)
-    return st
+def state_of(rule: Rule, facts: Mapping[str, object]) -> RuleState:
+    """A rule's state on ``facts``, as the decision's precedence reads it."""
+    reading = Reading(facts)
+    unless = None if rule.unless is None else reading.status(rule.unless)
+    return rule_state(reading.status(rule.condition), unless)
 
 
-def status_of(rule: Rule, facts: Mapping[str, object]) -> str:
-    """A rule's status as the procedure reads it (holds, fails, unknown or defeated). For rules
-    that only trigger (overrides, charges, actions) the evaluators report "unknown" as "fails";
-    the checker reads only whether they hold, which is the same either way."""
-    return rule_status(rule, statuses_of(rule, facts))
+def status_of(rule: Rule, facts: Mapping[str, object]) -> RuleStatus:
+    """A rule's status (holds, fails, unknown or defeated). For rules that only trigger
+    (overrides, charges, actions) the evaluators report "unknown" as "fails"; the checker reads
+    only whether they hold, which is the same either way."""
+    return state_of(rule, facts).status
 
 
-def preferred(unknown: Sequence[Rule], st: Statuses) -> bool:
-    """Whether the procedure asks these unknown exclusions in place of an ordinary unknown
-    alternative of another component (one without a defeater, its condition unknown)."""
-    probe = replace(unknown[0], id=PROBE_ID, unless=None)
-    kept = rules_to_ask([*unknown, probe], {**st, f"{PROBE_ID}/condition": UNKNOWN})
-    return all(r is not probe for r in kept)
-
-
-def summarise(statuses: Iterable[str]) -> str:
+def summarise(statuses: Iterable[RuleStatus]) -> str:
     seen = set(statuses)
-    if HOLDS in seen:
+    if RuleStatus.HOLDS in seen:
         return SUMMARY_HOLDS
-    return SUMMARY_UNKNOWN if UNKNOWN in seen else SUMMARY_NONE
+    return SUMMARY_UNKNOWN if RuleStatus.UNKNOWN in seen else SUMMARY_NONE
 
 
 @dataclass
@@ -192,21 +169,19 @@ class Space:
 class RuleAt:
     """One rule at one combination of its fields' classes."""
 
-    status: str
-    statuses: tuple[tuple[str, Status], ...]
-    """Its condition's and defeater's statuses (the procedure's ``Statuses`` items)."""
+    state: RuleState
     questions: tuple[str, ...]
     """The fields the procedure would ask about it (if it is asked at all)."""
 
 
 class Table:
     """Every point of one component: its summary, the fields asked and whether its unknown
-    alternatives are preferred (see :func:`preferred`).
+    alternatives are *preferred* (one is pending: :func:`.decision.precedence.pending`).
 
     A point is a tuple of class indices (0 = unknown), stored at a mixed-radix index. ``asks``
     holds what the procedure asks of this component when the recommendation is needs_information
     at this stage: every unknown scope rule's questions; for exclusions, those of the unknown
-    alternatives :func:`.engine.procedure.rules_to_ask` keeps among the component's own.
+    alternatives :func:`.decision.precedence.rules_to_ask` keeps among the component's own.
     """
 
     def __init__(self, space: Space, rules: Sequence[Rule]) -> None:
@@ -239,15 +214,15 @@ class Table:
     def _combine(self, found: list[RuleAt]) -> tuple[str, tuple[str, ...], bool]:
         """The summary, the fields asked and whether the alternatives are preferred, from the
         rules' statuses at one point."""
-        summary = summarise(at.status for at in found)
+        summary = summarise(at.state.status for at in found)
         if summary != SUMMARY_UNKNOWN:
             return summary, (), False
         at_of = {r.id: at for r, at in zip(self.rules, found, strict=True)}
-        unknown = [r for r in self.rules if at_of[r.id].status == UNKNOWN]
+        unknown = [r for r in self.rules if at_of[r.id].state.status is RuleStatus.UNKNOWN]
         asked, pref = unknown, False
         if self.stage == "exclusion":
-            st: Statuses = {k: v for r in unknown for k, v in at_of[r.id].statuses}
-            asked, pref = rules_to_ask(unknown, st), preferred(unknown, st)
+            states = {r.id: at_of[r.id].state for r in unknown}
+            asked, pref = rules_to_ask(unknown, states), bool(pending(unknown, states))
         fields = tuple(dict.fromkeys(q for r in asked for q in at_of[r.id].questions))
         return summary, fields, pref
 
@@ -260,10 +235,10 @@ class Table:
         number: dict[RuleAt, int] = {}
         for combo in itertools.product(*(range(len(space.classes[p])) for p in paths)):
             facts = {p: space.classes[p][i] for p, i in zip(paths, combo, strict=True)}
-            st = statuses_of(rule, facts)
-            status = rule_status(rule, st)
-            asked = tuple(questions(rule.effective, facts)) if status == UNKNOWN else ()
-            lookup[combo] = number.setdefault(RuleAt(status, tuple(st.items()), asked), len(number))
+            state = state_of(rule, facts)
+            unknown = state.status is RuleStatus.UNKNOWN
+            asked = tuple(Reading(facts).questions(rule.effective)) if unknown else ()
+            lookup[combo] = number.setdefault(RuleAt(state, asked), len(number))
         return tuple(self.fields.index(p) for p in paths), lookup, list(number)
 
     def __len__(self) -> int:

@@ -1,0 +1,170 @@
+"""Assembling the pydantic :class:`~transport_policy.model.decision.Decision` of one record.
+
+The evaluator's statuses (one per condition *slot*: ``<rule>/condition``, ``<rule>/unless``,
+``<rule>/also/<i>``, ``<rule>/summary/<i>``, see :meth:`Rule.slots`) are read here, and only
+here, into typed rule states and text variants (:class:`SlotReader`, made once per engine);
+:func:`.precedence.precedence` decides which rules hold, are asked or were considered, and
+:class:`.wording.Wording` words them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TypeVar
+
+from ..model.decision import (
+    AppliedOverride,
+    Assessor,
+    Considered,
+    Decision,
+    EngineRef,
+    Entry,
+    PolicyRef,
+    Reason,
+)
+from ..model.record import AssessmentRecord
+from ..rules.conditions import FAILS, HOLDS, UNKNOWN, Reading, Statuses
+from ..rules.model import Policy, Rule
+from .precedence import STATES, RuleState, Verdict, precedence, rule_state
+from .wording import Wording
+
+_Cited = TypeVar("_Cited", Reason, Considered, Entry)
+_THREE = (HOLDS, FAILS, UNKNOWN)
+_STATE = {(c, u): rule_state(c, u) for c in _THREE for u in _THREE}
+
+
+class SlotVariants:
+    """Text variants read from the evaluator's statuses of their ``when`` slots."""
+
+    __slots__ = ("_also", "_st", "_summary")
+
+    def __init__(self, reader: SlotReader, st: Statuses) -> None:
+        self._summary = reader.summary_keys
+        self._also = reader.also_keys
+        self._st = st
+
+    def summary(self, rule: Rule, index: int) -> bool:
+        return self._st[self._summary[rule.id][index]] == HOLDS
+
+    def also(self, rule: Rule, index: int) -> bool:
+        return self._st[self._also[rule.id][index]] == HOLDS
+
+
+class SlotReader:
+    """The names of one policy's slots, made once: the evaluator's statuses read as typed rule
+    states and text variants."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        plain = [r for r in policy.rules if r.unless is None]
+        self.plain_ids = tuple(r.id for r in plain)
+        self.plain_keys = tuple(f"{r.id}/condition" for r in plain)
+        self.defeasible = tuple(
+            (r.id, f"{r.id}/condition", f"{r.id}/unless")
+            for r in policy.rules
+            if r.unless is not None
+        )
+        self.summary_keys = {
+            r.id: tuple(f"{r.id}/summary/{i}" for i in range(len(r.summary))) for r in policy.rules
+        }
+        self.also_keys = {
+            r.id: tuple(f"{r.id}/also/{i}" for i in range(len(r.also_cites))) for r in policy.rules
+        }
+
+    def states(self, st: Statuses) -> dict[str, RuleState]:
+        """Every rule's state (rule id → state)."""
+        found = map(STATES.__getitem__, map(st.__getitem__, self.plain_keys))
+        states = dict(zip(self.plain_ids, found, strict=True))
+        for rule_id, condition, unless in self.defeasible:
+            states[rule_id] = _STATE[st[condition], st[unless]]
+        return states
+
+    def variants(self, st: Statuses) -> SlotVariants:
+        return SlotVariants(self, st)
+
+    def decide(
+        self,
+        record: AssessmentRecord,
+        st: Statuses,
+        facts: Mapping[str, object],
+        raw: Mapping[str, object],
+    ) -> tuple[Verdict, Wording]:
+        """The verdict for ``record`` from the statuses of every slot of the policy, and the
+        wording to give it (``facts``: as the rules read them; ``raw``: as recorded)."""
+        states = self.states(st)
+        requested = record.override.outcome if record.override is not None else None
+        verdict = precedence(self.policy, states, requested)
+        wording = Wording(self.policy, states, Reading(facts), raw, self.variants(st))
+        return verdict, wording
+
+
+def _in_clause_order(items: list[_Cited], order: Mapping[str, int]) -> list[_Cited]:
+    if len(items) > 1:
+        items.sort(key=lambda item: order[item.clause])
+    return items
+
+
+def _reasons(verdict: Verdict, wording: Wording) -> list[Reason]:
+    rec = verdict.recommendation
+    reasons: list[Reason] = []
+    for rule in rec.grounds:
+        reasons.append(wording.reason(rule))
+        if rec.outcome.value == "out_of_scope":
+            reasons.extend(wording.also_reasons(rule))
+    if rec.past_scope:
+        reasons.extend(wording.procedure_reasons(rec.outcome.value))
+    return _in_clause_order(reasons, wording.policy.clause_order)
+
+
+def assemble(
+    record: AssessmentRecord,
+    verdict: Verdict,
+    wording: Wording,
+    *,
+    engine: EngineRef,
+    input_digest: str,
+    selected: str,
+) -> Decision:
+    """The decision: the verdict in words, with the record's and policy's references."""
+    policy = wording.policy
+    order = policy.clause_order
+    rec = verdict.recommendation
+    applied = None
+    if verdict.override is not None and record.override is not None:
+        applied = AppliedOverride(
+            outcome=record.override.outcome,
+            reason=record.override.reason,
+            clause=verdict.override.clause,
+            rule=verdict.override.id,
+        )
+    considered = [wording.considered(rule, status) for rule, status in rec.considered]
+    provision = verdict.provision
+    return Decision(
+        case_id=record.case_id,
+        outcome=verdict.outcome,  # type: ignore[arg-type]
+        recommended_outcome=rec.outcome.value,
+        temporary=rec.temporary,
+        review_required=rec.review,
+        reasons=_reasons(verdict, wording),
+        considered=_in_clause_order(considered, order),
+        questions=wording.questions(rec.asked),
+        charging=_in_clause_order(list(map(wording.entry, verdict.charging)), order),
+        provision=wording.provision(*provision) if provision is not None else None,
+        actions=_in_clause_order(list(map(wording.entry, verdict.actions)), order),
+        appeal=_in_clause_order(list(map(wording.entry, verdict.appeal)), order),
+        override=applied,
+        assessor=Assessor(id=record.assessor.id, name=record.assessor.name)
+        if record.assessor
+        else None,
+        notes=record.judgement.notes or "",
+        warnings=[wording.summary(rule) for rule in verdict.warnings],
+        policy=PolicyRef(
+            id=policy.id,
+            version=policy.version,
+            digest=policy.digest,
+            effective_from=policy.effective_from.isoformat(),
+            selected=selected,
+        ),
+        engine=engine,
+        input_digest=input_digest,
+    )

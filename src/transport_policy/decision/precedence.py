@@ -1,0 +1,226 @@
+"""The policy's precedence, as a pure function of the rules' statuses.
+
+Scope first, then "any alternative means no transport", then "ask what could still make an
+alternative hold", then "provide as a last resort"; then the override, the charges, the provision,
+the support-plan actions and the appeal route. Durable-rules decides every condition; it cannot
+express this precedence (it has no negation over derived facts: "no exclusion holds"), so it is
+applied here, over typed statuses, with no wording and no condition tested.
+
+The same functions serve the engine (:mod:`.build`) and ``rules check`` (:mod:`..verify`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import NamedTuple
+
+from ..rules.conditions import FAILS, HOLDS, Status
+from ..rules.model import Policy, Rule
+
+
+class RuleStatus(StrEnum):
+    """A rule's status for one record."""
+
+    HOLDS = "holds"
+    FAILS = "fails"
+    UNKNOWN = "unknown"
+    DEFEATED = "defeated"
+    """An exclusion whose defeater holds: it cannot hold whatever its own facts are."""
+
+
+class Outcome(StrEnum):
+    PROVIDE = "provide"
+    DO_NOT_PROVIDE = "do_not_provide"
+    OUT_OF_SCOPE = "out_of_scope"
+    NEEDS_INFORMATION = "needs_information"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleState:
+    """A rule's status, and whether it is *pending*: an exclusion whose condition holds and
+    whose defeater is unknown (established but for its defeater)."""
+
+    status: RuleStatus
+    pending: bool = False
+
+
+def rule_state(condition: Status, unless: Status | None = None) -> RuleState:
+    """A rule's state from the statuses of its condition and (exclusions) its defeater.
+
+    The defeater is the last part of the exclusion's ``all``: when it holds, the exclusion cannot
+    hold whatever the alternative's own facts are (three-valued ``all``), and it is defeated; when
+    the condition holds and the defeater is unknown, the exclusion is unknown and pending.
+    """
+    if unless is None or condition == FAILS:
+        return STATES[condition]
+    if unless == HOLDS:
+        return RuleState(RuleStatus.DEFEATED)
+    if condition == HOLDS:
+        return STATES[HOLDS] if unless == FAILS else RuleState(RuleStatus.UNKNOWN, pending=True)
+    return RuleState(RuleStatus.UNKNOWN)
+
+
+STATES: dict[str, RuleState] = {s.value: RuleState(s) for s in RuleStatus}
+
+States = Mapping[str, RuleState]
+"""Rule id → its state for one record."""
+
+
+def pending(unknown: Iterable[Rule], states: States) -> list[Rule]:
+    """The pending exclusions among ``unknown``: established but for their defeaters."""
+    return [r for r in unknown if states[r.id].pending]
+
+
+def rules_to_ask(unknown: Sequence[Rule], states: States) -> list[Rule]:
+    """The unknown exclusions whose facts are asked now.
+
+    When an alternative is pending (established but for its defeater), only pending exclusions
+    are asked (so only their defeaters): if the answer leaves one standing the outcome is settled,
+    and any other alternative the same answer would defeat can no longer matter; if it defeats
+    them all, the other alternatives are asked next time. Otherwise every unknown one is asked.
+    """
+    return pending(unknown, states) or list(unknown)
+
+
+class Recommendation(NamedTuple):
+    """What the deciding rules (scope, exclusion, provide) recommend, and why."""
+
+    outcome: Outcome
+    grounds: tuple[Rule, ...] = ()
+    """The rules whose reasons are given (for out of scope, the first scope rule that holds)."""
+    considered: tuple[tuple[Rule, RuleStatus], ...] = ()
+    """Exclusions (and provide rules) that were considered and do not hold."""
+    asked: tuple[Rule, ...] = ()
+    """The rules whose facts are asked (needs information)."""
+    temporary: bool = False
+    review: bool = False
+    past_scope: bool = True
+    """Whether the scope stage was passed (the procedure's own reasons for the outcome are then
+    cited as well)."""
+
+
+_HOLDS, _UNKNOWN = RuleStatus.HOLDS, RuleStatus.UNKNOWN
+
+
+def _not_holding(rules: Iterable[Rule], states: States) -> tuple[tuple[Rule, RuleStatus], ...]:
+    return tuple(
+        (r, status) for r in rules if (status := states[r.id].status) is not _HOLDS
+    )
+
+
+def recommend(policy: Policy, states: States) -> Recommendation:
+    """The recommendation: scope, then any alternative, then ask, then provide."""
+    kinds = policy.by_kind
+    unknown: list[Rule] = []
+    for rule in kinds.get("scope", ()):
+        status = states[rule.id].status
+        if status is _HOLDS:
+            return Recommendation(Outcome.OUT_OF_SCOPE, grounds=(rule,), past_scope=False)
+        if status is _UNKNOWN:
+            unknown.append(rule)
+    if unknown:
+        return Recommendation(Outcome.NEEDS_INFORMATION, asked=tuple(unknown), past_scope=False)
+    holding: list[Rule] = []
+    considered: list[tuple[Rule, RuleStatus]] = []
+    for rule in kinds.get("exclusion", ()):
+        status = states[rule.id].status
+        if status is _HOLDS:
+            holding.append(rule)
+        else:
+            considered.append((rule, status))
+            if status is _UNKNOWN:
+                unknown.append(rule)
+    if holding:
+        return Recommendation(Outcome.DO_NOT_PROVIDE, tuple(holding), tuple(considered))
+    if unknown:
+        asked = tuple(rules_to_ask(unknown, states))
+        return Recommendation(Outcome.NEEDS_INFORMATION, (), tuple(considered), asked)
+    provide = kinds.get("provide", ())
+    grounds = tuple(r for r in provide if states[r.id].status is _HOLDS)
+    return Recommendation(
+        Outcome.PROVIDE,
+        grounds=grounds,
+        considered=(*considered, *_not_holding(provide, states)),
+        temporary=bool(grounds) and all(r.temporary for r in grounds),
+        review=any(r.review for r in grounds),
+    )
+
+
+def override_effects(
+    overrides: Iterable[Rule],
+    recommended: str,
+    requested: str | None,
+    holds: Callable[[Rule], bool],
+) -> tuple[str, Rule | None, list[Rule]]:
+    """What the override rules do with an assessor's override (``requested``, or ``None``).
+
+    Returns the final outcome, the rule that applied the override (the first ``apply`` rule for
+    the recommended outcome that holds), and the ``warn`` rules whose warning is given.
+    """
+    if requested is None:
+        return recommended, None, []
+    final, applied, warnings = recommended, None, []
+    for rule in overrides:
+        if recommended in rule.outcomes and holds(rule):
+            if rule.effect == "apply" and applied is None:
+                final, applied = requested, rule
+            elif rule.effect == "warn":
+                warnings.append(rule)
+    return final, applied, warnings
+
+
+class Verdict(NamedTuple):
+    """The whole precedence for one record: which rules hold, are asked or were considered."""
+
+    recommendation: Recommendation
+    outcome: str
+    """The final outcome (the recommendation, or the assessor's override where a rule applies
+    it)."""
+    override: Rule | None
+    warnings: tuple[Rule, ...]
+    charging: tuple[Rule, ...]
+    actions: tuple[Rule, ...]
+    appeal: tuple[Rule, ...]
+    provision: tuple[Rule, RuleStatus] | None
+    """The provision rule for the final outcome, and its status (holds: a taxi is permitted)."""
+
+
+def _triggered(rules: Iterable[Rule], states: States, recommended: str, final: str) -> tuple[
+    Rule, ...
+]:
+    return tuple(
+        r
+        for r in rules
+        if (recommended if r.basis == "recommended" else final) in r.outcomes
+        and states[r.id].status is _HOLDS
+    )
+
+
+def precedence(policy: Policy, states: States, requested: str | None) -> Verdict:
+    """The verdict for one record from its rules' states and the assessor's override, if any."""
+    kinds = policy.by_kind
+    rec = recommend(policy, states)
+    recommended = rec.outcome.value
+    final, applied, warnings = override_effects(
+        kinds.get("override", ()),
+        recommended,
+        requested,
+        lambda r: states[r.id].status is _HOLDS,
+    )
+    provision = next(
+        ((r, states[r.id].status) for r in kinds.get("provision", ()) if final in r.outcomes),
+        None,
+    )
+    appeal = tuple(r for r in kinds.get("appeal", ()) if states[r.id].status is _HOLDS)
+    return Verdict(
+        recommendation=rec,
+        outcome=final,
+        override=applied,
+        warnings=tuple(warnings),
+        charging=_triggered(kinds.get("charging", ()), states, recommended, final),
+        actions=_triggered(kinds.get("action", ()), states, recommended, final),
+        appeal=appeal,
+        provision=provision,
+    )

@@ -1,0 +1,169 @@
+"""The wording of a decision: summaries, the facts each reason cites, the texts of rules
+considered, and the questions' prompts, all from the rule files.
+
+Which text variant applies (a summary's or an also-cited clause's ``when``) is given by a
+:class:`Variants`; which facts a reason cites and which fields a question asks come from the
+explanation pass (:class:`~transport_policy.rules.conditions.Reading`), which reads each node of a
+condition at most once per record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Protocol
+
+from ..model.decision import Considered, Entry, FactValue, Provision, Question, Reason
+from ..model.record import FIELD_ORDER
+from ..rules.conditions import HOLDS, Always, Reading
+from ..rules.model import PLACEHOLDER, Policy, Rule
+from .precedence import RuleStatus, States
+
+
+def label(value: object) -> str:
+    """A fact's value in words, for summaries."""
+    if value is None:
+        return "unknown"
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    return str(value).replace("_", " ")
+
+
+def fill(text: str, raw: Mapping[str, object]) -> str:
+    """Replace ``{section.field}`` placeholders with the fact's value in words."""
+    if "{" not in text:
+        return text
+    return PLACEHOLDER.sub(lambda m: label(raw.get(m.group(1))), text)
+
+
+_EXPLAINED_WITH_DEFEATER = frozenset({RuleStatus.HOLDS, RuleStatus.DEFEATED})
+_WORD = {status: status.value for status in RuleStatus}
+
+
+class Variants(Protocol):
+    """Which ``when`` of a rule's texts holds for the record being worded."""
+
+    def summary(self, rule: Rule, index: int) -> bool:
+        """Whether the ``when`` of the rule's summary variant ``index`` holds."""
+        ...
+
+    def also(self, rule: Rule, index: int) -> bool:
+        """Whether the ``when`` of the rule's also-cited clause ``index`` holds."""
+        ...
+
+
+class ReadVariants:
+    """Text variants read from the explanation pass (for callers with no evaluator statuses)."""
+
+    def __init__(self, reading: Reading) -> None:
+        self.reading = reading
+
+    def summary(self, rule: Rule, index: int) -> bool:
+        return self.reading.status(rule.summary[index].when) == HOLDS
+
+    def also(self, rule: Rule, index: int) -> bool:
+        return self.reading.status(rule.also_cites[index][1]) == HOLDS
+
+
+def summary_text(rule: Rule, variants: Variants, raw: Mapping[str, object]) -> str:
+    """The rule's summary: the first variant whose ``when`` holds (the last is the default)."""
+    for i, choice in enumerate(rule.summary):
+        if isinstance(choice.when, Always) or variants.summary(rule, i):
+            return fill(choice.text, raw)
+    raise AssertionError("the last summary variant is the default")  # checked when loading
+
+
+class Wording:
+    """The texts of one decision."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        states: States,
+        reading: Reading,
+        raw: Mapping[str, object],
+        variants: Variants,
+    ) -> None:
+        self.policy = policy
+        self.states = states
+        self.reading = reading
+        self.raw = raw
+        self.variants = variants
+
+    def summary(self, rule: Rule) -> str:
+        return summary_text(rule, self.variants, self.raw)
+
+    def _values(self, paths: Iterable[str]) -> dict[str, FactValue]:
+        return {p: self.raw.get(p) for p in paths}  # type: ignore[misc]
+
+    def facts_of(self, rule: Rule) -> dict[str, FactValue]:
+        """The facts that settle the rule's status (its defeater's too, when it was read)."""
+        paths = self.reading.explain(rule.condition)
+        if rule.unless is not None and self.states[rule.id].status in _EXPLAINED_WITH_DEFEATER:
+            paths += [p for p in self.reading.explain(rule.unless) if p not in paths]
+        return self._values(paths)
+
+    def reason(self, rule: Rule) -> Reason:
+        return Reason(
+            clause=rule.clause, rule=rule.id, summary=self.summary(rule), facts=self.facts_of(rule)
+        )
+
+    def also_reasons(self, rule: Rule) -> list[Reason]:
+        """The reasons for the clauses the rule cites as well whose ``when`` holds, each with the
+        facts its ``when`` read."""
+        out = []
+        for i, (clause, when) in enumerate(rule.also_cites):
+            if not (isinstance(when, Always) or self.variants.also(rule, i)):
+                continue
+            text = rule.also_summaries[i]
+            facts = self.facts_of(rule)
+            facts.update(self._values(self.reading.explain(when)))
+            summary = fill(text, self.raw) if text else self.summary(rule)
+            out.append(Reason(clause=clause, rule=rule.id, summary=summary, facts=facts))
+        return out
+
+    def procedure_reasons(self, outcome: str) -> list[Reason]:
+        """The reasons the policy's procedure gives for this outcome."""
+        return [
+            Reason(clause=p.clause, rule=None, summary=fill(p.summary, self.raw), facts={})
+            for p in self.policy.procedure
+            if p.outcome == outcome
+        ]
+
+    def considered(self, rule: Rule, status: RuleStatus) -> Considered:
+        return Considered(
+            clause=rule.clause,
+            rule=rule.id,
+            kind=rule.kind,  # type: ignore[arg-type]  # only exclusion and provide rules
+            status=_WORD[status],  # type: ignore[arg-type]  # never "holds" here
+            summary=fill(rule.considered[_WORD[status]], self.raw),
+            facts=self.facts_of(rule),
+        )
+
+    def entry(self, rule: Rule) -> Entry:
+        return Entry(clause=rule.clause, rule=rule.id, summary=self.summary(rule))
+
+    def provision(self, rule: Rule, status: RuleStatus) -> Provision:
+        holds = status is RuleStatus.HOLDS
+        text = self.summary(rule) if holds else fill(rule.considered[_WORD[status]], self.raw)
+        return Provision(taxi_permitted=holds, clause=rule.clause, rule=rule.id, summary=text)
+
+    def questions(self, rules: Iterable[Rule]) -> list[Question]:
+        """What to ask about these rules: each unknown field once, with the clauses asking it,
+        in record field order."""
+        asked: dict[str, list[str]] = {}
+        for rule in rules:
+            for path in self.reading.questions(rule.effective):
+                clauses = asked.setdefault(path, [])
+                if rule.clause not in clauses:
+                    clauses.append(rule.clause)
+        order = self.policy.clause_order
+        return [
+            Question(
+                field=path,
+                clauses=sorted(asked[path], key=order.__getitem__),
+                prompt=self.policy.prompts[path],
+            )
+            for path in sorted(asked, key=FIELD_ORDER.__getitem__)
+        ]

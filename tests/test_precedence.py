@@ -1,0 +1,85 @@
+"""The precedence as a typed function of the rules' states, and the explanation pass."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+
+from strategies import records
+from transport_policy import parse_record
+from transport_policy.decision.precedence import (
+    Outcome,
+    RuleState,
+    RuleStatus,
+    precedence,
+    rule_state,
+)
+from transport_policy.engine.runtime import policy_fields, record_facts
+from transport_policy.rules.conditions import FAILS, HOLDS, UNKNOWN, Reading, evaluate
+from transport_policy.rules.model import Policy
+
+H, F, U = RuleState(RuleStatus.HOLDS), RuleState(RuleStatus.FAILS), RuleState(RuleStatus.UNKNOWN)
+
+
+@pytest.mark.parametrize(
+    ("condition", "unless", "want"),
+    [
+        (HOLDS, None, H),
+        (UNKNOWN, None, U),
+        (FAILS, HOLDS, F),
+        (HOLDS, HOLDS, RuleState(RuleStatus.DEFEATED)),
+        (UNKNOWN, HOLDS, RuleState(RuleStatus.DEFEATED)),
+        (HOLDS, FAILS, H),
+        (HOLDS, UNKNOWN, RuleState(RuleStatus.UNKNOWN, pending=True)),
+        (UNKNOWN, UNKNOWN, U),
+        (UNKNOWN, FAILS, U),
+    ],
+)
+def test_a_rule_state_follows_its_condition_and_defeater(
+    condition: str, unless: str | None, want: RuleState
+) -> None:
+    assert rule_state(condition, unless) == want  # type: ignore[arg-type]
+
+
+def _states(policy: Policy, **given: RuleState) -> dict[str, RuleState]:
+    return {r.id: given.get(r.id.replace("-", "_"), F) for r in policy.rules}
+
+
+def test_scope_comes_before_any_alternative(policy: Policy) -> None:
+    states = _states(policy, under_18=H, can_mobilise=H)
+    verdict = precedence(policy, states, None)
+    assert verdict.recommendation.outcome is Outcome.OUT_OF_SCOPE
+    assert [r.id for r in verdict.recommendation.grounds] == ["under-18"]
+
+
+def test_a_pending_alternative_is_asked_before_the_others(policy: Policy) -> None:
+    pending = RuleState(RuleStatus.UNKNOWN, pending=True)
+    states = _states(policy, can_mobilise=pending, private_car=U)
+    rec = precedence(policy, states, None).recommendation
+    assert rec.outcome is Outcome.NEEDS_INFORMATION
+    assert [r.id for r in rec.asked] == ["can-mobilise"]
+    states = _states(policy, can_mobilise=U, private_car=U)
+    asked = precedence(policy, states, None).recommendation.asked
+    assert {r.id for r in asked} == {"can-mobilise", "private-car"}
+
+
+def test_transport_is_provided_only_when_every_alternative_is_ruled_out(policy: Policy) -> None:
+    states = _states(policy, can_mobilise=RuleState(RuleStatus.DEFEATED), health_safety=H)
+    verdict = precedence(policy, states, None)
+    assert verdict.recommendation.outcome is Outcome.PROVIDE
+    assert [r.id for r in verdict.recommendation.grounds] == ["health-safety"]
+    considered = dict((r.id, s) for r, s in verdict.recommendation.considered)
+    assert considered["can-mobilise"] is RuleStatus.DEFEATED
+
+
+@given(data=records())
+def test_the_explanation_pass_reads_every_condition_as_the_reference_does(
+    policy: Policy, data: dict[str, Any]
+) -> None:
+    facts = record_facts(parse_record(data), policy_fields(policy), policy)
+    reading = Reading(facts)
+    for slot, cond in policy.slots:
+        assert reading.status(cond) == evaluate(cond, facts), slot
+        assert reading.status(cond) == evaluate(cond, facts), slot  # remembered, unchanged
