@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "policies": "audit:policies_command",
     "rules": "rules:rules_group",
     "schema": "schema:schema_command",
+    "serve": "serve:serve_command",
 }
 """Command name → ``module:object`` within this package."""
 

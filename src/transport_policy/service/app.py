@@ -1,0 +1,218 @@
+"""The FastAPI application of ``transport-policy serve``.
+
+Every ``/v1/`` endpoint needs a bearer token (``audit`` scope for the log); errors are
+``application/problem+json`` with field paths and never an input value; bodies over the size
+limit are refused (413). TLS, rate limiting and CORS are left to the reverse proxy.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse, Response
+
+from .. import __version__
+from ..audit.log import Checkpoint, DecisionLog
+from ..audit.logfile import last_line
+from ..casefile import reject_constant
+from ..errors import PolicyVersionError, RecordError, TransportPolicyError
+from ..model.decision import Decision
+from ..model.schema import schema
+from ..rules.versions import PolicyStore
+from .auth import Token, scopes_of
+from .deciding import batch_items, batch_line, decide_one
+from .problems import problem, validation_paths
+from .questions import next_questions
+from .state import RulesState
+
+
+@dataclass
+class Settings:
+    tokens: tuple[Token, ...]
+    rules: str | None = None
+    log: str | None = None
+    max_body: int = 1_048_576
+
+
+class Denied(Exception):
+    def __init__(self, status: int, detail: str) -> None:
+        self.status, self.detail = status, detail
+
+
+def create_app(settings: Settings) -> FastAPI:
+    app = FastAPI(title="transport-policy decision service", version=__version__)
+    state = RulesState(settings.rules)
+    log = DecisionLog(settings.log).__enter__() if settings.log else None
+
+    def scopes(request: Request) -> frozenset[str]:
+        header = request.headers.get("authorization", "")
+        kind, _, token = header.partition(" ")
+        found = scopes_of(token, settings.tokens) if kind.lower() == "bearer" and token else None
+        if found is None:
+            raise Denied(401, "a valid bearer token is required")
+        return found
+
+    def decider(request: Request) -> None:
+        if "decide" not in scopes(request):
+            raise Denied(403, "this token does not have the decide scope")
+
+    def auditor(request: Request) -> None:
+        if "audit" not in scopes(request):
+            raise Denied(403, "this token does not have the audit scope")
+
+    def store() -> PolicyStore:
+        current = state.store()
+        if current is None:
+            raise Denied(503, "the rules could not be loaded; see /readyz")
+        return current
+
+    async def body(request: Request) -> bytes:
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > settings.max_body:
+                raise Denied(413, f"the request body is over {settings.max_body} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    @app.middleware("http")
+    async def limit(request: Request, call_next: Callable[[Request], Awaitable[Response]]
+                    ) -> Response:
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > settings.max_body:
+            return problem(413, "Payload Too Large",
+                           f"the request body is over {settings.max_body} bytes")
+        return await call_next(request)
+
+    _errors(app)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "alive"}
+
+    @app.get("/readyz")
+    def readyz() -> JSONResponse:
+        ready = state.readiness()
+        out = {"ready": ready.ready, "rules_problem": ready.problem}
+        return JSONResponse(out, status_code=200 if ready.ready else 503)
+
+    @app.post("/v1/decisions", dependencies=[Depends(decider)],
+              responses={200: {"model": Decision}})
+    async def decisions(request: Request, policy: str | None = None) -> Response:
+        data = _json(await body(request))
+        current = store()
+        decision = await run_in_threadpool(decide_one, current, data, policy, log)
+        return Response(decision.to_json(), media_type="application/json")
+
+    @app.post("/v1/decisions:batch", dependencies=[Depends(decider)])
+    async def batch(request: Request, policy: str | None = None) -> StreamingResponse:
+        items = batch_items(await body(request))
+        current = store()
+
+        def lines() -> Iterator[str]:
+            for source, data in items:
+                yield batch_line(current, source, data, policy, log) + "\n"
+
+        return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+    @app.post("/v1/questions", dependencies=[Depends(decider)])
+    async def questions(request: Request, policy: str | None = None) -> dict[str, Any]:
+        data = _json(await body(request))
+        decision = await run_in_threadpool(decide_one, store(), data, policy, None)
+        return {"case_id": decision.case_id, "outcome": decision.outcome,
+                "questions": next_questions(decision)}
+
+    @app.get("/v1/policies", dependencies=[Depends(decider)])
+    def policies() -> list[dict[str, Any]]:
+        current = store()
+        return [_summary(current, v) for v in current.versions]
+
+    @app.get("/v1/policies/{version}", dependencies=[Depends(decider)])
+    def policy_detail(version: str) -> dict[str, Any]:
+        current = store()
+        policy = current.get(version)
+        return {**_summary(current, version),
+                "clauses": list(policy.clauses),
+                "rules": [{"id": r.id, "kind": r.kind, "clause": r.clause} for r in policy.rules]}
+
+    @app.get("/v1/schema/{name}", dependencies=[Depends(decider)])
+    def schemas(name: str) -> dict[str, Any]:
+        if name not in ("record", "decision"):
+            raise Denied(404, "the schemas are record and decision")
+        return schema(name)
+
+    @app.get("/v1/log/checkpoint", dependencies=[Depends(auditor)])
+    def checkpoint() -> dict[str, Any]:
+        if settings.log is None:
+            raise Denied(404, "the service was started without --log")
+        return _checkpoint(Path(settings.log))
+
+    return app
+
+
+def _summary(store: PolicyStore, version: str) -> dict[str, Any]:
+    policy = store.get(version)
+    return {"version": version, "id": policy.id, "title": policy.title,
+            "effective_from": policy.effective_from.isoformat(), "digest": policy.digest}
+
+
+def _checkpoint(path: Path) -> dict[str, Any]:
+    from ..audit.log import GENESIS, check_entry
+
+    with open(path, "rb") as handle:
+        line, end, _ = last_line(handle)
+    entry = check_entry(line)[0] if end else None
+    mark = Checkpoint(int(entry["seq"]), str(entry["hash"])) if entry else Checkpoint(0, GENESIS)
+    return {"checkpoint": str(mark), "entries": mark.entries, "hash": mark.hash}
+
+
+def _json(raw: bytes) -> object:
+    try:
+        return json.loads(raw, parse_constant=reject_constant)
+    except (ValueError, RecursionError):
+        raise Denied(400, "the request body is not valid JSON") from None
+
+
+def _errors(app: FastAPI) -> None:
+    @app.exception_handler(Denied)
+    async def denied(request: Request, exc: Denied) -> Response:
+        titles = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 400: "Bad Request",
+                  413: "Payload Too Large", 503: "Service Unavailable"}
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return problem(exc.status, titles.get(exc.status, "Error"), exc.detail, headers=headers)
+
+    @app.exception_handler(RecordError)
+    async def invalid(request: Request, exc: RecordError) -> Response:
+        return problem(422, "Invalid record", "the record is not valid; nothing was decided",
+                       errors=[e.as_dict() for e in exc.errors])
+
+    @app.exception_handler(PolicyVersionError)
+    async def no_version(request: Request, exc: PolicyVersionError) -> Response:
+        return problem(404, "No such policy version", str(exc),
+                       errors=[{"field": "policy", "message": str(exc)}])
+
+    @app.exception_handler(TransportPolicyError)
+    async def failed(request: Request, exc: TransportPolicyError) -> Response:
+        return problem(500, "Decision failed", "the service could not decide this record")
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        return problem(422, "Invalid request", "the request is not valid",
+                       errors=validation_paths(list(exc.errors())))
+
+    @app.exception_handler(HTTPException)
+    async def http(request: Request, exc: HTTPException) -> Response:
+        return problem(exc.status_code, str(exc.detail), str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        return problem(500, "Internal error", "the service failed; nothing was decided")
