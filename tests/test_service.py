@@ -83,13 +83,15 @@ def test_a_batch_gives_one_line_per_record_in_order_with_errors_in_place(
     records = [_record(p) for p in CASES[:3]]
     bad = {**records[0], "person": {"age": "x"}}
     body = [records[0], bad, records[1], records[2]]
-    for payload in (json.dumps(body), "\n".join(json.dumps(r) for r in body) + "\nnot json\n"):
-        response = client.post("/v1/decisions:batch", content=payload, headers=AUTH)
+    ndjson = {**AUTH, "Content-Type": "application/x-ndjson"}
+    for payload, headers in ((json.dumps(body), AUTH),
+                             ("\n".join(json.dumps(r) for r in body) + "\nnot json\n", ndjson)):
+        response = client.post("/v1/decisions:batch", content=payload, headers=headers)
         assert response.status_code == 200
         lines = [json.loads(x) for x in response.text.splitlines()]
         assert len(lines) == len(payload.splitlines()) if payload[0] != "[" else len(body)
         assert lines[0]["case_id"] == records[0]["case_id"] and "outcome" in lines[0]
-        assert "errors" in lines[1] and "outcome" not in lines[1]
+        assert "errors" in lines[1] and "outcome" not in lines[1] and lines[1]["index"] == 2
         assert [x["case_id"] for x in lines[2:4]] == [records[1]["case_id"], records[2]["case_id"]]
 
 

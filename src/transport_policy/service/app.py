@@ -30,6 +30,7 @@ from ..model.schema import schema
 from ..rules.versions import PolicyStore
 from .auth import Token, scopes_of
 from .deciding import batch_items, batch_line, decide_one
+from .openapi import BATCH_BODY, RECORD_REF, install, problems, request_body
 from .problems import problem, validation_paths
 from .questions import next_questions
 from .state import RulesState
@@ -94,6 +95,7 @@ def create_app(settings: Settings) -> FastAPI:
         return await call_next(request)
 
     _errors(app)
+    install(app)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -106,37 +108,49 @@ def create_app(settings: Settings) -> FastAPI:
         return JSONResponse(out, status_code=200 if ready.ready else 503)
 
     @app.post("/v1/decisions", dependencies=[Depends(decider)],
-              responses={200: {"model": Decision}})
+              responses={200: {"model": Decision}, **problems(400, 401, 403, 404, 413, 422)},
+              openapi_extra=request_body(RECORD_REF, "application/json"))
     async def decisions(request: Request, policy: str | None = None) -> Response:
         data = _json(await body(request))
         current = store()
         decision = await run_in_threadpool(decide_one, current, data, policy, log)
         return Response(decision.to_json(), media_type="application/json")
 
-    @app.post("/v1/decisions:batch", dependencies=[Depends(decider)])
+    @app.post("/v1/decisions:batch", dependencies=[Depends(decider)],
+              responses={200: {"content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+                               "description": "one decision or error object per line"},
+                         **problems(400, 401, 403, 413, 422)},
+              openapi_extra=BATCH_BODY)
     async def batch(request: Request, policy: str | None = None) -> StreamingResponse:
-        items = batch_items(await body(request))
+        raw = await body(request)
+        if not raw.strip():
+            raise Denied(400, "the request body is empty: send a JSON array or NDJSON records")
+        kind = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        items = batch_items(raw, ndjson=kind in ("application/x-ndjson", "application/jsonl"))
         current = store()
 
         def lines() -> Iterator[str]:
-            for source, data in items:
-                yield batch_line(current, source, data, policy, log) + "\n"
+            for index, (source, data) in enumerate(items, start=1):
+                yield batch_line(current, index, source, data, policy, log) + "\n"
 
         return StreamingResponse(lines(), media_type="application/x-ndjson")
 
-    @app.post("/v1/questions", dependencies=[Depends(decider)])
+    @app.post("/v1/questions", dependencies=[Depends(decider)],
+              responses=problems(400, 401, 403, 404, 413, 422),
+              openapi_extra=request_body(RECORD_REF, "application/json"))
     async def questions(request: Request, policy: str | None = None) -> dict[str, Any]:
         data = _json(await body(request))
         decision = await run_in_threadpool(decide_one, store(), data, policy, None)
         return {"case_id": decision.case_id, "outcome": decision.outcome,
                 "questions": next_questions(decision)}
 
-    @app.get("/v1/policies", dependencies=[Depends(decider)])
+    @app.get("/v1/policies", dependencies=[Depends(decider)], responses=problems(401, 403))
     def policies() -> list[dict[str, Any]]:
         current = store()
         return [_summary(current, v) for v in current.versions]
 
-    @app.get("/v1/policies/{version}", dependencies=[Depends(decider)])
+    @app.get("/v1/policies/{version}", dependencies=[Depends(decider)],
+             responses=problems(401, 403, 404))
     def policy_detail(version: str) -> dict[str, Any]:
         current = store()
         policy = current.get(version)
@@ -144,13 +158,15 @@ def create_app(settings: Settings) -> FastAPI:
                 "clauses": list(policy.clauses),
                 "rules": [{"id": r.id, "kind": r.kind, "clause": r.clause} for r in policy.rules]}
 
-    @app.get("/v1/schema/{name}", dependencies=[Depends(decider)])
+    @app.get("/v1/schema/{name}", dependencies=[Depends(decider)],
+             responses=problems(401, 403, 404))
     def schemas(name: str) -> dict[str, Any]:
         if name not in ("record", "decision"):
             raise Denied(404, "the schemas are record and decision")
         return schema(name)
 
-    @app.get("/v1/log/checkpoint", dependencies=[Depends(auditor)])
+    @app.get("/v1/log/checkpoint", dependencies=[Depends(auditor)],
+             responses=problems(401, 403, 404))
     def checkpoint() -> dict[str, Any]:
         if settings.log is None:
             raise Denied(404, "the service was started without --log")
@@ -211,7 +227,8 @@ def _errors(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http(request: Request, exc: HTTPException) -> Response:
-        return problem(exc.status_code, str(exc.detail), str(exc.detail))
+        return problem(exc.status_code, str(exc.detail), str(exc.detail),
+                       headers=dict(exc.headers or {}))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

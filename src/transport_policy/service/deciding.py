@@ -45,19 +45,24 @@ def decide_one(
     return decision
 
 
-def batch_items(body: bytes) -> list[tuple[str, object]]:
+def batch_items(body: bytes, *, ndjson: bool) -> list[tuple[str, object]]:
     """The records of a batch body (a JSON array, or NDJSON) as (source, data); a line that is
     not JSON becomes a :class:`RecordError` in place."""
     text = body.decode("utf-8", "replace")
-    if text.lstrip().startswith("["):
+    if not ndjson:
         try:
             items = json.loads(text, parse_constant=reject_constant)
         except (ValueError, RecursionError):
-            raise RecordError([FieldError("(body)", "is not a valid JSON array")]) from None
+            items = None
+        if not isinstance(items, list):
+            raise RecordError([FieldError("(body)", "is not a JSON array of records (send "
+                                          "NDJSON as application/x-ndjson)")])
         return [(f"record {i}", item) for i, item in enumerate(items, start=1)]
     out: list[tuple[str, object]] = []
     for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
+        if not line.strip():  # an error in its place, as `batch` gives it
+            err = RecordError([FieldError("(line)", "is blank")], source=f"line {number}")
+            out.append((f"line {number}", err))
             continue
         try:
             out.append((f"line {number}", json.loads(line, parse_constant=reject_constant)))
@@ -67,15 +72,17 @@ def batch_items(body: bytes) -> list[tuple[str, object]]:
     return out
 
 
-def batch_line(store: PolicyStore, source: str, data: Any, pin: str | None,
+def batch_line(store: PolicyStore, index: int, source: str, data: Any, pin: str | None,
                log: DecisionLog | None) -> str:
-    """One NDJSON output line: the decision, or the error object in its place."""
+    """One NDJSON output line: the decision, or the error object in its place (with the
+    record's ``index`` from 1 and its ``source``, as ``batch`` writes it)."""
     try:
         if isinstance(data, RecordError):
             raise data
         return decide_one(store, data, pin, log, source=source).to_json()
     except RecordError as err:
-        return json.dumps((err if err.source else err.with_source(source)).as_dict())
+        named = err if err.source else err.with_source(source)
+        return json.dumps({"index": index, **named.as_dict()}, ensure_ascii=False)
     except PolicyVersionError as err:
-        return json.dumps({"source": source, "case_id": None,
+        return json.dumps({"index": index, "source": source, "case_id": None,
                            "errors": [{"field": "policy", "message": str(err)}]})
