@@ -8,7 +8,8 @@ limit are refused (413). TLS, rate limiting and CORS are left to the reverse pro
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,9 +51,19 @@ class Denied(Exception):
 
 
 def create_app(settings: Settings) -> FastAPI:
-    app = FastAPI(title="transport-policy decision service", version=__version__)
     state = RulesState(settings.rules)
     log = DecisionLog(settings.log).__enter__() if settings.log else None
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if log is not None:
+                log.close()  # synced to disk once the last in-flight request has finished
+
+    app = FastAPI(title="transport-policy decision service", version=__version__,
+                  lifespan=lifespan)
 
     def scopes(request: Request) -> frozenset[str]:
         header = request.headers.get("authorization", "")
