@@ -177,10 +177,7 @@ def batch_command(
     input. Each line is flushed as soon as it is written, so an interrupted run keeps
     everything already decided.
     """
-    if minimal and log_path is None:
-        raise click.UsageError("--minimal applies to the decision log: give --log FILE too")
-    if resume and output == "-":
-        raise click.UsageError("--resume continues an output file: give --output FILE")
+    _check_usage(minimal, log_path, resume, output)
     settings = Settings(
         policy=policy_version,
         rules=str(rules_dir) if rules_dir is not None else None,
@@ -230,6 +227,13 @@ def batch_command(
     if failed:
         raise SystemExit(EXIT_FAILED)
     raise SystemExit(EXIT_SOME_REJECTED if rejected else EXIT_ALL_DECIDED)
+
+
+def _check_usage(minimal: bool, log_path: Path | None, resume: bool, output: str) -> None:
+    if minimal and log_path is None:
+        raise click.UsageError("--minimal applies to the decision log: give --log FILE too")
+    if resume and output == "-":
+        raise click.UsageError("--resume continues an output file: give --output FILE")
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:

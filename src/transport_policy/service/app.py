@@ -17,7 +17,6 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
@@ -50,51 +49,60 @@ class Denied(Exception):
         self.status, self.detail = status, detail
 
 
+class Service:
+    """What every request needs: settings, the rules, the log, and the checks on a request."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.state = RulesState(settings.rules)
+        self.log = DecisionLog(settings.log).__enter__() if settings.log else None
+
+    def scopes(self, request: Request) -> frozenset[str]:
+        header = request.headers.get("authorization", "")
+        kind, _, token = header.partition(" ")
+        tokens = self.settings.tokens
+        found = scopes_of(token, tokens) if kind.lower() == "bearer" and token else None
+        if found is None:
+            raise Denied(401, "a valid bearer token is required")
+        return found
+
+    def decider(self, request: Request) -> None:
+        if "decide" not in self.scopes(request):
+            raise Denied(403, "this token does not have the decide scope")
+
+    def auditor(self, request: Request) -> None:
+        if "audit" not in self.scopes(request):
+            raise Denied(403, "this token does not have the audit scope")
+
+    def store(self) -> PolicyStore:
+        current = self.state.store()
+        if current is None:
+            raise Denied(503, "the rules could not be loaded; see /readyz")
+        return current
+
+    async def body(self, request: Request) -> bytes:
+        chunks, size, limit = [], 0, self.settings.max_body
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise Denied(413, f"the request body is over {limit} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
 def create_app(settings: Settings) -> FastAPI:
-    state = RulesState(settings.rules)
-    log = DecisionLog(settings.log).__enter__() if settings.log else None
+    service = Service(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         try:
             yield
         finally:
-            if log is not None:
-                log.close()  # synced to disk once the last in-flight request has finished
+            if service.log is not None:
+                service.log.close()  # synced once the last in-flight request has finished
 
     app = FastAPI(title="transport-policy decision service", version=__version__,
                   lifespan=lifespan)
-
-    def scopes(request: Request) -> frozenset[str]:
-        header = request.headers.get("authorization", "")
-        kind, _, token = header.partition(" ")
-        found = scopes_of(token, settings.tokens) if kind.lower() == "bearer" and token else None
-        if found is None:
-            raise Denied(401, "a valid bearer token is required")
-        return found
-
-    def decider(request: Request) -> None:
-        if "decide" not in scopes(request):
-            raise Denied(403, "this token does not have the decide scope")
-
-    def auditor(request: Request) -> None:
-        if "audit" not in scopes(request):
-            raise Denied(403, "this token does not have the audit scope")
-
-    def store() -> PolicyStore:
-        current = state.store()
-        if current is None:
-            raise Denied(503, "the rules could not be loaded; see /readyz")
-        return current
-
-    async def body(request: Request) -> bytes:
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > settings.max_body:
-                raise Denied(413, f"the request body is over {settings.max_body} bytes")
-            chunks.append(chunk)
-        return b"".join(chunks)
 
     @app.middleware("http")
     async def limit(request: Request, call_next: Callable[[Request], Awaitable[Response]]
@@ -107,39 +115,34 @@ def create_app(settings: Settings) -> FastAPI:
 
     _errors(app)
     install(app)
+    _decision_routes(app, service)
+    _info_routes(app, service)
+    return app
 
-    @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "alive"}
 
-    @app.get("/readyz")
-    def readyz() -> JSONResponse:
-        ready = state.readiness()
-        out = {"ready": ready.ready, "rules_problem": ready.problem}
-        return JSONResponse(out, status_code=200 if ready.ready else 503)
-
-    @app.post("/v1/decisions", dependencies=[Depends(decider)],
+def _decision_routes(app: FastAPI, svc: Service) -> None:
+    @app.post("/v1/decisions", dependencies=[Depends(svc.decider)],
               responses={200: {"model": Decision}, **problems(400, 401, 403, 404, 413, 422)},
               openapi_extra=request_body(RECORD_REF, "application/json"))
     async def decisions(request: Request, policy: str | None = None) -> Response:
-        data = _json(await body(request))
+        data = _json(await svc.body(request))
         # Inline, not in a thread: a decision takes well under a millisecond and holds the GIL
         # throughout (durable-rules' C code), so a thread hop would only add latency.
-        decision = decide_one(store(), data, policy, log)
+        decision = decide_one(svc.store(), data, policy, svc.log)
         return Response(decision.to_json(), media_type="application/json")
 
-    @app.post("/v1/decisions:batch", dependencies=[Depends(decider)],
+    @app.post("/v1/decisions:batch", dependencies=[Depends(svc.decider)],
               responses={200: {"content": {"application/x-ndjson": {"schema": {"type": "string"}}},
                                "description": "one decision or error object per line"},
                          **problems(400, 401, 403, 413, 422)},
               openapi_extra=BATCH_BODY)
     async def batch(request: Request, policy: str | None = None) -> StreamingResponse:
-        raw = await body(request)
+        raw = await svc.body(request)
         if not raw.strip():
             raise Denied(400, "the request body is empty: send a JSON array or NDJSON records")
         kind = request.headers.get("content-type", "").partition(";")[0].strip().lower()
         items = batch_items(raw, ndjson=kind in ("application/x-ndjson", "application/jsonl"))
-        current = store()
+        current, log = svc.store(), svc.log
 
         def lines() -> Iterator[str]:
             for index, (source, data) in enumerate(items, start=1):
@@ -147,44 +150,54 @@ def create_app(settings: Settings) -> FastAPI:
 
         return StreamingResponse(lines(), media_type="application/x-ndjson")
 
-    @app.post("/v1/questions", dependencies=[Depends(decider)],
+    @app.post("/v1/questions", dependencies=[Depends(svc.decider)],
               responses=problems(400, 401, 403, 404, 413, 422),
               openapi_extra=request_body(RECORD_REF, "application/json"))
     async def questions(request: Request, policy: str | None = None) -> dict[str, Any]:
-        data = _json(await body(request))
-        decision = await run_in_threadpool(decide_one, store(), data, policy, None)
+        data = _json(await svc.body(request))
+        decision = decide_one(svc.store(), data, policy, None)
         return {"case_id": decision.case_id, "outcome": decision.outcome,
                 "questions": next_questions(decision)}
 
-    @app.get("/v1/policies", dependencies=[Depends(decider)], responses=problems(401, 403))
+
+def _info_routes(app: FastAPI, svc: Service) -> None:
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "alive"}
+
+    @app.get("/readyz")
+    def readyz() -> JSONResponse:
+        ready = svc.state.readiness()
+        out = {"ready": ready.ready, "rules_problem": ready.problem}
+        return JSONResponse(out, status_code=200 if ready.ready else 503)
+
+    @app.get("/v1/policies", dependencies=[Depends(svc.decider)], responses=problems(401, 403))
     def policies() -> list[dict[str, Any]]:
-        current = store()
+        current = svc.store()
         return [_summary(current, v) for v in current.versions]
 
-    @app.get("/v1/policies/{version}", dependencies=[Depends(decider)],
+    @app.get("/v1/policies/{version}", dependencies=[Depends(svc.decider)],
              responses=problems(401, 403, 404))
     def policy_detail(version: str) -> dict[str, Any]:
-        current = store()
+        current = svc.store()
         policy = current.get(version)
         return {**_summary(current, version),
                 "clauses": list(policy.clauses),
                 "rules": [{"id": r.id, "kind": r.kind, "clause": r.clause} for r in policy.rules]}
 
-    @app.get("/v1/schema/{name}", dependencies=[Depends(decider)],
+    @app.get("/v1/schema/{name}", dependencies=[Depends(svc.decider)],
              responses=problems(401, 403, 404))
     def schemas(name: str) -> dict[str, Any]:
         if name not in ("record", "decision"):
             raise Denied(404, "the schemas are record and decision")
         return schema(name)
 
-    @app.get("/v1/log/checkpoint", dependencies=[Depends(auditor)],
+    @app.get("/v1/log/checkpoint", dependencies=[Depends(svc.auditor)],
              responses=problems(401, 403, 404))
     def checkpoint() -> dict[str, Any]:
-        if settings.log is None:
+        if svc.settings.log is None:
             raise Denied(404, "the service was started without --log")
-        return _checkpoint(Path(settings.log))
-
-    return app
+        return _checkpoint(Path(svc.settings.log))
 
 
 def _summary(store: PolicyStore, version: str) -> dict[str, Any]:
