@@ -6,8 +6,23 @@ import os
 
 import click
 
+from ..errors import TransportPolicyError
 
-@click.command("serve")
+
+@click.command(
+    "serve",
+    epilog="""\b
+Examples:
+  export TRANSPORT_POLICY_TOKENS="$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1) decide"
+  transport-policy serve
+  transport-policy serve --port 8080 --workers 2 --log decisions.log --tokens tokens.txt
+
+\b
+Exit status:
+  0  stopped by SIGTERM or Ctrl-C after the in-flight requests finished
+  1  the tokens, the rules or the log could not be used, or the port is taken
+  2  the command line was wrong""",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
@@ -41,9 +56,16 @@ def serve_command(host: str, port: int, workers: int, rules_dir: str | None,
     if log_path:
         os.environ[service_main.ENV_LOG] = log_path
     os.environ[service_main.ENV_MAX_BODY] = str(max_body)
-    try:
-        service_main.load_tokens()  # fail here, clearly, rather than in every worker
-    except Exception as exc:
+    try:  # fail here, clearly, rather than with a traceback in every worker
+        service_main.load_tokens()
+        from ..audit.log import DecisionLog
+        from ..rules.versions import PolicyStore
+
+        _ = PolicyStore(rules_dir).policies
+        if log_path:
+            with DecisionLog(log_path):
+                pass
+    except TransportPolicyError as exc:
         raise click.ClickException(str(exc)) from None
     uvicorn.run("transport_policy.service.main:app_from_env", factory=True, host=host,
                 port=port, workers=workers, timeout_keep_alive=timeout,
