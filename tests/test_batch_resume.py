@@ -87,3 +87,14 @@ def test_resume_needs_an_output_file(tmp_path: Path) -> None:
     done = subprocess.run([*CLI, "batch", str(inputs), "--resume"], capture_output=True)
     assert done.returncode == 2
     assert b"--output" in done.stderr
+
+
+def test_resuming_a_run_that_had_completed_changes_nothing(
+    tmp_path: Path, reference: tuple[Path, bytes, list[object]]
+) -> None:
+    inputs, expected_out, expected_log = reference
+    out, log = tmp_path / "out.jsonl", tmp_path / "decisions.log"
+    assert _batch(inputs, out, log).wait(timeout=300) == 1
+    assert _batch(inputs, out, log, "--resume").wait(timeout=300) == 0
+    assert out.read_bytes() == expected_out
+    assert _decisions(log) == expected_log

@@ -8,7 +8,9 @@ last line is cut off), skips that many input records, does not log again the one
 may already hold, and goes on: output and log end as an uninterrupted run would leave them (the
 log entries' ``time`` aside), with error records keeping their original index and source.
 
-The log must have had no other writer since the run started.
+The log must have had no other writer since the run started. ``FILE.resume`` is kept when the
+run completes: a run killed just as it finished can then be resumed too (it has nothing left to
+do), and the next run without ``--resume`` writes it anew.
 """
 
 from __future__ import annotations
@@ -62,10 +64,6 @@ def start(output: str, log: Path | None) -> None:
     state.write_text(json.dumps({"log": str(log.resolve()), "log_entries_before": count}) + "\n")
 
 
-def finish(output: str) -> None:
-    state_path(output).unlink(missing_ok=True)
-
-
 def prepare(output: str, log: Path | None) -> ResumePoint:
     """Cut the output back to its complete lines and work out where to go on from."""
     path = Path(output)
@@ -113,4 +111,4 @@ def _ahead(output: str, log: Path, decided: int) -> str | None:
     )
 
 
-__all__ = ["ResumeError", "ResumePoint", "finish", "prepare", "start", "state_path"]
+__all__ = ["ResumeError", "ResumePoint", "prepare", "start", "state_path"]

@@ -19,7 +19,6 @@ from ..audit.log import DecisionLog, LogError
 from ..batch.inputs import expand_inputs
 from ..batch.inputs import total_bytes as input_bytes
 from ..batch.resume import ResumeError, ResumePoint
-from ..batch.resume import finish as finish_resumable
 from ..batch.resume import prepare as prepare_resume
 from ..batch.resume import start as start_resumable
 from ..batch.run import DECIDED, FAILED, REJECTED, Settings, check_settings, run
@@ -328,5 +327,3 @@ def _write_all(
                 bar.update(step)
                 step = 0
         bar.update(step)
-    if output != "-":
-        finish_resumable(output)
