@@ -27,9 +27,9 @@ fresh hashes: a :class:`Checkpoint` (entry count and last hash) kept elsewhere g
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import json
 import os
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -42,13 +42,13 @@ from ..digest import canonical_json, sha256_digest
 from ..errors import TransportPolicyError
 from ..model.decision import Decision
 from ..model.record import AssessmentRecord
+from .logfile import flocked, last_line
 
 GENESIS: Final = "sha256:" + "0" * 64
 """The ``prev`` of the first entry of every log."""
 
 FULL_KEYS: Final = frozenset({"seq", "time", "decision", "record", "prev", "hash"})
 MINIMAL_KEYS: Final = frozenset({"seq", "time", "decision", "record_digest", "prev", "hash"})
-_TAIL_BLOCK = 65536
 
 
 class LogError(TransportPolicyError):
@@ -88,10 +88,12 @@ class Appended:
 class DecisionLog:
     """A decision log opened for appending (a context manager).
 
-    Opening takes an exclusive lock on the file (``fcntl.flock``), so concurrent writers, in this
-    process or others, append one after another; it reads the last entry to continue the chain,
-    and refuses a log whose last entry is incomplete or does not match its hash. Every entry is
-    flushed as it is appended; the file is synced to disk on close.
+    Every append takes an exclusive lock on the file (``fcntl.flock``) for as long as it writes
+    one entry, and continues the chain from the entry last written *by anyone*: writers in other
+    processes, other :class:`DecisionLog` objects on the same file in this process, and threads
+    sharing one object (serialised by a thread lock) all append to one chain. Opening reads the
+    last entry and refuses a log whose last entry is incomplete or does not match its hash. Every
+    entry is flushed as it is appended; the file is synced to disk on close.
 
     >>> with DecisionLog("decisions.log") as log:          # doctest: +SKIP
     ...     log.append(decision, record)
@@ -104,6 +106,9 @@ class DecisionLog:
         self.minimal = minimal
         self.clock = clock
         self._file: IO[bytes] | None = None
+        self._end = 0
+        """The size of the file after this object's last read or write of it."""
+        self._lock = threading.Lock()
         self.seq = 0
         self.last_hash = GENESIS
 
@@ -114,8 +119,8 @@ class DecisionLog:
             reason = exc.strerror
             raise LogError(f"{self.path}: cannot be opened for appending ({reason})") from None
         try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            self.seq, self.last_hash = _read_tail(handle, str(self.path))
+            with flocked(handle):
+                self.seq, self.last_hash, self._end = _read_tail(handle, str(self.path))
         except BaseException:
             handle.close()
             raise
@@ -133,13 +138,13 @@ class DecisionLog:
     def close(self) -> None:
         if self._file is None:
             return
-        handle, self._file = self._file, None
-        try:
-            handle.flush()
-            os.fsync(handle.fileno())
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-            handle.close()
+        with self._lock:
+            handle, self._file = self._file, None
+            try:
+                handle.flush()
+                os.fsync(handle.fileno())
+            finally:
+                handle.close()
 
     def append(self, decision: Decision, record: AssessmentRecord) -> Appended:
         """Append one decision with the validated record it was made from."""
@@ -153,10 +158,20 @@ class DecisionLog:
     ) -> Appended:
         """Append from canonical JSON already made (``record_json`` is not logged when minimal,
         but is checked against the decision's ``input_digest`` whenever it is given)."""
-        if self._file is None:
-            raise LogError(f"{self.path}: the log is not open (use it in a with block)")
         if record_json is not None and sha256_digest(record_json) != record_digest:
             raise LogError("the decision was not made from this record (its input_digest differs)")
+        with self._lock:
+            if self._file is None:
+                raise LogError(f"{self.path}: the log is not open (use it in a with block)")
+            with flocked(self._file):
+                return self._append_locked(self._file, decision_json, record_json, record_digest)
+
+    def _append_locked(
+        self, handle: IO[bytes], decision_json: bytes, record_json: bytes | None, digest: str
+    ) -> Appended:
+        """Append one entry while holding both locks: continue from the file's real last entry."""
+        if handle.seek(0, os.SEEK_END) != self._end:  # another writer appended since
+            self.seq, self.last_hash, self._end = _read_tail(handle, str(self.path))
         seq = self.seq + 1
         members = {
             "seq": str(seq).encode(),
@@ -165,46 +180,40 @@ class DecisionLog:
             "prev": canonical_json(self.last_hash),
         }
         if self.minimal or record_json is None:
-            members["record_digest"] = canonical_json(record_digest)
+            members["record_digest"] = canonical_json(digest)
         else:
             members["record"] = record_json
         entry_digest = sha256_digest(canonical_object(members))
         members["hash"] = canonical_json(entry_digest)
+        line = canonical_object(members) + b"\n"
         try:
-            self._file.write(canonical_object(members) + b"\n")
-            self._file.flush()
+            handle.write(line)
+            handle.flush()
         except OSError as exc:
             raise LogError(f"{self.path}: cannot be written ({exc.strerror})") from None
         self.seq, self.last_hash = seq, entry_digest
+        self._end = handle.tell()
         return Appended(seq, entry_digest)
 
 
-def _read_tail(handle: IO[bytes], name: str) -> tuple[int, str]:
-    """The sequence number and hash of the last entry (0 and :data:`GENESIS` when empty)."""
-    end = handle.seek(0, os.SEEK_END)
+def _read_tail(handle: IO[bytes], name: str) -> tuple[int, str, int]:
+    """The sequence number and hash of the last entry (0 and :data:`GENESIS` when empty), and
+    the size of the file."""
+    line, end, complete = last_line(handle)
     if end == 0:
-        return 0, GENESIS
-    handle.seek(end - 1)
-    if handle.read(1) != b"\n":
+        return 0, GENESIS, 0
+    if not complete:
         raise LogError(
             f"{name}: the last entry is incomplete (no newline at the end); nothing was appended. "
             "Run `transport-policy audit verify` on it"
         )
-    start, tail = end - 1, b""
-    while start > 0 and b"\n" not in tail:
-        step = min(_TAIL_BLOCK, start)
-        start -= step
-        handle.seek(start)
-        tail = handle.read(step) + tail
-    line = tail.rsplit(b"\n", 1)[-1] if b"\n" in tail else tail
-    handle.seek(0, os.SEEK_END)
     entry, problem = check_entry(line)
     if entry is None:
         raise LogError(
             f"{name}: the last entry {problem}; nothing was appended. "
             "Run `transport-policy audit verify` on it"
         )
-    return int(entry["seq"]), str(entry["hash"])
+    return int(entry["seq"]), str(entry["hash"]), end
 
 
 def parse_entry(line: bytes) -> tuple[dict[str, Any] | None, str]:

@@ -7,6 +7,7 @@ shared worker pool (:mod:`.pool`).
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Generator, Sequence
 from contextlib import closing
@@ -108,13 +109,14 @@ def run(
     jobs: int | None = None,
     stdin: IO[bytes] | None = None,
     chunk_size: int = CHUNK_SIZE,
+    skip: int = 0,
 ) -> Generator[Result, None, None]:
     """Decide every input record; one :class:`Result` per record, in input order.
 
     Closing the generator before the end (or an exception while it waits) terminates the
-    worker processes at once.
+    worker processes at once. ``skip`` input records are read but not decided (a resumed run).
     """
-    chunks = chunked(iter_items(paths, stdin), chunk_size)
+    chunks = chunked(itertools.islice(iter_items(paths, stdin), skip, None), chunk_size)
     mapped = ordered_map(decide_chunk, chunks, settings, jobs or default_jobs())
     with closing(mapped):
         for results in mapped:

@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "policies": "policies:policies_command",
     "rules": "rules:rules_group",
     "schema": "schema:schema_command",
+    "serve": "serve:serve_command",
 }
 """Command name → ``module:object`` within this package."""
 

@@ -18,6 +18,9 @@ import click
 from ..audit.log import DecisionLog, LogError
 from ..batch.inputs import expand_inputs
 from ..batch.inputs import total_bytes as input_bytes
+from ..batch.resume import ResumeError, ResumePoint
+from ..batch.resume import prepare as prepare_resume
+from ..batch.resume import start as start_resumable
 from ..batch.run import DECIDED, FAILED, REJECTED, Settings, check_settings, run
 from ..errors import TransportPolicyError
 from .common import CannotRun, cannot_write, count, policy_option, rules_option, skipped_message
@@ -136,6 +139,11 @@ every line already written, each complete.""",
     help="Worker processes (default: one per core; 1 decides in this process).",
 )
 @click.option(
+    "--resume", is_flag=True,
+    help="Continue a killed run with the same inputs, --output and --log: keep the output's "
+    "complete lines and go on after them, logging no decision twice.",
+)
+@click.option(
     "--progress/--no-progress", default=None,
     help="Show a progress bar on stderr (default: when stderr is a terminal).",
 )
@@ -143,7 +151,8 @@ every line already written, each complete.""",
 @rules_option
 def batch_command(
     inputs: tuple[str, ...], output: str, log_path: Path | None, minimal: bool,
-    jobs: int | None, progress: bool | None, policy_version: str | None, rules_dir: Path | None,
+    jobs: int | None, resume: bool, progress: bool | None, policy_version: str | None,
+    rules_dir: Path | None,
 ) -> None:
     """Decide every record in each INPUT and write one JSON line per record, in order.
 
@@ -153,8 +162,7 @@ def batch_command(
     input. Each line is flushed as soon as it is written, so an interrupted run keeps
     everything already decided.
     """
-    if minimal and log_path is None:
-        raise click.UsageError("--minimal applies to the decision log: give --log FILE too")
+    _check_usage(minimal, log_path, resume, output)
     settings = Settings(
         policy=policy_version,
         rules=str(rules_dir) if rules_dir is not None else None,
@@ -174,7 +182,7 @@ def batch_command(
     started = time.perf_counter()
     counts = {DECIDED: 0, REJECTED: 0, FAILED: 0}
     try:
-        _write_all(paths, settings, output, log_path, jobs, show, counts)
+        _write_all(paths, settings, output, log_path, jobs, show, counts, resume)
     except Stopped as stop:
         name = signal.Signals(stop.signum).name
         click.echo(f"batch: stopped by {name} after {count(sum(counts.values()), 'record')}; "
@@ -183,7 +191,7 @@ def batch_command(
     except BrokenPipeError:
         _silence_stdout()
         raise SystemExit(Exit.BROKEN_PIPE) from None
-    except LogError as exc:
+    except (LogError, ResumeError) as exc:
         raise CannotRun(str(exc)) from None
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
@@ -206,6 +214,13 @@ def batch_command(
     raise SystemExit(Exit.FINDINGS if rejected else Exit.OK)
 
 
+def _check_usage(minimal: bool, log_path: Path | None, resume: bool, output: str) -> None:
+    if minimal and log_path is None:
+        raise click.UsageError("--minimal applies to the decision log: give --log FILE too")
+    if resume and output == "-":
+        raise click.UsageError("--resume continues an output file: give --output FILE")
+
+
 def _silence_stdout() -> None:
     """Point standard output at the null device, so that nothing more is written to the closed
     pipe (not even the flush at exit, which would print an error)."""
@@ -217,26 +232,33 @@ def _silence_stdout() -> None:
         pass
 
 
-def _open_output(output: str, stack: ExitStack) -> IO[str]:
+def _open_output(output: str, stack: ExitStack, append: bool = False) -> IO[str]:
     if output == "-":
         return sys.stdout
     try:
-        return stack.enter_context(open(output, "w", encoding="utf-8"))
+        return stack.enter_context(open(output, "a" if append else "w", encoding="utf-8"))
     except OSError as exc:
         raise CannotRun(cannot_write(output, exc)) from None
 
 
 def _write_all(
     paths: list[str], settings: Settings, output: str, log_path: Path | None,
-    jobs: int | None, show: bool, counts: dict[int, int],
+    jobs: int | None, show: bool, counts: dict[int, int], resuming: bool = False,
 ) -> None:
-    """Decide and write every record, counting them in ``counts`` as they are written."""
-    length = input_bytes(paths)
+    """Decide and write every record, counting them in ``counts`` as they are written (only
+    those after the kept output when ``resuming``)."""
+    point = ResumePoint(0, None)
+    if resuming:
+        point = prepare_resume(output, log_path)
+        click.echo(f"batch: resuming after {count(point.kept, 'record')}", err=True)
+    elif output != "-":
+        start_resumable(output, log_path)
+    length = None if resuming else input_bytes(paths)
     name = "standard output" if output == "-" else output
     stop = StopSignals()
     with ExitStack() as stack:
         stack.enter_context(stop.installed())
-        out = _open_output(output, stack)
+        out = _open_output(output, stack, append=resuming)
         log = None
         if log_path is not None:
             log = stack.enter_context(DecisionLog(log_path, minimal=settings.log == "minimal"))
@@ -247,11 +269,19 @@ def _write_all(
             show_percent=length is not None, show_eta=length is not None,
         ))
         # Closed first on the way out: an early stop terminates the workers.
-        results = stack.enter_context(closing(run(paths, settings, jobs=jobs)))
+        results = stack.enter_context(
+            closing(run(paths, settings, jobs=jobs, skip=point.kept))
+        )
         step = 0
+        logged = point.logged_ahead
         for result in results:
             with stop.writing():
-                if log is not None and result.decision_json is not None:
+                if logged is not None:  # logged before the kill, but not yet written out
+                    if result.input_digest != logged:
+                        raise ResumeError("the log's last decision is not the next record's: "
+                                          "were the inputs changed since the run was killed?")
+                    logged = None
+                elif log is not None and result.decision_json is not None:
                     log.append_canonical(
                         result.decision_json, result.record_json, result.input_digest
                     )

@@ -11,6 +11,7 @@ property tests compare the engine with, and the evaluator used by ``rules check`
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import json
@@ -112,6 +113,8 @@ class DurableEvaluator:
         self._lock = threading.Lock()
         self._pid = os.getpid()
         self._handle: int | None = None
+        self._open: list[str] = []
+        """Sessions that may exist in the engine and are not yet deleted (see :meth:`_release`)."""
         try:
             self._handle = durable_rules_engine.create_ruleset(
                 self.name, json.dumps(definition, allow_nan=False)
@@ -150,10 +153,10 @@ class DurableEvaluator:
             handle = self._handle
             if handle is None:
                 raise EngineError("this rule engine was closed (its policy changed on disk)")
-            asserted = False
+            self._release()  # sessions left by a call interrupted before its own release
+            self._open.append(sid)  # before asserting: an interruption may come at any bytecode
             try:
                 code, state = durable_rules_engine.assert_fact(handle, payload)
-                asserted = True
                 if code != 0:
                     raise EngineError(f"durable-rules did not accept the record (code {code})")
                 result = durable_rules_engine.start_action_for_state(handle, state)
@@ -166,12 +169,33 @@ class DurableEvaluator:
                     f"durable-rules failed while matching ({type(exc).__name__}: {exc})"
                 ) from None
             finally:
-                if asserted:
-                    durable_rules_engine.delete_state(handle, sid)
+                self._release()
         if CATCH_ALL not in fired:
             raise EngineError(
                 "durable-rules did not complete the match (catch-all rule not reached)"
             )
+        return self._read(fired)
+
+    def _release(self) -> None:
+        """Delete every session still open.
+
+        An exception raised asynchronously (a signal handler, Ctrl-C, a cancelled request) can
+        arrive between any two bytecodes, even inside ``finally``; so a session is recorded as
+        open *before* it is asserted and forgotten only after it is deleted, and whatever an
+        interruption left open is deleted at the start of the next call. Deleting a session that
+        is already gone is a harmless engine error (309), ignored here; deleting one whose actions
+        were not all completed is safe. Without this, 1,024 leaked sessions break the ruleset for
+        the rest of the process.
+        """
+        if self._handle is None:
+            self._open.clear()
+        while self._open:
+            # error 309: never asserted, or deleted just before an interruption
+            with contextlib.suppress(durable_rules_engine.error):
+                durable_rules_engine.delete_state(self._handle, self._open[-1])
+            self._open.pop()
+
+    def _read(self, fired: set[str]) -> Statuses:
         out: Statuses = {}
         for slot, holds_name, fails_name in self._names:
             holds = holds_name in fired

@@ -1,0 +1,114 @@
+"""Continuing a killed ``batch`` run exactly (``batch --resume``).
+
+A run with ``--output FILE`` and ``--log LOG`` writes ``FILE.resume`` when it starts: the log's
+entry count at that moment. Each decision is appended to the log *before* its output line is
+written, so a run killed at any point (even by SIGKILL) leaves the log either level with the
+output or one decision ahead of it. A resumed run keeps the output's complete lines (an incomplete
+last line is cut off), skips that many input records, does not log again the one decision the log
+may already hold, and goes on: output and log end as an uninterrupted run would leave them (the
+log entries' ``time`` aside), with error records keeping their original index and source.
+
+The log must have had no other writer since the run started. ``FILE.resume`` is kept when the
+run completes: a run killed just as it finished can then be resumed too (it has nothing left to
+do), and the next run without ``--resume`` writes it anew.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..audit.log import check_entry
+from ..audit.logfile import last_line
+from ..errors import TransportPolicyError
+
+
+class ResumeError(TransportPolicyError):
+    """A run cannot be resumed exactly."""
+
+
+@dataclass(frozen=True)
+class ResumePoint:
+    kept: int
+    """Complete output lines kept: the input records to skip."""
+    logged_ahead: str | None
+    """The input digest of a decision already logged but not yet in the output, if any."""
+
+
+def state_path(output: str) -> Path:
+    return Path(output + ".resume")
+
+
+def log_position(log: Path) -> tuple[int, dict[str, object] | None]:
+    """The log's entry count and its last entry (0 and ``None`` when empty or missing)."""
+    if not log.exists():
+        return 0, None
+    with open(log, "rb") as handle:
+        line, end, complete = last_line(handle)
+    if end == 0:
+        return 0, None
+    entry = check_entry(line)[0] if complete else None
+    if entry is None:
+        raise ResumeError(f"{log}: the last entry is incomplete or changed; run `audit verify`")
+    return int(entry["seq"]), entry
+
+
+def start(output: str, log: Path | None) -> None:
+    """Note where a new run starts in the log (nothing to note without one)."""
+    state = state_path(output)
+    if log is None:
+        state.unlink(missing_ok=True)
+        return
+    count, _ = log_position(log)
+    state.write_text(json.dumps({"log": str(log.resolve()), "log_entries_before": count}) + "\n")
+
+
+def prepare(output: str, log: Path | None) -> ResumePoint:
+    """Cut the output back to its complete lines and work out where to go on from."""
+    path = Path(output)
+    if not path.exists():
+        return ResumePoint(0, None)
+    decided = kept = 0
+    with open(path, "r+b") as handle:
+        good = 0
+        for raw in handle:
+            if not raw.endswith(b"\n"):
+                break
+            kept += 1
+            good += len(raw)
+            decided += not raw.startswith(b'{"index"')  # error records start so
+        handle.truncate(good)
+    if log is None:
+        return ResumePoint(kept, None)
+    return ResumePoint(kept, _ahead(output, log, decided))
+
+
+def _ahead(output: str, log: Path, decided: int) -> str | None:
+    state = state_path(output)
+    try:
+        noted = json.loads(state.read_text())
+    except (OSError, ValueError):
+        raise ResumeError(
+            f"{state}: missing or unreadable, so where this run started in the log is unknown; "
+            "rerun without --resume to a new output"
+        ) from None
+    if noted.get("log") != str(log.resolve()):
+        raise ResumeError(f"{output}: the run being resumed logged to {noted.get('log')}")
+    count, entry = log_position(log)
+    ahead = count - int(noted["log_entries_before"]) - decided
+    if ahead == 0:
+        return None
+    if ahead == 1 and entry is not None:
+        record_digest = entry.get("record_digest")
+        if record_digest is None:
+            decision = entry["decision"]
+            record_digest = decision.get("input_digest") if isinstance(decision, dict) else None
+        return str(record_digest)
+    raise ResumeError(
+        f"{log}: holds {ahead} decisions more than {output} after the run started: it was "
+        "written by something else, so the run cannot be resumed exactly"
+    )
+
+
+__all__ = ["ResumeError", "ResumePoint", "prepare", "start", "state_path"]

@@ -1,0 +1,100 @@
+"""`batch --resume` after SIGKILL at random points leaves the output and the decision log as an
+uninterrupted run does: no duplicate, no gap, error records with their original index and
+source."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from transport_policy import load_case
+from transport_policy.audit.log import verify
+
+ROOT = Path(__file__).resolve().parents[1]
+CASES = sorted((ROOT / "cases").glob("*.yaml"))[:10]
+RECORDS = 900
+CLI = [sys.executable, "-c", "from transport_policy.cli import run; run()"]
+
+
+def _input(path: Path) -> Path:
+    base = [load_case(p)[0].model_dump(mode="json", exclude_none=True) for p in CASES]
+    lines = []
+    for i in range(RECORDS):
+        if i % 97 == 5:
+            lines.append('{"case_id": "broken", "person": {"age": "x"}}')
+            continue
+        lines.append(json.dumps({**base[i % len(base)], "case_id": f"R-{i}"}))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _batch(inputs: Path, out: Path, log: Path, *extra: str) -> subprocess.Popen[bytes]:
+    args = [*CLI, "batch", str(inputs), "-o", str(out), "--log", str(log), "-j", "1", *extra]
+    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _decisions(log: Path) -> list[dict[str, object]]:
+    return [json.loads(line)["decision"] for line in log.read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes, list[object]]:
+    folder = tmp_path_factory.mktemp("resume")
+    inputs = _input(folder / "in.jsonl")
+    out, log = folder / "out.jsonl", folder / "decisions.log"
+    assert _batch(inputs, out, log).wait(timeout=300) == 1  # some records are rejected
+    return inputs, out.read_bytes(), _decisions(log)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_resume_after_sigkill_matches_an_uninterrupted_run(
+    tmp_path: Path, reference: tuple[Path, bytes, list[object]], seed: int
+) -> None:
+    inputs, expected_out, expected_log = reference
+    out, log = tmp_path / "out.jsonl", tmp_path / "decisions.log"
+    rng = random.Random(seed)
+    kills = 0
+    proc = _batch(inputs, out, log)
+    while proc.poll() is None and kills < 3:
+        target = rng.randrange(1, RECORDS)
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and time.monotonic() < deadline:
+            if out.exists() and out.stat().st_size and out.read_bytes().count(b"\n") >= target:
+                break
+            time.sleep(0.002)
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+            kills += 1
+            proc = _batch(inputs, out, log, "--resume")
+    assert proc.wait(timeout=300) in (0, 1)
+    assert kills >= 1
+    assert out.read_bytes() == expected_out
+    assert verify(log).ok
+    assert _decisions(log) == expected_log
+
+
+def test_resume_needs_an_output_file(tmp_path: Path) -> None:
+    inputs = _input(tmp_path / "in.jsonl")
+    done = subprocess.run([*CLI, "batch", str(inputs), "--resume"], capture_output=True)
+    assert done.returncode == 2
+    assert b"--output" in done.stderr
+
+
+def test_resuming_a_run_that_had_completed_changes_nothing(
+    tmp_path: Path, reference: tuple[Path, bytes, list[object]]
+) -> None:
+    inputs, expected_out, expected_log = reference
+    out, log = tmp_path / "out.jsonl", tmp_path / "decisions.log"
+    assert _batch(inputs, out, log).wait(timeout=300) == 1
+    assert _batch(inputs, out, log, "--resume").wait(timeout=300) == 0
+    assert out.read_bytes() == expected_out
+    assert _decisions(log) == expected_log

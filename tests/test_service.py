@@ -1,0 +1,195 @@
+"""The HTTP decision service, in process (httpx over ASGI)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from transport_policy import decide, load_case
+from transport_policy.audit.log import verify
+from transport_policy.service.app import Settings, create_app
+from transport_policy.service.auth import parse_tokens
+
+ROOT = Path(__file__).resolve().parents[1]
+CASES = sorted((ROOT / "cases").glob("*.yaml"))[:8]
+TOKEN, AUDITOR = "decide-token-for-tests", "audit-token-for-tests"
+TOKENS = parse_tokens(
+    f"{hashlib.sha256(TOKEN.encode()).hexdigest()} decide\n"
+    f"{hashlib.sha256(AUDITOR.encode()).hexdigest()} decide,audit\n",
+    source="tests",
+)
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def _record(path: Path) -> dict[str, object]:
+    record, _ = load_case(path)
+    return record.model_dump(mode="json", exclude_none=True)
+
+
+def _client(tmp_path: Path | None = None, **kw: object) -> TestClient:
+    log = str(tmp_path / "decisions.log") if tmp_path else None
+    return TestClient(create_app(Settings(tokens=TOKENS, log=log, **kw)))  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def client() -> TestClient:
+    return _client()
+
+
+def test_a_decision_is_byte_identical_to_decide_json(client: TestClient) -> None:
+    for path in CASES:
+        record, _ = load_case(path)
+        response = client.post("/v1/decisions", json=_record(path), headers=AUTH)
+        assert response.status_code == 200
+        assert response.text == decide(record).to_json()
+
+
+def test_a_policy_can_be_pinned_by_version_or_digest(client: TestClient) -> None:
+    body = _record(CASES[0])
+    listed = client.get("/v1/policies", headers=AUTH).json()
+    for pin in (listed[-1]["version"], listed[-1]["digest"]):
+        response = client.post("/v1/decisions", json=body, params={"policy": pin}, headers=AUTH)
+        assert response.status_code == 200, response.text
+        assert response.json()["policy"]["version"] == listed[-1]["version"]
+        assert response.json()["policy"]["selected"] == "requested"
+    missing = client.post("/v1/decisions", json=body, params={"policy": "1999"}, headers=AUTH)
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+
+
+def test_an_invalid_record_is_a_problem_naming_field_paths_without_values(
+    client: TestClient,
+) -> None:
+    body = _record(CASES[0])
+    body["person"] = {**body["person"], "age": "secret-value-123"}  # type: ignore[dict-item]
+    response = client.post("/v1/decisions", json=body, headers=AUTH)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "person.age" in [e["field"] for e in response.json()["errors"]]
+    assert "secret-value-123" not in response.text
+    garbage = client.post("/v1/decisions", content=b"{not json", headers=AUTH)
+    assert garbage.status_code == 400
+
+
+def test_a_batch_gives_one_line_per_record_in_order_with_errors_in_place(
+    client: TestClient,
+) -> None:
+    records = [_record(p) for p in CASES[:3]]
+    bad = {**records[0], "person": {"age": "x"}}
+    body = [records[0], bad, records[1], records[2]]
+    ndjson = {**AUTH, "Content-Type": "application/x-ndjson"}
+    for payload, headers in ((json.dumps(body), AUTH),
+                             ("\n".join(json.dumps(r) for r in body) + "\nnot json\n", ndjson)):
+        response = client.post("/v1/decisions:batch", content=payload, headers=headers)
+        assert response.status_code == 200
+        lines = [json.loads(x) for x in response.text.splitlines()]
+        assert len(lines) == len(payload.splitlines()) if payload[0] != "[" else len(body)
+        assert lines[0]["case_id"] == records[0]["case_id"] and "outcome" in lines[0]
+        assert "errors" in lines[1] and "outcome" not in lines[1] and lines[1]["index"] == 2
+        assert [x["case_id"] for x in lines[2:4]] == [records[1]["case_id"], records[2]["case_id"]]
+
+
+def test_questions_carry_field_answer_type_prompt_and_clauses(client: TestClient) -> None:
+    partial = {k: v for k, v in _record(CASES[0]).items() if k in ("case_id", "assessment_date")}
+    response = client.post("/v1/questions", json=partial, headers=AUTH)
+    assert response.status_code == 200, response.text
+    questions = response.json()["questions"]
+    assert questions
+    for q in questions:
+        assert q["field"] and q["prompt"] and q["clauses"]
+        assert q["answer_type"] in ("boolean", "choice", "value")
+        assert (q["allowed_values"] is None) == (q["answer_type"] == "value")
+
+
+def test_policies_schemas_health_and_openapi(client: TestClient) -> None:
+    listed = client.get("/v1/policies", headers=AUTH).json()
+    detail = client.get(f"/v1/policies/{listed[0]['version']}", headers=AUTH).json()
+    assert detail["digest"].startswith("sha256:") and detail["rules"] and detail["clauses"]
+    assert client.get("/v1/schema/record", headers=AUTH).json()["type"] == "object"
+    assert client.get("/v1/schema/decision", headers=AUTH).status_code == 200
+    assert client.get("/v1/schema/other", headers=AUTH).status_code == 404
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").json() == {"ready": True, "rules_problem": None}
+    assert client.get("/openapi.json").json()["openapi"].startswith("3.1")
+
+
+def test_requests_need_a_valid_token_and_the_log_needs_the_audit_scope(
+    tmp_path: Path,
+) -> None:
+    client = _client(tmp_path)
+    body = _record(CASES[0])
+    assert client.post("/v1/decisions", json=body).status_code == 401
+    wrong = {"Authorization": "Bearer not-a-token"}
+    assert client.post("/v1/decisions", json=body, headers=wrong).status_code == 401
+    assert client.get("/v1/log/checkpoint", headers=AUTH).status_code == 403
+    audit = {"Authorization": f"Bearer {AUDITOR}"}
+    assert client.get("/v1/log/checkpoint", headers=audit).json()["entries"] == 0
+
+
+def test_every_decision_is_logged_and_the_checkpoint_matches(tmp_path: Path) -> None:
+    client = _client(tmp_path)
+    returned = [client.post("/v1/decisions", json=_record(p), headers=AUTH).text for p in CASES]
+    report = verify(tmp_path / "decisions.log")
+    assert report.ok and report.entries == len(CASES)
+    logged = [json.loads(line)["decision"] for line in
+              (tmp_path / "decisions.log").read_text().splitlines()]
+    assert logged == [json.loads(r) for r in returned]
+    audit = {"Authorization": f"Bearer {AUDITOR}"}
+    mark = client.get("/v1/log/checkpoint", headers=audit).json()
+    assert mark["checkpoint"] == str(report.checkpoint)
+
+
+def test_a_body_over_the_limit_is_refused(tmp_path: Path) -> None:
+    client = _client(max_body=2_000)
+    response = client.post("/v1/decisions", content=b"[" + b" " * 5_000 + b"]", headers=AUTH)
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+
+    def chunks():  # type: ignore[no-untyped-def]
+        yield b"[" + b" " * 1_500
+        yield b" " * 1_500 + b"]"
+
+    streamed = client.post("/v1/decisions", content=chunks(), headers=AUTH)
+    assert streamed.status_code == 413
+
+
+def test_a_changed_rule_folder_is_picked_up_and_a_broken_edit_keeps_the_last_good(
+    tmp_path: Path,
+) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    client = _client(rules=str(rules))
+    before = {p["version"]: p["digest"] for p in client.get("/v1/policies", headers=AUTH).json()}
+    manifest = next(rules.glob("*/policy.yaml"))
+    version = manifest.parent.name
+    rule_file = next(f for f in sorted(manifest.parent.glob("*.yaml")) if f != manifest)
+    rule_file.write_text(rule_file.read_text() + "\n# a comment changes the digest\n")
+    after = {p["version"]: p["digest"] for p in client.get("/v1/policies", headers=AUTH).json()}
+    changed = [v for v in before if before[v] != after[v]]
+    assert changed, "the edit was not picked up"
+    rule_file.write_text("rules: [this is: not, valid")
+    ready = client.get("/readyz").json()
+    assert ready["ready"] is True and ready["rules_problem"]
+    still = {p["version"]: p["digest"] for p in client.get("/v1/policies", headers=AUTH).json()}
+    assert still == after
+    assert version in still
+
+
+def test_httpx_async_client_against_the_app() -> None:
+    import asyncio
+
+    app = create_app(Settings(tokens=TOKENS))
+
+    async def go() -> int:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://service") as http:
+            response = await http.post("/v1/decisions", json=_record(CASES[1]), headers=AUTH)
+            return response.status_code
+
+    assert asyncio.run(go()) == 200
