@@ -168,12 +168,14 @@ def test_a_changed_rule_folder_is_picked_up_and_a_broken_edit_keeps_the_last_goo
     before = {p["version"]: p["digest"] for p in client.get("/v1/policies", headers=AUTH).json()}
     manifest = next(rules.glob("*/policy.yaml"))
     version = manifest.parent.name
-    rule_file = next(f for f in sorted(manifest.parent.glob("*.yaml")) if f != manifest)
-    rule_file.write_text(rule_file.read_text() + "\n# a comment changes the digest\n")
+    text = manifest.read_text()
+    assert "\ntitle: " in text
+    # The digest covers the resolved content (not comments or layout): change the title.
+    manifest.write_text(text.replace("\ntitle: ", "\ntitle: Edited, ", 1))
     after = {p["version"]: p["digest"] for p in client.get("/v1/policies", headers=AUTH).json()}
     changed = [v for v in before if before[v] != after[v]]
     assert changed, "the edit was not picked up"
-    rule_file.write_text("rules: [this is: not, valid")
+    manifest.write_text("rules: [this is: not, valid")
     ready = client.get("/readyz").json()
     assert ready["ready"] is True and ready["rules_problem"]
     still = {p["version"]: p["digest"] for p in client.get("/v1/policies", headers=AUTH).json()}

@@ -7,21 +7,23 @@ import os
 import click
 
 from ..errors import TransportPolicyError
+from .common import CannotRun
+from .exits import Exit, epilog
 
 
 @click.command(
     "serve",
-    epilog="""\b
-Examples:
+    epilog=epilog(
+        """Examples:
   export TRANSPORT_POLICY_TOKENS="$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1) decide"
   transport-policy serve
-  transport-policy serve --port 8080 --workers 2 --log decisions.log --tokens tokens.txt
-
-\b
-Exit status:
-  0  stopped by SIGTERM or Ctrl-C after the in-flight requests finished
-  1  the tokens, the rules or the log could not be used, or the port is taken
-  2  the command line was wrong""",
+  transport-policy serve --port 8080 --workers 2 --log decisions.log --tokens tokens.txt""",
+        {
+            Exit.OK: "stopped by SIGTERM or Ctrl-C after the in-flight requests finished",
+            Exit.CANNOT_RUN: "the tokens, the rules or the log could not be used, or the port "
+            "is taken",
+        },
+    ),
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -46,7 +48,7 @@ def serve_command(host: str, port: int, workers: int, rules_dir: str | None,
 
         from ..service import main as service_main
     except ImportError:
-        raise click.ClickException(
+        raise CannotRun(
             "the service needs its extra: pip install 'transport-policy[service]'"
         ) from None
     if tokens_file:
@@ -66,7 +68,7 @@ def serve_command(host: str, port: int, workers: int, rules_dir: str | None,
             with DecisionLog(log_path):
                 pass
     except TransportPolicyError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise CannotRun(str(exc)) from None
     uvicorn.run("transport_policy.service.main:app_from_env", factory=True, host=host,
                 port=port, workers=workers, timeout_keep_alive=timeout,
                 timeout_graceful_shutdown=timeout, access_log=False, log_level="warning")
