@@ -80,14 +80,20 @@ def _restrict(record: dict[str, Any], fields: set[str]) -> dict[str, Any]:
 
 
 def _per_record(python: str, records: Path) -> float:
-    out = subprocess.run([python, "-c", _DECIDE, str(records)], check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [python, "-c", _DECIDE, str(records)], check=True, capture_output=True, text=True
+    )
     return float(json.loads(out.stdout)["us"])
 
 
 def _cold(python: str, case: Path) -> float:
-    command = [str(Path(python).parent / "transport-policy"), "decide", str(case), "--format",
-               "json"]
+    command = [
+        str(Path(python).parent / "transport-policy"),
+        "decide",
+        str(case),
+        "--format",
+        "json",
+    ]
     start = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True)
     return time.perf_counter() - start
@@ -95,8 +101,11 @@ def _cold(python: str, case: Path) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--other-python", required=True,
-                        help="the Python of a virtualenv where the other checkout is installed")
+    parser.add_argument(
+        "--other-python",
+        required=True,
+        help="the Python of a virtualenv where the other checkout is installed",
+    )
     parser.add_argument("--n", type=int, default=5000, help="records per round (default 5000)")
     parser.add_argument("--rounds", type=int, default=5, help="rounds (default 5)")
     parser.add_argument("--cold-runs", type=int, default=5, help="cold starts per round")
@@ -114,13 +123,13 @@ def main(argv: list[str] | None = None) -> int:
             for record in generate(args.n):
                 out.write(json.dumps(_restrict(record, shared)) + "\n")
         results: dict[str, dict[str, list[float]]] = {
-            name: {"decide_us": [], "cold_s": []} for name in ("this", "other")}
+            name: {"decide_us": [], "cold_s": []} for name in ("this", "other")
+        }
         for round_ in range(args.rounds):
             order = (("this", here), ("other", other))
             for name, python in order if round_ % 2 == 0 else order[::-1]:
                 results[name]["decide_us"].append(_per_record(python, records))
-                results[name]["cold_s"].extend(
-                    _cold(python, case) for _ in range(args.cold_runs))
+                results[name]["cold_s"].extend(_cold(python, case) for _ in range(args.cold_runs))
             print(f"round {round_ + 1}/{args.rounds} done", file=sys.stderr)
     summary = {
         name: {k: statistics.median(v) for k, v in values.items()}
@@ -128,13 +137,26 @@ def main(argv: list[str] | None = None) -> int:
     }
     ratios = {k: summary["this"][k] / summary["other"][k] for k in summary["this"]}
     print(f"{'':22}{'this':>12}{'other':>12}{'this/other':>12}")
-    print(f"{'decide() µs/record':22}{summary['this']['decide_us']:12.1f}"
-          f"{summary['other']['decide_us']:12.1f}{ratios['decide_us']:12.3f}")
-    print(f"{'cold start s':22}{summary['this']['cold_s']:12.3f}"
-          f"{summary['other']['cold_s']:12.3f}{ratios['cold_s']:12.3f}")
+    print(
+        f"{'decide() µs/record':22}{summary['this']['decide_us']:12.1f}"
+        f"{summary['other']['decide_us']:12.1f}{ratios['decide_us']:12.3f}"
+    )
+    print(
+        f"{'cold start s':22}{summary['this']['cold_s']:12.3f}"
+        f"{summary['other']['cold_s']:12.3f}{ratios['cold_s']:12.3f}"
+    )
     if not args.no_write:
-        path = write_results("compare", {"machine": info, "summary": summary, "ratios": ratios,
-                                         "rounds": results, "n": args.n, "case": case.name})
+        path = write_results(
+            "compare",
+            {
+                "machine": info,
+                "summary": summary,
+                "ratios": ratios,
+                "rounds": results,
+                "n": args.n,
+                "case": case.name,
+            },
+        )
         print(f"results: {path}")
     return 0
 

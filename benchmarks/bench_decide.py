@@ -239,9 +239,7 @@ def _time_decision_step(patch: _Patches, timers: _Timers) -> None:
                     ("__call__", "model_construct", "model_validate"), MODELS_BUILT
                 )
                 patch.set(module, name, _Proxy(value, timers, built))
-    patch.set(
-        build, "precedence", timers.wrap("precedence: precedence()", build.precedence)
-    )
+    patch.set(build, "precedence", timers.wrap("precedence: precedence()", build.precedence))
     patch.set(wording, "fill", timers.wrap("wording: fill() (placeholders)", wording.fill))
     for name, label in (
         ("explain", "explanation pass: Reading.explain() (facts of each reason)"),
@@ -353,7 +351,10 @@ def compare(baseline: Path, n: int, seed: int, repeat: int) -> dict[str, Any]:
             env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{here}"}
             done = subprocess.run(
                 [sys.executable, "-c", _AB_CODE, str(n), str(seed)],
-                env=env, capture_output=True, text=True, check=True,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
             )
             times[name].append(json.loads(done.stdout))
             print(f"  round {round_ + 1}: {name}: {times[name][-1]:.1f} µs CPU", file=sys.stderr)

@@ -54,13 +54,16 @@ def in_process(records: list[dict[str, Any]], seconds: float) -> float:
     return done / (time.perf_counter() - start)
 
 
-async def _connection(host: str, port: int, bodies: list[bytes], state: dict[str, Any],
-                      latencies: list[float]) -> None:
+async def _connection(
+    host: str, port: int, bodies: list[bytes], state: dict[str, Any], latencies: list[float]
+) -> None:
     """One keep-alive HTTP/1.1 client on a raw socket (a full HTTP client library costs more
     CPU per request than the service does, and would be measured instead of it)."""
     reader, writer = await asyncio.open_connection(host, port)
-    head = (f"POST /v1/decisions HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {TOKEN}"
-            "\r\nContent-Type: application/json\r\nContent-Length: ").encode()
+    head = (
+        f"POST /v1/decisions HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {TOKEN}"
+        "\r\nContent-Type: application/json\r\nContent-Length: "
+    ).encode()
     try:
         while state["next"] < state["requests"] and time.perf_counter() < state["deadline"]:
             body = bodies[state["next"] % len(bodies)]
@@ -79,20 +82,29 @@ async def _connection(host: str, port: int, bodies: list[bytes], state: dict[str
         writer.close()
 
 
-async def load(url: str, bodies: list[bytes], clients: int, requests: int,
-               max_seconds: float) -> dict[str, Any]:
+async def load(
+    url: str, bodies: list[bytes], clients: int, requests: int, max_seconds: float
+) -> dict[str, Any]:
     host, port = url.removeprefix("http://").split(":")
     latencies: list[float] = []
-    state: dict[str, Any] = {"next": 0, "requests": requests, "errors": 0,
-                             "deadline": time.perf_counter() + max_seconds}
+    state: dict[str, Any] = {
+        "next": 0,
+        "requests": requests,
+        "errors": 0,
+        "deadline": time.perf_counter() + max_seconds,
+    }
     start = time.perf_counter()
-    await asyncio.gather(*(_connection(host, int(port), bodies, state, latencies)
-                           for _ in range(clients)))
+    await asyncio.gather(
+        *(_connection(host, int(port), bodies, state, latencies) for _ in range(clients))
+    )
     elapsed = time.perf_counter() - start
     latencies.sort()
     return {
-        "clients": clients, "requests": len(latencies), "errors": state["errors"],
-        "seconds": round(elapsed, 3), "per_second": round(len(latencies) / elapsed, 1),
+        "clients": clients,
+        "requests": len(latencies),
+        "errors": state["errors"],
+        "seconds": round(elapsed, 3),
+        "per_second": round(len(latencies) / elapsed, 1),
         "p50_ms": round(latencies[len(latencies) // 2] * 1000, 2),
         "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 2),
     }
@@ -100,10 +112,20 @@ async def load(url: str, bodies: list[bytes], clients: int, requests: int,
 
 def start_server(workers: int, log: Path | None) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
-    env = {**os.environ,
-           "TRANSPORT_POLICY_TOKENS": hashlib.sha256(TOKEN.encode()).hexdigest() + " decide"}
-    args = [sys.executable, "-c", "from transport_policy.cli import run; run()", "serve",
-            "--port", str(port), "--workers", str(workers)]
+    env = {
+        **os.environ,
+        "TRANSPORT_POLICY_TOKENS": hashlib.sha256(TOKEN.encode()).hexdigest() + " decide",
+    }
+    args = [
+        sys.executable,
+        "-c",
+        "from transport_policy.cli import run; run()",
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
     if log is not None:
         args += ["--log", str(log)]
     proc = subprocess.Popen(args, env=env)
@@ -132,33 +154,46 @@ def main(argv: list[str] | None = None) -> int:
     records = generate(args.records)
     bodies = [json.dumps(r).encode() for r in records]
     baseline = in_process(records, 5.0)
-    print(f"in-process decide(): {baseline:,.0f}/s; x{args.workers} = "
-          f"{baseline * args.workers:,.0f}/s")
+    print(
+        f"in-process decide(): {baseline:,.0f}/s; x{args.workers} = "
+        f"{baseline * args.workers:,.0f}/s"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "decisions.log" if args.log else None
         proc, url = start_server(args.workers, log)
         try:
             asyncio.run(load(url, bodies, 8, 500, 10))  # warm up every worker
-            levels = [asyncio.run(load(url, bodies, c, args.requests, args.max_seconds))
-                      for c in LEVELS]
+            levels = [
+                asyncio.run(load(url, bodies, c, args.requests, args.max_seconds)) for c in LEVELS
+            ]
         finally:
             proc.terminate()
             proc.wait(timeout=60)
         for level in levels:
-            level["ratio_to_in_process"] = round(
-                level["per_second"] / (baseline * args.workers), 3)
-            print(f"{level['clients']:>3} clients: {level['per_second']:>8,.1f}/s  "
-                  f"p50 {level['p50_ms']:.2f} ms  p99 {level['p99_ms']:.2f} ms  "
-                  f"ratio {level['ratio_to_in_process']:.2f}  errors {level['errors']}")
+            level["ratio_to_in_process"] = round(level["per_second"] / (baseline * args.workers), 3)
+            print(
+                f"{level['clients']:>3} clients: {level['per_second']:>8,.1f}/s  "
+                f"p50 {level['p50_ms']:.2f} ms  p99 {level['p99_ms']:.2f} ms  "
+                f"ratio {level['ratio_to_in_process']:.2f}  errors {level['errors']}"
+            )
         logged = None
         if log is not None:
             report = verify(log)
             logged = {"ok": report.ok, "entries": report.entries}
             print(f"decision log: {'intact' if report.ok else 'BROKEN'}, {report.entries} entries")
     if not args.no_write:
-        print(write_results("service", {"machine": info, "in_process_per_second": baseline,
-                                        "workers": args.workers, "levels": levels,
-                                        "log": logged}))
+        print(
+            write_results(
+                "service",
+                {
+                    "machine": info,
+                    "in_process_per_second": baseline,
+                    "workers": args.workers,
+                    "levels": levels,
+                    "log": logged,
+                },
+            )
+        )
     return 0
 
 

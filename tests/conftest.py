@@ -30,4 +30,3 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 def policy() -> Policy:
     """The 2021-01 policy version, loaded from the source checkout."""
     return load_policy(POLICY_2021)
-

@@ -133,10 +133,15 @@ def overrides(draw: st.DrawFn) -> dict[str, Any]:
 
 _profile_names = st.sampled_from(list(PROFILES))
 _assessors = st.one_of(
-    st.just(ABSENT), st.none(),
-    st.fixed_dictionaries({}, optional={"id": st.one_of(st.none(), _one_line),
-                                        "name": st.one_of(st.none(), _one_line)}),
+    st.just(ABSENT),
+    st.none(),
+    st.fixed_dictionaries(
+        {},
+        optional={"id": st.one_of(st.none(), _one_line), "name": st.one_of(st.none(), _one_line)},
+    ),
 )
+
+
 # Strategies are built once: building them inside every draw costs more than drawing from them.
 def _fact_strategy(path: str, profile: str, every_known: bool) -> st.SearchStrategy[Any]:
     biased = PROFILES[profile]
@@ -226,19 +231,48 @@ def to_json_ready(data: Any) -> Any:
 
 TOP_LEVEL = frozenset(AssessmentRecord.model_fields)
 WRONG_BOOLS: tuple[object, ...] = (
-    "yes", "no", "on", "off", "true", "false", "True", "y", 1, 0, 1.0, "1",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "true",
+    "false",
+    "True",
+    "y",
+    1,
+    0,
+    1.0,
+    "1",
 )
 WRONG_ENUMS: tuple[str, ...] = (
-    "with-support", "With_Support", "sometimes", "yes", "no", "maybe", "Independently", "UNABLE",
-    "n/a", "", "independently ",
+    "with-support",
+    "With_Support",
+    "sometimes",
+    "yes",
+    "no",
+    "maybe",
+    "Independently",
+    "UNABLE",
+    "n/a",
+    "",
+    "independently ",
 )
 NOT_MAPPINGS: tuple[object, ...] = ("yes", 1, True, ["a"], [], 2.5)
 BAD_DATES: tuple[object, ...] = (
-    "2021-13-01", "15/03/2021", "2021-3-5", "20210315", "2021-02-30", "yesterday",
-    dt.datetime(2021, 3, 15, 9, 30), 20210315,
+    "2021-13-01",
+    "15/03/2021",
+    "2021-3-5",
+    "20210315",
+    "2021-02-30",
+    "yesterday",
+    dt.datetime(2021, 3, 15, 9, 30),
+    20210315,
 )
 SENTINELS: tuple[object, ...] = (
-    "secret-value-7Qz", 424242, ["private-list-9Xq"], {"hidden": "nested-8Wv"},
+    "secret-value-7Qz",
+    424242,
+    ["private-list-9Xq"],
+    {"hidden": "nested-8Wv"},
 )
 unknown_keys = st.from_regex(r"[a-z][a-z_]{1,20}", fullmatch=True)
 
@@ -270,11 +304,25 @@ def malformed_records(draw: st.DrawFn) -> Malformed:
     """A valid record with exactly one thing wrong."""
     data = draw(records())
     value: object
-    kind = draw(st.sampled_from([
-        "unknown_top_key", "unknown_section_key", "wrong_bool_type", "age_as_text",
-        "age_out_of_range", "unknown_enum", "missing_required", "blank_case_id", "bad_date",
-        "empty_override_reason", "unknown_override_outcome", "not_a_mapping", "bad_distance",
-    ]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "unknown_top_key",
+                "unknown_section_key",
+                "wrong_bool_type",
+                "age_as_text",
+                "age_out_of_range",
+                "unknown_enum",
+                "missing_required",
+                "blank_case_id",
+                "bad_date",
+                "empty_override_reason",
+                "unknown_override_outcome",
+                "not_a_mapping",
+                "bad_distance",
+            ]
+        )
+    )
     if kind == "unknown_top_key":
         key = draw(unknown_keys.filter(lambda k: k not in TOP_LEVEL))
         value = draw(st.sampled_from(SENTINELS))
@@ -285,26 +333,41 @@ def malformed_records(draw: st.DrawFn) -> Malformed:
         value = draw(st.sampled_from(SENTINELS))
         base = data.get(section)
         part = dict(base) if isinstance(base, Mapping) else {}
-        return Malformed({**data, section: {**part, key: value}}, f"{section}.{key}", value, kind,
-                         _echo(value))
-    if kind in ("wrong_bool_type", "unknown_enum", "age_as_text", "age_out_of_range",
-                "bad_distance"):
+        return Malformed(
+            {**data, section: {**part, key: value}}, f"{section}.{key}", value, kind, _echo(value)
+        )
+    if kind in (
+        "wrong_bool_type",
+        "unknown_enum",
+        "age_as_text",
+        "age_out_of_range",
+        "bad_distance",
+    ):
         if kind == "wrong_bool_type":
             path = draw(st.sampled_from(BOOL_PATHS))
             value = draw(st.sampled_from(WRONG_BOOLS))
         elif kind == "unknown_enum":
             path = draw(st.sampled_from(ENUM_PATHS))
             others = [v for p in ENUM_PATHS for v in allowed_values(p) or ()]
-            value = draw(st.sampled_from(sorted({*WRONG_ENUMS, *map(str, others)}))
-                         .filter(lambda v: v not in (allowed_values(path) or ())))
+            value = draw(
+                st.sampled_from(sorted({*WRONG_ENUMS, *map(str, others)})).filter(
+                    lambda v: v not in (allowed_values(path) or ())
+                )
+            )
         elif kind == "age_as_text":
             path = "person.age"
-            value = draw(st.one_of(st.integers(MIN_AGE, MAX_AGE).map(str), st.just(True),
-                                   st.integers(18, 99).map(float)))
+            value = draw(
+                st.one_of(
+                    st.integers(MIN_AGE, MAX_AGE).map(str),
+                    st.just(True),
+                    st.integers(18, 99).map(float),
+                )
+            )
         elif kind == "age_out_of_range":
             path = "person.age"
-            value = draw(st.one_of(st.integers(MAX_AGE + 1, 10**6),
-                                   st.integers(-(10**6), MIN_AGE - 1)))
+            value = draw(
+                st.one_of(st.integers(MAX_AGE + 1, 10**6), st.integers(-(10**6), MIN_AGE - 1))
+            )
         else:
             path = "destination.distance_miles"
             value = draw(st.sampled_from((float("nan"), float("inf"), -1.5, "3 miles")))
@@ -317,24 +380,36 @@ def malformed_records(draw: st.DrawFn) -> Malformed:
         return Malformed({**data, "case_id": value}, "case_id", value, kind)
     if kind == "bad_date":
         value = draw(st.sampled_from(BAD_DATES))
-        return Malformed({**data, "assessment_date": value}, "assessment_date", value, kind,
-                         _echo(value))
+        return Malformed(
+            {**data, "assessment_date": value}, "assessment_date", value, kind, _echo(value)
+        )
     if kind == "empty_override_reason":
         value = draw(st.sampled_from(("", " ", "\n\t ")))
         outcome = draw(st.sampled_from(OVERRIDE_OUTCOMES))
-        return Malformed({**data, "override": {"outcome": outcome, "reason": value}},
-                         "override.reason", value, kind)
+        return Malformed(
+            {**data, "override": {"outcome": outcome, "reason": value}},
+            "override.reason",
+            value,
+            kind,
+        )
     if kind == "unknown_override_outcome":
-        value = draw(st.sampled_from(
-            ("refuse", "Provide", "needs_information", "out_of_scope", "yes")))
-        return Malformed({**data, "override": {"outcome": value, "reason": "Exceptional need"}},
-                         "override.outcome", value, kind, _echo(value))
+        value = draw(
+            st.sampled_from(("refuse", "Provide", "needs_information", "out_of_scope", "yes"))
+        )
+        return Malformed(
+            {**data, "override": {"outcome": value, "reason": "Exceptional need"}},
+            "override.outcome",
+            value,
+            kind,
+            _echo(value),
+        )
     section = draw(st.sampled_from((*FACT_SECTIONS, *OPTIONAL_SECTIONS)))
     value = draw(st.sampled_from(NOT_MAPPINGS))
     return Malformed({**data, section: value}, section, value, kind, _echo(value))
 
 
 # --- facts that make an alternative hold --------------------------------------------------------
+
 
 def _combinations(paths: list[str]) -> Iterator[dict[str, object]]:
     choices = [allowed_values(p) for p in paths]
@@ -368,12 +443,17 @@ def alternative_assignments(policy: Policy) -> dict[str, list[dict[str, object]]
             facts = reads(combo)
             if evaluate(rule.effective, facts) != HOLDS or scope_fields & set(combo):
                 continue
-            if any(condition_fields[other] & set(combo) for other in condition_fields
-                   if other != rule.id):
+            if any(
+                condition_fields[other] & set(combo)
+                for other in condition_fields
+                if other != rule.id
+            ):
                 continue  # it would change what another alternative reads
-            if all(evaluate(other.unless, facts) == FAILS
-                   for other in exclusions if other.unless is not None
-                   and set(fields_read(other.unless)) <= set(combo)):
+            if all(
+                evaluate(other.unless, facts) == FAILS
+                for other in exclusions
+                if other.unless is not None and set(fields_read(other.unless)) <= set(combo)
+            ):
                 found.append(combo)
         if found:
             out[rule.id] = found
@@ -382,16 +462,22 @@ def alternative_assignments(policy: Policy) -> dict[str, list[dict[str, object]]
 
 # --- drawing examples outside a test --------------------------------------------------------------
 
+
 def sample(strategy: st.SearchStrategy[Any], count: int) -> list[Any]:
     """``count`` examples of a strategy (at most), the same ones on every run."""
     drawn: list[Any] = []
 
-    @settings(max_examples=count, database=None, derandomize=True, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck), deadline=None)
+    @settings(
+        max_examples=count,
+        database=None,
+        derandomize=True,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        deadline=None,
+    )
     @given(strategy)
     def collect(example: Any) -> None:
         drawn.append(example)
 
     collect()
     return drawn
-

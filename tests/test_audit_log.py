@@ -45,8 +45,9 @@ def decided() -> list[tuple[Decision, AssessmentRecord]]:
 
 
 @pytest.fixture(scope="module")
-def log_bytes(tmp_path_factory: pytest.TempPathFactory,
-              decided: list[tuple[Decision, AssessmentRecord]]) -> bytes:
+def log_bytes(
+    tmp_path_factory: pytest.TempPathFactory, decided: list[tuple[Decision, AssessmentRecord]]
+) -> bytes:
     path = tmp_path_factory.mktemp("log") / "decisions.log"
     with DecisionLog(path) as log:
         for decision, record in decided[:3]:
@@ -108,7 +109,7 @@ def test_an_empty_log_verifies(tmp_path: Path) -> None:
 def test_a_corrupted_byte_is_reported_at_its_entry(log_bytes: bytes, data: st.DataObject) -> None:
     position = data.draw(st.integers(0, len(log_bytes) - 1))
     value = data.draw(st.integers(0, 255).filter(lambda b: b != log_bytes[position]))
-    corrupted = log_bytes[:position] + bytes([value]) + log_bytes[position + 1:]
+    corrupted = log_bytes[:position] + bytes([value]) + log_bytes[position + 1 :]
     entry = log_bytes[:position].count(b"\n") + 1
     report = _verify_bytes(corrupted)
     assert report.problem is not None
@@ -194,17 +195,24 @@ def test_concurrent_writers_keep_one_chain(tmp_path: Path) -> None:
     assert report.ok and report.entries == 45
 
 
-@given(st.dictionaries(
-    st.text(max_size=8),
-    st.recursive(
-        st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text()
-        | st.floats(allow_nan=False, allow_infinity=False),
-        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner,
-                                                                    max_size=3),
-        max_leaves=8,
-    ),
-    max_size=6,
-))
+@given(
+    st.dictionaries(
+        st.text(max_size=8),
+        st.recursive(
+            st.none()
+            | st.booleans()
+            | st.integers(-(2**53) + 1, 2**53 - 1)
+            | st.text()
+            | st.floats(allow_nan=False, allow_infinity=False),
+            lambda inner: (
+                st.lists(inner, max_size=3)
+                | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+            ),
+            max_leaves=8,
+        ),
+        max_size=6,
+    )
+)
 def test_an_object_assembled_from_canonical_members_is_canonical(value: dict[str, Any]) -> None:
     members = {k: canonical_json(v) for k, v in value.items()}
     assert canonical_object(members) == rfc8785.dumps(value)
@@ -227,8 +235,9 @@ def test_verify_command_exit_statuses(log_bytes: bytes, tmp_path: Path) -> None:
 
     lines = _lines(log_bytes)
     lines[2] = lines[2].replace(b'"seq":3', b'"seq":4')
-    changed = runner.invoke(audit_group, ["verify", str(_write(tmp_path, lines, "c.log")),
-                                          "--format", "json"])
+    changed = runner.invoke(
+        audit_group, ["verify", str(_write(tmp_path, lines, "c.log")), "--format", "json"]
+    )
     assert changed.exit_code == 1
     result = json.loads(changed.output)
     assert result["problem"]["entry"] == 3 and result["checkpoint"] is None
@@ -250,8 +259,10 @@ def test_a_decision_is_logged_only_with_the_record_it_was_made_from(
     (decision, _), (_, other_record) = decided[:2]
     path = tmp_path / "d.log"
     for minimal in (False, True):
-        with pytest.raises(LogError, match="not made from this record"), \
-                DecisionLog(path, minimal=minimal) as log:
+        with (
+            pytest.raises(LogError, match="not made from this record"),
+            DecisionLog(path, minimal=minimal) as log,
+        ):
             log.append(decision, other_record)
     assert path.read_bytes() == b""
 
@@ -270,8 +281,9 @@ def test_what_verify_says_is_verified_agrees_with_its_verdict(
     assert text.exit_code == 1
     first, second = text.output.splitlines()
     assert "NOT intact" in first and second.startswith("no entry verified")
-    as_json = runner.invoke(audit_group, ["verify", str(rewritten), "--checkpoint", checkpoint,
-                                          "--format", "json"])
+    as_json = runner.invoke(
+        audit_group, ["verify", str(rewritten), "--checkpoint", checkpoint, "--format", "json"]
+    )
     assert json.loads(as_json.output)["entries"] == 0
 
     cut = _write(tmp_path, _lines(log_bytes)[:-2], "cut.log")
@@ -287,8 +299,9 @@ def test_what_verify_says_is_verified_agrees_with_its_verdict(
     assert changed.output.splitlines()[1] == "entries 1 to 2 verified"
 
 
-def test_an_entry_nested_too_deeply_is_reported_not_a_crash(log_bytes: bytes,
-                                                            tmp_path: Path) -> None:
+def test_an_entry_nested_too_deeply_is_reported_not_a_crash(
+    log_bytes: bytes, tmp_path: Path
+) -> None:
     deep = b'{"seq": ' + b"[" * 5000 + b"]" * 5000 + b"}"
     path = _write(tmp_path, [*_lines(log_bytes), deep])
     report = verify(path)

@@ -67,8 +67,9 @@ def test_k_bad_lines_out_of_n_give_n_results_in_order(
     tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
 ) -> None:
     n = data.draw(st.integers(1, 14), label="n")
-    bad = data.draw(st.dictionaries(st.integers(0, n - 1), st.sampled_from(sorted(BAD))),
-                    label="bad")
+    bad = data.draw(
+        st.dictionaries(st.integers(0, n - 1), st.sampled_from(sorted(BAD))), label="bad"
+    )
     truncated = data.draw(st.booleans(), label="last line truncated")
     lines = [BAD[bad[i]][0] if i in bad else _line(i) for i in range(n)]
     body = b"\n".join(lines) + b"\n"
@@ -205,9 +206,11 @@ def test_a_record_nested_too_deeply_is_rejected_not_an_engine_failure(tmp_path: 
     assert [e["field"] for e in errors] == ["(file)"]
 
 
-def test_a_fault_while_reading_a_record_rejects_it(monkeypatch: pytest.MonkeyPatch,
-                                                   tmp_path: Path) -> None:
+def test_a_fault_while_reading_a_record_rejects_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """Only a record that was read and validated can fail in the engine."""
+
     def broken(_data: object, *, source: str) -> None:
         raise LookupError(source)
 
@@ -337,11 +340,14 @@ def _cleanup(process: subprocess.Popen[bytes], children: dict[int, str]) -> None
 
 
 @linux_only
-@pytest.mark.parametrize(("name", "whole_group", "status"), [
-    ("SIGTERM", False, 143),  # `kill PID`, as a supervisor sends it
-    ("SIGHUP", False, 129),
-    ("SIGINT", True, 130),  # Ctrl-C: the terminal signals every process of the group
-])
+@pytest.mark.parametrize(
+    ("name", "whole_group", "status"),
+    [
+        ("SIGTERM", False, 143),  # `kill PID`, as a supervisor sends it
+        ("SIGHUP", False, 129),
+        ("SIGINT", True, 130),  # Ctrl-C: the terminal signals every process of the group
+    ],
+)
 def test_a_stop_signal_terminates_the_workers_and_keeps_complete_lines(
     tmp_path: Path, name: str, whole_group: bool, status: int
 ) -> None:
@@ -349,7 +355,9 @@ def test_a_stop_signal_terminates_the_workers_and_keeps_complete_lines(
     with err.open("wb") as stderr:
         process = subprocess.Popen(
             [sys.executable, "-c", BATCH, "batch", "-", "-o", str(out), "--jobs", "2"],
-            stdin=subprocess.PIPE, stderr=stderr, start_new_session=True,
+            stdin=subprocess.PIPE,
+            stderr=stderr,
+            start_new_session=True,
         )
     children: dict[int, str] = {}
     try:
@@ -386,7 +394,8 @@ def test_a_closed_output_pipe_stops_the_batch_quietly(tmp_path: Path) -> None:
     with err.open("wb") as stderr:
         process = subprocess.Popen(
             [sys.executable, "-c", BATCH, "batch", str(records), "--jobs", "2"],
-            stdout=subprocess.PIPE, stderr=stderr,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
         )
     children: dict[int, str] = {}
     try:

@@ -227,8 +227,13 @@ def test_the_sample_in_the_assessors_guide_is_what_the_command_prints() -> None:
 def test_an_unwritable_output_is_an_error_message_not_a_traceback() -> None:
     script = _installed_script()
     with open("/dev/full", "w") as full:
-        done = subprocess.run([str(script), "decide", str(CASES[0])], stdout=full,
-                              stderr=subprocess.PIPE, text=True, check=False)
+        done = subprocess.run(
+            [str(script), "decide", str(CASES[0])],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
     assert done.returncode == 3
     assert "Traceback" not in done.stderr
     assert "cannot write standard output" in done.stderr

@@ -56,8 +56,11 @@ def test_durable_rules_agree_when_every_fact_is_known(
     policy: Policy, durable: DurableEvaluator, reference: PythonEvaluator, data: dict[str, Any]
 ) -> None:
     facts = facts_of(data, policy)
-    assert all(value is not None for path, value in facts.items()
-               if path in FACT_PATHS and path not in policy.unknown_if_false)
+    assert all(
+        value is not None
+        for path, value in facts.items()
+        if path in FACT_PATHS and path not in policy.unknown_if_false
+    )
     assert durable.statuses(facts) == reference.statuses(facts)
 
 
@@ -94,11 +97,18 @@ def test_a_policy_compiled_twice_gets_two_working_rulesets(policy: Policy) -> No
     first, second = DurableEvaluator(policy), DurableEvaluator(policy)
     assert first.name != second.name
     reference = PythonEvaluator(policy)
-    data = {"case_id": "C-2", "assessment_date": "2022-01-10",
-            "person": {"age": 40, "eligible_care_needs": True,
-                       "needs_transport_to_access_service": True, "service_area": "older_people"},
-            "travel": {"can_mobilise_safely": "unable", "can_use_public_transport": "with_support"},
-            "circumstances": {"temporary_illness": "none"}}
+    data = {
+        "case_id": "C-2",
+        "assessment_date": "2022-01-10",
+        "person": {
+            "age": 40,
+            "eligible_care_needs": True,
+            "needs_transport_to_access_service": True,
+            "service_area": "older_people",
+        },
+        "travel": {"can_mobilise_safely": "unable", "can_use_public_transport": "with_support"},
+        "circumstances": {"temporary_illness": "none"},
+    }
     facts = facts_of(data, policy)
     assert first.statuses(facts) == second.statuses(facts) == reference.statuses(facts)
     record = parse_record(data)
@@ -151,7 +161,8 @@ def test_every_compiled_rule_is_anchored_and_a_catch_all_fires_last(policy: Poli
         assert _anchored(condition["m"]), name
     catch_all = ruleset[CATCH_ALL]
     assert catch_all["all"] == [{"m": ANCHORED}]
-    assert all(catch_all["pri"] > rule["pri"] >= 0 for name, rule in ruleset.items()
-               if name != CATCH_ALL)
+    assert all(
+        catch_all["pri"] > rule["pri"] >= 0 for name, rule in ruleset.items() if name != CATCH_ALL
+    )
     for slot, _ in policy.slots:
         assert f"{slot}#H" in ruleset or f"{slot}#F" in ruleset, slot

@@ -90,11 +90,17 @@ def _statuses(text: str) -> list[int]:
     return [int(code) for code in re.findall(r"^ {2,4}(\d{1,3})  \S", table, re.M)]
 
 
-@pytest.mark.parametrize("command", [
-    *[[name] for name in sorted(COMMANDS) if name not in ("audit", "rules")],
-    ["audit", "verify"], ["rules", "check"], ["rules", "list"], ["rules", "show"],
-    ["rules", "doc"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        *[[name] for name in sorted(COMMANDS) if name not in ("audit", "rules")],
+        ["audit", "verify"],
+        ["rules", "check"],
+        ["rules", "list"],
+        ["rules", "show"],
+        ["rules", "doc"],
+    ],
+)
 def test_each_help_shows_its_rows_of_the_one_table(command: list[str]) -> None:
     codes = _statuses(_help(command))
     assert codes == sorted(codes) and set(COMMON) <= set(codes)
@@ -109,8 +115,12 @@ def test_decide_loads_no_other_command() -> None:
         "try:\n    main(['decide', '--help'])\nexcept SystemExit:\n    pass\n"
         "print(' '.join(sorted(m for m in sys.modules if m.startswith('transport_policy.cli.'))))"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
     loaded = set(done.stdout.strip().splitlines()[-1].split())
-    assert loaded == {"transport_policy.cli.common", "transport_policy.cli.decide",
-                      "transport_policy.cli.exits"}
+    assert loaded == {
+        "transport_policy.cli.common",
+        "transport_policy.cli.decide",
+        "transport_policy.cli.exits",
+    }

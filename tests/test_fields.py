@@ -22,9 +22,13 @@ from transport_policy.model.schema import schema
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "transport_policy"
-CASE = ROOT / "cases" / (
-    "a-man-whose-nearest-day-centre-has-no-place-is-provided-transport-with-a-review-but-not-"
-    "temporarily.yaml"
+CASE = (
+    ROOT
+    / "cases"
+    / (
+        "a-man-whose-nearest-day-centre-has-no-place-is-provided-transport-with-a-review-but-not-"
+        "temporarily.yaml"
+    )
 )
 
 ANCHOR = '    _t("judgement.notes",'
@@ -97,8 +101,7 @@ def _copy_with_new_fields(tmp_path: Path) -> tuple[Path, Path]:
     """A copy of the package whose only change is the new registry entries, and a copy of the
     rules whose only changes are the rule and question that use one of them."""
     src = tmp_path / "src"
-    shutil.copytree(PACKAGE, src / "transport_policy",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(PACKAGE, src / "transport_policy", ignore=shutil.ignore_patterns("__pycache__"))
     fields = src / "transport_policy" / "model" / "fields.py"
     text = fields.read_text(encoding="utf-8")
     assert text.count(ANCHOR) == 1
@@ -116,8 +119,9 @@ def _copy_with_new_fields(tmp_path: Path) -> tuple[Path, Path]:
 
 def _changed_files(left: Path, right: Path) -> list[str]:
     compare = filecmp.dircmp(left, right, ignore=["__pycache__"])
-    changed = [str(right / name) for name in compare.diff_files + compare.left_only
-               + compare.right_only]
+    changed = [
+        str(right / name) for name in compare.diff_files + compare.left_only + compare.right_only
+    ]
     for name in compare.common_dirs:
         changed += _changed_files(left / name, right / name)
     return changed
@@ -129,8 +133,14 @@ def test_adding_a_record_field_is_one_registry_entry_plus_its_rules(tmp_path: Pa
         str(src / "transport_policy" / "model" / "fields.py")
     ]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), str(ROOT / "tests")])}
-    run = subprocess.run([sys.executable, "-c", textwrap.dedent(SCRIPT), str(rules), str(CASE)],
-                         capture_output=True, text=True, env=env, check=False, timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(SCRIPT), str(rules), str(CASE)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr
     out = json.loads(run.stdout)
     assert out["package"].startswith(str(src))
@@ -142,9 +152,12 @@ def test_adding_a_record_field_is_one_registry_entry_plus_its_rules(tmp_path: Pa
     assert out["description"]["description"] == (
         "Holds a concessionary bus pass valid for this journey."
     )
-    assert out["strategies"] == ["travel.has_bus_pass", "circumstances.temporary_illness",
-                                 "circumstances.urgent_or_exceptional",
-                                 "circumstances.ill_carer_relied_on_for"]
+    assert out["strategies"] == [
+        "travel.has_bus_pass",
+        "circumstances.temporary_illness",
+        "circumstances.urgent_or_exceptional",
+        "circumstances.ill_carer_relied_on_for",
+    ]
     # the list field is validated strictly (no repeats, only its values); misspellings are helped
     repeat, unknown, misspelt = out["errors"]
     assert "circumstances.ill_carer_relied_on_for: must not list a value twice" in repeat
@@ -174,15 +187,27 @@ def test_the_record_schema_describes_every_field_from_the_registry() -> None:
 @pytest.mark.parametrize(
     ("data", "field", "hint"),
     [
-        ({"travel": {"can_use_publc_transport": "unable"}}, "travel.can_use_publc_transport",
-         "(did you mean 'travel.can_use_public_transport'?)"),
+        (
+            {"travel": {"can_use_publc_transport": "unable"}},
+            "travel.can_use_publc_transport",
+            "(did you mean 'travel.can_use_public_transport'?)",
+        ),
         ({"trvel": {}}, "trvel", "(did you mean 'travel'?)"),
-        ({"travel.can_use_public_transport": "with_support"}, "travel.can_use_public_transport",
-         "(write 'can_use_public_transport' nested under 'travel:')"),
-        ({"travel": {"motability": True}}, "travel.motability",
-         "(did you mean 'vehicles.motability'?)"),
-        ({"can_use_public_transport": "unable"}, "can_use_public_transport",
-         "(did you mean 'travel.can_use_public_transport'?)"),
+        (
+            {"travel.can_use_public_transport": "with_support"},
+            "travel.can_use_public_transport",
+            "(write 'can_use_public_transport' nested under 'travel:')",
+        ),
+        (
+            {"travel": {"motability": True}},
+            "travel.motability",
+            "(did you mean 'vehicles.motability'?)",
+        ),
+        (
+            {"can_use_public_transport": "unable"},
+            "can_use_public_transport",
+            "(did you mean 'travel.can_use_public_transport'?)",
+        ),
         ({"assessor": {"nme": "J. Smith"}}, "assessor.nme", "(did you mean 'assessor.name'?)"),
     ],
 )

@@ -58,18 +58,37 @@ def test_cli_formats_output_file_and_exit_statuses(tmp_path: Path) -> None:
     assert "0 change outcome" in table.output and "Outcome transitions" in table.output
 
     out = tmp_path / "impact.csv"
-    args = [str(UNREASONABLE_CAR), "--from", "2021-01", "--to", "draft-2027",
-            "--to-rules", str(DRAFT), "--format", "csv", "--output", str(out)]
+    args = [
+        str(UNREASONABLE_CAR),
+        "--from",
+        "2021-01",
+        "--to",
+        "draft-2027",
+        "--to-rules",
+        str(DRAFT),
+        "--format",
+        "csv",
+        "--output",
+        str(out),
+    ]
     written = runner.invoke(impact_command, args)
     assert written.exit_code == 0
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
-    assert {"breakdown": "transition", "service_area": "", "clause": "", "change": "",
-            "from": "provide", "to": "do_not_provide", "cases": "1"} in rows
+    assert {
+        "breakdown": "transition",
+        "service_area": "",
+        "clause": "",
+        "change": "",
+        "from": "provide",
+        "to": "do_not_provide",
+        "cases": "1",
+    } in rows
 
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"case_id": "X", "assessment_date": "2021-02-30"}\n', encoding="utf-8")
-    rejected = runner.invoke(impact_command, [str(bad), "--from", "2016", "--to", "2021-01",
-                                              "--format", "json"])
+    rejected = runner.invoke(
+        impact_command, [str(bad), "--from", "2016", "--to", "2021-01", "--format", "json"]
+    )
     assert rejected.exit_code == 1
     assert json.loads(rejected.output)["rejected"][0]["errors"][0]["field"] == "assessment_date"
 
@@ -92,8 +111,10 @@ def test_the_draft_differs_from_2021_01_only_where_it_says() -> None:
 
 def test_a_report_that_cannot_be_written_is_a_clean_error(tmp_path: Path) -> None:
     target = tmp_path / "no-such-folder" / "impact.csv"
-    result = CliRunner().invoke(impact_command, [str(UNREASONABLE_CAR), "--from", "2016",
-                                                 "--to", "2021-01", "--output", str(target)])
+    result = CliRunner().invoke(
+        impact_command,
+        [str(UNREASONABLE_CAR), "--from", "2016", "--to", "2021-01", "--output", str(target)],
+    )
     assert result.exit_code == 3
     assert f"cannot write {target}: " in result.output
     assert not isinstance(result.exception, OSError)

@@ -42,8 +42,12 @@ def test_the_copy_loads_before_it_is_broken(copy: Path) -> None:
 
 
 def test_an_unknown_field_path(copy: Path) -> None:
-    edit(copy, "exclusions.yaml", "field: travel.can_use_public_transport,",
-         "field: travel.can_use_public_transprt,")
+    edit(
+        copy,
+        "exclusions.yaml",
+        "field: travel.can_use_public_transport,",
+        "field: travel.can_use_public_transprt,",
+    )
     error = broken(copy)
     assert (error.path, error.rule_id) == ("exclusions.yaml", "public-transport")
     assert "did you mean 'travel.can_use_public_transport'" in str(error)
@@ -57,21 +61,43 @@ def test_an_unknown_clause(copy: Path) -> None:
 
 
 def test_an_unknown_operator(copy: Path) -> None:
-    edit(copy, "exclusions.yaml", "{field: vehicles.shared_community_vehicle, is: true}",
-         "{field: vehicles.shared_community_vehicle, iss: true}")
+    edit(
+        copy,
+        "exclusions.yaml",
+        "{field: vehicles.shared_community_vehicle, is: true}",
+        "{field: vehicles.shared_community_vehicle, iss: true}",
+    )
     error = broken(copy)
     assert (error.path, error.rule_id) == ("exclusions.yaml", "shared-vehicle")
     assert "'iss'" in str(error) and "did you mean 'is'" in str(error)
 
 
-@pytest.mark.parametrize(("name", "old", "new", "rule_id", "suggestion"), [
-    ("exclusions.yaml", "in: [independently, with_support]}", "in: [independently, with-support]}",
-     "can-mobilise", "with_support"),
-    ("scope.yaml", "{field: person.service_area, is: other}",
-     "{field: person.service_area, is: others}", "other-service-area", "other"),
-    ("exclusions.yaml", "{field: vehicles.shared_community_vehicle, is: true}",
-     "{field: vehicles.shared_community_vehicle, is: sometimes}", "shared-vehicle", None),
-])
+@pytest.mark.parametrize(
+    ("name", "old", "new", "rule_id", "suggestion"),
+    [
+        (
+            "exclusions.yaml",
+            "in: [independently, with_support]}",
+            "in: [independently, with-support]}",
+            "can-mobilise",
+            "with_support",
+        ),
+        (
+            "scope.yaml",
+            "{field: person.service_area, is: other}",
+            "{field: person.service_area, is: others}",
+            "other-service-area",
+            "other",
+        ),
+        (
+            "exclusions.yaml",
+            "{field: vehicles.shared_community_vehicle, is: true}",
+            "{field: vehicles.shared_community_vehicle, is: sometimes}",
+            "shared-vehicle",
+            None,
+        ),
+    ],
+)
 def test_a_value_the_field_does_not_take(
     copy: Path, name: str, old: str, new: str, rule_id: str, suggestion: str | None
 ) -> None:
@@ -84,17 +110,24 @@ def test_a_value_the_field_does_not_take(
 
 
 def test_a_value_the_override_outcome_does_not_take(copy: Path) -> None:
-    edit(copy, "override.yaml", "{field: override.outcome, known: true}",
-         "{field: override.outcome, is: refuse}")
+    edit(
+        copy,
+        "override.yaml",
+        "{field: override.outcome, known: true}",
+        "{field: override.outcome, is: refuse}",
+    )
     error = broken(copy)
     assert (error.path, error.rule_id) == ("override.yaml", "override-applied")
 
 
-@pytest.mark.parametrize("test", [
-    "{field: case_id, is: C-1}",
-    "{field: assessment_date, known: true}",
-    "{field: assessor.name, is: J. Smith}",
-])
+@pytest.mark.parametrize(
+    "test",
+    [
+        "{field: case_id, is: C-1}",
+        "{field: assessment_date, known: true}",
+        "{field: assessor.name, is: J. Smith}",
+    ],
+)
 def test_a_condition_on_a_field_that_is_not_a_fact(copy: Path, test: str) -> None:
     edit(copy, "exclusions.yaml", "{field: vehicles.shared_community_vehicle, is: true}", test)
     error = broken(copy)
@@ -109,16 +142,24 @@ def test_a_duplicate_rule_id(copy: Path) -> None:
 
 
 def test_an_unknown_key_in_a_rule(copy: Path) -> None:
-    edit(copy, "exclusions.yaml", "    summary: >-\n      Contributes to a shared",
-         "    descripton: Shared vehicle.\n    summary: >-\n      Contributes to a shared")
+    edit(
+        copy,
+        "exclusions.yaml",
+        "    summary: >-\n      Contributes to a shared",
+        "    descripton: Shared vehicle.\n    summary: >-\n      Contributes to a shared",
+    )
     error = broken(copy)
     assert (error.path, error.rule_id) == ("exclusions.yaml", "shared-vehicle")
     assert "descripton" in str(error) and "did you mean 'description'" in str(error)
 
 
 def test_a_misspelt_key_in_a_rule(copy: Path) -> None:
-    edit(copy, "exclusions.yaml", "    description: The person contributes",
-         "    descripton: The person contributes")
+    edit(
+        copy,
+        "exclusions.yaml",
+        "    description: The person contributes",
+        "    descripton: The person contributes",
+    )
     error = broken(copy)
     assert (error.path, error.rule_id) == ("exclusions.yaml", "shared-vehicle")
     assert "did you mean 'description'" in str(error)
@@ -132,13 +173,20 @@ def test_a_reference_to_a_missing_rule(copy: Path) -> None:
 
 
 def test_a_missing_question_prompt(copy: Path) -> None:
-    edit(copy, "questions.yaml",
-         "  - field: vehicles.shared_community_vehicle\n"
-         "    prompt: Does the person contribute to a shared community vehicle they can use for "
-         "this trip?\n", "")
+    edit(
+        copy,
+        "questions.yaml",
+        "  - field: vehicles.shared_community_vehicle\n"
+        "    prompt: Does the person contribute to a shared community vehicle they can use for "
+        "this trip?\n",
+        "",
+    )
     error = broken(copy)
     assert (error.path, error.rule_id, error.field) == (
-        "questions.yaml", "shared-vehicle", "vehicles.shared_community_vehicle")
+        "questions.yaml",
+        "shared-vehicle",
+        "vehicles.shared_community_vehicle",
+    )
 
 
 # --- the policy digest ---------------------------------------------------------------------------
@@ -180,8 +228,12 @@ def test_the_digest_ignores_crlf_line_endings_and_comments(copy: Path) -> None:
 
 
 def test_rule_files_use_yaml_1_2_booleans(copy: Path) -> None:
-    edit(copy, "exclusions.yaml", "{field: vehicles.shared_community_vehicle, is: true}",
-         "{field: vehicles.shared_community_vehicle, is: yes}")
+    edit(
+        copy,
+        "exclusions.yaml",
+        "{field: vehicles.shared_community_vehicle, is: true}",
+        "{field: vehicles.shared_community_vehicle, is: yes}",
+    )
     error = broken(copy)
     assert (error.path, error.rule_id) == ("exclusions.yaml", "shared-vehicle")
     assert "is not a value of vehicles.shared_community_vehicle" in str(error)

@@ -29,7 +29,9 @@ def _overlay(root: Path, manifest: str, **files: str) -> Path:
     folder.mkdir()
     (folder / "policy.yaml").write_text(
         "id: ccc-adults-transport\nversion: overlay\ntitle: An overlay\n"
-        "effective_from: 2030-01-01\n" + manifest, encoding="utf-8")
+        "effective_from: 2030-01-01\n" + manifest,
+        encoding="utf-8",
+    )
     for name, text in files.items():
         (folder / name.replace("_", ".", 1)).write_text(text, encoding="utf-8")
     return folder
@@ -40,7 +42,7 @@ def _rule_from(folder: Path, name: str, rule_id: str) -> str:
     text = (folder / name).read_text(encoding="utf-8")
     start = text.index(f"  - id: {rule_id}\n")
     end = text.find("\n  - id:", start + 1)
-    return "rules:\n" + (text[start:end + 1] if end >= 0 else text[start:])
+    return "rules:\n" + (text[start : end + 1] if end >= 0 else text[start:])
 
 
 def test_editing_a_base_rule_changes_the_digest_of_every_version_built_on_it(rules: Path) -> None:
@@ -49,8 +51,10 @@ def test_editing_a_base_rule_changes_the_digest_of_every_version_built_on_it(rul
     assert len(set(before.values())) == 3
     path = rules / "2021-01" / "scope.yaml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("description: The person", "description: Reviewed. The person", 1),
-                    encoding="utf-8")
+    path.write_text(
+        text.replace("description: The person", "description: Reviewed. The person", 1),
+        encoding="utf-8",
+    )
     after = {v: p.digest for v, p in PolicyStore(rules).policies.items()}
     assert all(after[v] != before[v] for v in before)
 
@@ -76,9 +80,14 @@ def test_an_overlay_replaces_adds_and_removes_rules(rules: Path) -> None:
     base = rules / "2021-01"
     replaced = _rule_from(base, "exclusions.yaml", "private-car").replace(JUDGEMENT, "")
     added = _rule_from(base, "exclusions.yaml", "shared-vehicle").replace(
-        "id: shared-vehicle", "id: shared-vehicle-again")
-    folder = _overlay(rules, 'extends: "2021-01"\nfiles: [a.yaml, b.yaml]\n'
-                      "remove_rules: [mobility-benefit]\n", a_yaml=replaced, b_yaml=added)
+        "id: shared-vehicle", "id: shared-vehicle-again"
+    )
+    folder = _overlay(
+        rules,
+        'extends: "2021-01"\nfiles: [a.yaml, b.yaml]\nremove_rules: [mobility-benefit]\n',
+        a_yaml=replaced,
+        b_yaml=added,
+    )
     overlay, original = load_policy(folder), PolicyStore(rules).get("2021-01")
     ids = [r.id for r in overlay.rules]
     base_ids = [r.id for r in original.rules]
@@ -97,12 +106,17 @@ def test_an_overlay_replaces_clauses_and_prompts_by_id(rules: Path) -> None:
     field, clause = next(iter(original.prompts)), next(iter(original.clauses))
     spec = original.clauses[clause]
     folder = _overlay(
-        rules, 'extends: "2021-01"\nclauses: c.yaml\nquestions: q.yaml\n',
+        rules,
+        'extends: "2021-01"\nclauses: c.yaml\nquestions: q.yaml\n',
         c_yaml=f"clauses:\n  - id: {clause}\n    section: {spec.section!r}\n"
         f"    role: {spec.role}\n    text: A reworded clause.\n"
-        + (f"    informative_reason: {spec.informative_reason!r}\n"
-           if spec.informative_reason else ""),
-        q_yaml=f"questions:\n  - field: {field}\n    prompt: A reworded question?\n")
+        + (
+            f"    informative_reason: {spec.informative_reason!r}\n"
+            if spec.informative_reason
+            else ""
+        ),
+        q_yaml=f"questions:\n  - field: {field}\n    prompt: A reworded question?\n",
+    )
     overlay = load_policy(folder)
     assert overlay.clauses[clause].text == "A reworded clause."
     assert overlay.prompts[field] == "A reworded question?"
@@ -144,12 +158,18 @@ def test_a_version_without_a_base_needs_its_files(rules: Path) -> None:
 
 def test_rules_diff_names_added_and_removed_rules(rules: Path) -> None:
     added = _rule_from(rules / "2021-01", "exclusions.yaml", "shared-vehicle").replace(
-        "id: shared-vehicle", "id: shared-vehicle-again")
-    folder = _overlay(rules, 'extends: "2021-01"\nfiles: [b.yaml]\n'
-                      "remove_rules: [mobility-benefit]\n", b_yaml=added)
+        "id: shared-vehicle", "id: shared-vehicle-again"
+    )
+    folder = _overlay(
+        rules,
+        'extends: "2021-01"\nfiles: [b.yaml]\nremove_rules: [mobility-benefit]\n',
+        b_yaml=added,
+    )
     result = diff_versions(resolve_version(rules / "2021-01"), resolve_version(folder))
-    assert (result.rules.added, result.rules.removed) == (["shared-vehicle-again"],
-                                                          ["mobility-benefit"])
+    assert (result.rules.added, result.rules.removed) == (
+        ["shared-vehicle-again"],
+        ["mobility-benefit"],
+    )
     text = render_text(result)
     assert "  + rule shared-vehicle-again: added\n" in text
     assert "  - rule mobility-benefit: removed\n" in text
@@ -158,10 +178,14 @@ def test_rules_diff_names_added_and_removed_rules(rules: Path) -> None:
 def test_an_error_in_a_base_rule_names_the_base_file(rules: Path) -> None:
     path = rules / "2021-01" / "exclusions.yaml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("clause: exclude.private_car", "clause: exclude.private_cars", 1),
-                    encoding="utf-8")
+    path.write_text(
+        text.replace("clause: exclude.private_car", "clause: exclude.private_cars", 1),
+        encoding="utf-8",
+    )
     with pytest.raises(RuleError) as caught:
         load_policy(rules / "2016")
-    assert (caught.value.path, caught.value.rule_id) == ("../2021-01/exclusions.yaml",
-                                                         "private-car")
+    assert (caught.value.path, caught.value.rule_id) == (
+        "../2021-01/exclusions.yaml",
+        "private-car",
+    )
     assert "did you mean 'exclude.private_car'" in str(caught.value)

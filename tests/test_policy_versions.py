@@ -16,8 +16,10 @@ from transport_policy.cli.policies import policies_command
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "rules"
-CASE = ROOT / "cases" / (
-    "a-man-who-drives-his-own-car-is-not-provided-transport-and-pays-his-own-fuel.yaml"
+CASE = (
+    ROOT
+    / "cases"
+    / ("a-man-who-drives-his-own-car-is-not-provided-transport-and-pays-his-own-fuel.yaml")
 )
 MANIFEST_ONLY = {"version", "title", "effective_from", "approved", "notes", "supersedes"}
 
@@ -27,10 +29,16 @@ def _record(date: str) -> dict[str, Any]:
     return {**record.model_dump(mode="json", exclude_none=True), "assessment_date": date}
 
 
-@pytest.mark.parametrize(("date", "version"), [
-    ("2016-04-01", "2016"), ("2018-06-01", "2016"), ("2021-01-13", "2016"),
-    ("2021-01-14", "2021-01"), ("2024-09-30", "2021-01"),
-])
+@pytest.mark.parametrize(
+    ("date", "version"),
+    [
+        ("2016-04-01", "2016"),
+        ("2018-06-01", "2016"),
+        ("2021-01-13", "2016"),
+        ("2021-01-14", "2021-01"),
+        ("2024-09-30", "2021-01"),
+    ],
+)
 def test_the_version_in_force_on_the_assessment_date_is_used(date: str, version: str) -> None:
     decision = decide(_record(date))
     assert decision.policy.version == version

@@ -15,8 +15,10 @@ from transport_policy.engine.cache import RECHECK_SECONDS, ProcessCache
 from transport_policy.errors import EngineError
 
 ROOT = Path(__file__).resolve().parents[1]
-CASE = ROOT / "cases" / (
-    "a-woman-whose-own-car-it-is-unreasonable-to-expect-her-to-drive-is-provided-transport.yaml"
+CASE = (
+    ROOT
+    / "cases"
+    / ("a-woman-whose-own-car-it-is-unreasonable-to-expect-her-to-drive-is-provided-transport.yaml")
 )
 JUDGEMENT = "        - {field: judgement.own_vehicle_use_reasonable, is: true}\n"
 
@@ -31,8 +33,9 @@ def test_a_rule_edit_is_seen_on_the_next_call(tmp_path: Path) -> None:
     first = decide(record, rules=rules)
     assert decide(record, rules=rules).policy.digest == first.policy.digest
     exclusions = rules / "2021-01" / "exclusions.yaml"
-    exclusions.write_text(exclusions.read_text(encoding="utf-8").replace(JUDGEMENT, "", 1),
-                          encoding="utf-8")
+    exclusions.write_text(
+        exclusions.read_text(encoding="utf-8").replace(JUDGEMENT, "", 1), encoding="utf-8"
+    )
     time.sleep(RECHECK_SECONDS)  # a call this long after an edit is guaranteed to see it
     second = decide(record, rules=rules)
     assert (first.outcome, second.outcome) == ("provide", "do_not_provide")
@@ -44,8 +47,9 @@ def test_an_edit_of_a_base_version_is_seen_through_its_overlay(tmp_path: Path) -
     record, _ = load_case(CASE)
     first = decide(record, rules=rules, policy="2016")
     exclusions = rules / "2021-01" / "exclusions.yaml"
-    exclusions.write_text(exclusions.read_text(encoding="utf-8").replace(JUDGEMENT, "", 1),
-                          encoding="utf-8")
+    exclusions.write_text(
+        exclusions.read_text(encoding="utf-8").replace(JUDGEMENT, "", 1), encoding="utf-8"
+    )
     time.sleep(RECHECK_SECONDS)
     assert decide(record, rules=rules, policy="2016").outcome != first.outcome
 

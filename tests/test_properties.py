@@ -63,12 +63,15 @@ def answers(path: str, policy: Policy) -> st.SearchStrategy[Any]:
 
 # --- determinism ---------------------------------------------------------------------------------
 
+
 @given(records())
 def test_the_same_record_decided_twice_gives_identical_json(data: dict[str, Any]) -> None:
     first = decide(data).to_json()
     assert decide(data).to_json() == first
-    reordered = {k: (dict(reversed(v.items())) if isinstance(v, dict) else v)
-                 for k, v in reversed(data.items())}
+    reordered = {
+        k: (dict(reversed(v.items())) if isinstance(v, dict) else v)
+        for k, v in reversed(data.items())
+    }
     assert decide(reordered).to_json() == first
 
 
@@ -87,8 +90,13 @@ def test_decisions_do_not_depend_on_the_hash_seed(tmp_path: Path) -> None:
     outputs = []
     for seed in ("0", "12345"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        done = subprocess.run([sys.executable, "-c", _DECIDE_FILE, str(path)], env=env,
-                              capture_output=True, check=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-c", _DECIDE_FILE, str(path)],
+            env=env,
+            capture_output=True,
+            check=True,
+            timeout=120,
+        )
         outputs.append(done.stdout)
     assert outputs[0] == outputs[1]
     here = "".join(decide(r).to_json() + "\n" for r in generated).encode("utf-8")
@@ -97,6 +105,7 @@ def test_decisions_do_not_depend_on_the_hash_seed(tmp_path: Path) -> None:
 
 
 # --- transport is the last resort ----------------------------------------------------------------
+
 
 @given(records(profile="in_scope"), st.data())
 def test_one_more_alternative_always_gives_do_not_provide(
@@ -121,6 +130,7 @@ def test_one_more_alternative_always_gives_do_not_provide(
 
 
 # --- answering a question settles it -------------------------------------------------------------
+
 
 @given(records(complete=False), st.data())
 def test_answering_a_question_never_asks_it_again(
@@ -152,6 +162,7 @@ def test_answering_every_question_reaches_a_decision(
 
 # --- the shape of every decision -----------------------------------------------------------------
 
+
 def cited_clauses(decision: Decision) -> list[str]:
     cited = [r.clause for r in decision.reasons] + [c.clause for c in decision.considered]
     cited += [clause for q in decision.questions for clause in q.clauses]
@@ -182,8 +193,13 @@ def test_every_decision_keeps_the_output_contract(data: dict[str, Any]) -> None:
     rules = {r.id for r in policy.rules}
     assert all(r.rule is None or r.rule in rules for r in decision.reasons)
 
-    for entries in (decision.reasons, decision.considered, decision.charging, decision.actions,
-                    decision.appeal):
+    for entries in (
+        decision.reasons,
+        decision.considered,
+        decision.charging,
+        decision.actions,
+        decision.appeal,
+    ):
         assert in_order([order[e.clause] for e in entries])
     assert in_order([FIELD_ORDER[q.field] for q in decision.questions], strictly=True)
     for question in decision.questions:
@@ -200,6 +216,7 @@ def test_every_decision_keeps_the_output_contract(data: dict[str, Any]) -> None:
 
 
 # --- bad input -----------------------------------------------------------------------------------
+
 
 @given(malformed_records())
 def test_malformed_records_are_rejected_naming_the_field(bad: Malformed) -> None:

@@ -202,8 +202,10 @@ def test_facts_are_given_in_plain_words() -> None:
 
 def test_what_was_ruled_out_is_grouped_by_kind_and_status() -> None:
     decision = _golden(
-        lambda d: {("exclusion", "fails"), ("exclusion", "defeated"), ("provide", "fails")}
-        <= {(c.kind, c.status) for c in d.considered}
+        lambda d: (
+            {("exclusion", "fails"), ("exclusion", "defeated"), ("provide", "fails")}
+            <= {(c.kind, c.status) for c in d.considered}
+        )
     )
     text = render_text(decision)
     headings = {

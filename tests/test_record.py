@@ -30,6 +30,7 @@ def rejected(path: Path) -> RecordError:
 
 # --- YAML ----------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("word", ["yes", "no", "on", "off", "Yes", "NO", "y", "n"])
 def test_yaml_1_1_boolean_words_are_not_booleans(tmp_path: Path, word: str) -> None:
     path = write(tmp_path, "c.yaml", MINIMAL_YAML + f"travel:\n  needs_supervision: {word}\n")
@@ -38,8 +39,9 @@ def test_yaml_1_1_boolean_words_are_not_booleans(tmp_path: Path, word: str) -> N
     assert "true or false" in error.errors[0].message
 
 
-@pytest.mark.parametrize(("word", "value"), [("true", True), ("false", False), ("True", True),
-                                             ("FALSE", False)])
+@pytest.mark.parametrize(
+    ("word", "value"), [("true", True), ("false", False), ("True", True), ("FALSE", False)]
+)
 def test_yaml_1_2_booleans_are_read(tmp_path: Path, word: str, value: bool) -> None:
     path = write(tmp_path, "c.yaml", MINIMAL_YAML + f"travel:\n  needs_supervision: {word}\n")
     record, _ = load_case(path)
@@ -53,10 +55,13 @@ def test_an_enum_value_spelt_like_a_yaml_1_1_boolean_stays_text(tmp_path: Path) 
     assert "none, person, carer" in error.errors[0].message
 
 
-@pytest.mark.parametrize("text", [
-    MINIMAL_YAML + "case_id: C-2\n",
-    MINIMAL_YAML + "person:\n  age: 40\n  age: 41\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        MINIMAL_YAML + "case_id: C-2\n",
+        MINIMAL_YAML + "person:\n  age: 40\n  age: 41\n",
+    ],
+)
 def test_yaml_duplicate_keys_are_rejected(tmp_path: Path, text: str) -> None:
     error = rejected(write(tmp_path, "c.yaml", text))
     assert error.path == "(file)"
@@ -70,10 +75,13 @@ def test_yaml_anchors_and_aliases_are_rejected(tmp_path: Path) -> None:
     assert "anchors and aliases" in error.errors[0].message
 
 
-@pytest.mark.parametrize(("text", "found"), [
-    (MINIMAL_YAML + "---\n" + MINIMAL_YAML, 2),
-    ("", 0),
-])
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        (MINIMAL_YAML + "---\n" + MINIMAL_YAML, 2),
+        ("", 0),
+    ],
+)
 def test_a_yaml_file_holds_exactly_one_document(tmp_path: Path, text: str, found: int) -> None:
     error = rejected(write(tmp_path, "c.yaml", text))
     assert error.path == "(file)"
@@ -89,6 +97,7 @@ def test_yaml_syntax_errors_give_the_line_not_the_text(tmp_path: Path) -> None:
 
 
 # --- size ----------------------------------------------------------------------------------------
+
 
 def test_files_over_the_size_limit_are_rejected_unread(tmp_path: Path) -> None:
     path = write(tmp_path, "c.yaml", MINIMAL_YAML + "#" * (MAX_BYTES + 1) + "\n")
@@ -114,10 +123,13 @@ def test_text_over_the_size_limit_is_rejected() -> None:
 
 # --- JSON ----------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
 def test_json_non_finite_numbers_are_rejected(tmp_path: Path, constant: str) -> None:
-    text = ('{"case_id": "C-1", "assessment_date": "2021-03-15", '
-            f'"destination": {{"distance_miles": {constant}}}}}')
+    text = (
+        '{"case_id": "C-1", "assessment_date": "2021-03-15", '
+        f'"destination": {{"distance_miles": {constant}}}}}'
+    )
     error = rejected(write(tmp_path, "c.json", text))
     assert error.path == "(file)"
     assert "not allowed" in error.errors[0].message
@@ -138,14 +150,16 @@ def test_json_is_recognised_without_a_json_extension(tmp_path: Path) -> None:
 
 # --- dates ---------------------------------------------------------------------------------------
 
+
 def test_a_json_date_is_a_yyyy_mm_dd_string(tmp_path: Path) -> None:
     text = '{"case_id": "C-1", "assessment_date": "2021-03-15"}'
     record, _ = load_case(write(tmp_path, "c.json", text))
     assert record.assessment_date == dt.date(2021, 3, 15)
 
 
-@pytest.mark.parametrize("value", ["2021-3-15", "15/03/2021", "2021-03-15T09:30:00", "20210315",
-                                   "2021-02-30"])
+@pytest.mark.parametrize(
+    "value", ["2021-3-15", "15/03/2021", "2021-03-15T09:30:00", "20210315", "2021-02-30"]
+)
 def test_other_date_strings_are_rejected(value: str) -> None:
     with pytest.raises(RecordError) as caught:
         parse_record({"case_id": "C-1", "assessment_date": value})
@@ -166,6 +180,7 @@ def test_a_yaml_date_and_time_is_rejected(tmp_path: Path) -> None:
 
 
 # --- the expected block of a golden case ---------------------------------------------------------
+
 
 def test_the_expected_block_is_split_from_the_record(tmp_path: Path) -> None:
     text = MINIMAL_YAML + "expected:\n  outcome: needs_information\n  questions: [person.age]\n"
@@ -208,20 +223,25 @@ def test_the_digest_ignores_unknown_facts_written_as_null() -> None:
 
 
 def test_the_digest_ignores_how_the_record_was_written(tmp_path: Path) -> None:
-    yaml_text = ("travel: {can_use_public_transport: with_support}\n"
-                 "person: {service_area: learning_disability, age: 43}\n" + MINIMAL_YAML)
+    yaml_text = (
+        "travel: {can_use_public_transport: with_support}\n"
+        "person: {service_area: learning_disability, age: 43}\n" + MINIMAL_YAML
+    )
     from_yaml, _ = load_case(write(tmp_path, "c.yaml", yaml_text))
     from_json, _ = load_case(write(tmp_path, "c.json", json.dumps(BASE)))
     assert input_digest(from_yaml) == input_digest(from_json) == input_digest(parse_record(BASE))
 
 
-@pytest.mark.parametrize("change", [
-    {"person": {"age": 44, "service_area": "learning_disability"}},
-    {"travel": {"can_use_public_transport": "independently"}},
-    {"travel": {"can_use_public_transport": "with_support", "needs_supervision": False}},
-    {"case_id": "C-2"},
-    {"assessment_date": "2021-03-16"},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"person": {"age": 44, "service_area": "learning_disability"}},
+        {"travel": {"can_use_public_transport": "independently"}},
+        {"travel": {"can_use_public_transport": "with_support", "needs_supervision": False}},
+        {"case_id": "C-2"},
+        {"assessment_date": "2021-03-16"},
+    ],
+)
 def test_the_digest_changes_when_a_fact_changes(change: dict[str, object]) -> None:
     digest = input_digest(parse_record(BASE))
     assert digest.startswith("sha256:") and len(digest) == len("sha256:") + 64

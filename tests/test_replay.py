@@ -26,8 +26,10 @@ from transport_policy.audit.replay import (
 from transport_policy.cli.replay import replay_command
 
 ROOT = Path(__file__).resolve().parents[1]
-UNREASONABLE_CAR = ROOT / "cases" / (
-    "a-woman-whose-own-car-it-is-unreasonable-to-expect-her-to-drive-is-provided-transport.yaml"
+UNREASONABLE_CAR = (
+    ROOT
+    / "cases"
+    / ("a-woman-whose-own-car-it-is-unreasonable-to-expect-her-to-drive-is-provided-transport.yaml")
 )
 OTHERS = sorted(p for p in (ROOT / "cases").glob("*.yaml") if p != UNREASONABLE_CAR)[:4]
 JUDGEMENT = "        - {field: judgement.own_vehicle_use_reasonable, is: true}\n"
@@ -104,12 +106,17 @@ def test_a_missing_version_or_an_altered_entry_is_reported(tmp_path: Path, rules
 
 
 def test_diff_matches_list_entries_by_clause_and_names_paths() -> None:
-    before = {"outcome": "provide", "reasons": [{"clause": "a", "facts": {"x.y": 1}},
-                                                 {"clause": "b", "facts": {}}],
-              "questions": ["q1"]}
-    after = {"outcome": "provide", "reasons": [{"clause": "b", "facts": {}},
-                                                {"clause": "a", "facts": {"x.y": 2}}],
-             "questions": ["q1", "q2"], "new": True}
+    before = {
+        "outcome": "provide",
+        "reasons": [{"clause": "a", "facts": {"x.y": 1}}, {"clause": "b", "facts": {}}],
+        "questions": ["q1"],
+    }
+    after = {
+        "outcome": "provide",
+        "reasons": [{"clause": "b", "facts": {}}, {"clause": "a", "facts": {"x.y": 2}}],
+        "questions": ["q1", "q2"],
+        "new": True,
+    }
     assert diff(before, after) == [
         Change('reasons[a].facts["x.y"]', 1, 2),
         Change("questions[1]", ABSENT, "q2"),

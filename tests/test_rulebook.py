@@ -36,7 +36,7 @@ def test_the_rule_book_covers_every_clause_in_order_and_every_rule() -> None:
     assert positions == sorted(positions)
     for rule in policy.rules:
         at = text.index(f"### Rule `{rule.id}`")
-        section = text[text.rindex(f"## `{rule.clause}` (", 0, at):]
+        section = text[text.rindex(f"## `{rule.clause}` (", 0, at) :]
         assert section.startswith(f"## `{rule.clause}`")
         assert describe(rule.condition) in section
         assert rule.note.split()[0] in section
@@ -67,10 +67,12 @@ def test_rules_doc_reports_a_file_it_cannot_write_without_a_traceback(tmp_path: 
 
 @pytest.mark.parametrize(
     ("command", "policy_help"),
-    [("check", "Check only this policy version (default: every version)."),
-     ("list", "Use this policy version (default: the latest)."),
-     ("show", "Use this policy version (default: the latest)."),
-     ("doc", "Use this policy version (default: the latest).")],
+    [
+        ("check", "Check only this policy version (default: every version)."),
+        ("list", "Use this policy version (default: the latest)."),
+        ("show", "Use this policy version (default: the latest)."),
+        ("doc", "Use this policy version (default: the latest)."),
+    ],
 )
 def test_each_rules_command_gives_examples_exit_statuses_and_what_policy_means(
     command: str, policy_help: str
@@ -99,10 +101,13 @@ def test_rules_show_explains_one_rule() -> None:
     result = CliRunner().invoke(rules_group, ["show", "family-driver", "--policy", "2021-01"])
     assert result.exit_code == 0
     flat = " ".join(result.output.split())
-    for expected in ("Clause: exclude.family_driver", "Kind: exclusion",
-                     "support_network.carer_wellbeing_considered is true",
-                     "Unless: circumstances.temporary_illness is carer",
-                     "A paid worker is not a carer"):
+    for expected in (
+        "Clause: exclude.family_driver",
+        "Kind: exclusion",
+        "support_network.carer_wellbeing_considered is true",
+        "Unless: circumstances.temporary_illness is carer",
+        "A paid worker is not a carer",
+    ):
         assert expected in flat
 
 

@@ -19,8 +19,10 @@ def test_the_draft_changes_one_rule_and_its_parts_are_named() -> None:
     lines = result.output.splitlines()
     assert lines[0] == "What draft-2027 changes relative to 2021-01:"
     rules = [line for line in lines if line.startswith(("  + rule", "  - rule", "  ~ rule"))]
-    assert rules == ["  ~ rule private-car: description, condition (when it holds), summary "
-                     "(the reason's wording), considered texts changed"]
+    assert rules == [
+        "  ~ rule private-car: description, condition (when it holds), summary "
+        "(the reason's wording), considered texts changed"
+    ]
     assert "judgement.own_vehicle_use_reasonable" in result.output
     assert "  ~ effective_from: 2021-01-14 -> 2027-04-01" in lines
     assert "unknown:" not in result.output  # unchanged considered texts are not shown
@@ -44,7 +46,12 @@ def test_2016_and_2021_01_differ_only_in_manifest_metadata() -> None:
     for part in ("rules", "clauses", "questions"):
         assert data[part] == {"added": [], "removed": [], "changed": {}}
     assert {c["part"] for c in data["manifest"]} == {
-        "title", "effective_from", "supersedes", "approved", "notes"}
+        "title",
+        "effective_from",
+        "supersedes",
+        "approved",
+        "notes",
+    }
 
 
 def test_an_unknown_version_is_exit_status_3() -> None:

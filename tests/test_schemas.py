@@ -22,8 +22,9 @@ CASES = sorted((ROOT / "cases").glob("*.yaml"))
 
 
 def validator(name: str) -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(json.loads(schema_json(name)),
-                                           format_checker=jsonschema.FormatChecker())
+    return jsonschema.Draft202012Validator(
+        json.loads(schema_json(name)), format_checker=jsonschema.FormatChecker()
+    )
 
 
 def as_json(value: Any) -> Any:
@@ -92,12 +93,14 @@ def test_the_record_schema_rejects_what_the_engine_rejects() -> None:
 
 @pytest.mark.parametrize(
     ("change", "field"),
-    [({"person": {"age": 43.0}}, "person.age"),
-     ({"case_id": "   "}, "case_id"),
-     ({"assessment_date": "2021-02-30"}, "assessment_date"),
-     ({"assessment_date": "2021-03-15T00:00:00"}, "assessment_date"),
-     ({"assessor": {"name": "A\n"}}, "assessor.name"),
-     ({"destination": {"name": "Day centre\n"}}, "destination.name")],
+    [
+        ({"person": {"age": 43.0}}, "person.age"),
+        ({"case_id": "   "}, "case_id"),
+        ({"assessment_date": "2021-02-30"}, "assessment_date"),
+        ({"assessment_date": "2021-03-15T00:00:00"}, "assessment_date"),
+        ({"assessor": {"name": "A\n"}}, "assessor.name"),
+        ({"destination": {"name": "Day centre\n"}}, "destination.name"),
+    ],
 )
 def test_the_engine_has_the_last_word_where_it_is_stricter_than_the_schema(
     change: dict[str, Any], field: str

@@ -84,8 +84,10 @@ def test_a_batch_gives_one_line_per_record_in_order_with_errors_in_place(
     bad = {**records[0], "person": {"age": "x"}}
     body = [records[0], bad, records[1], records[2]]
     ndjson = {**AUTH, "Content-Type": "application/x-ndjson"}
-    for payload, headers in ((json.dumps(body), AUTH),
-                             ("\n".join(json.dumps(r) for r in body) + "\nnot json\n", ndjson)):
+    for payload, headers in (
+        (json.dumps(body), AUTH),
+        ("\n".join(json.dumps(r) for r in body) + "\nnot json\n", ndjson),
+    ):
         response = client.post("/v1/decisions:batch", content=payload, headers=headers)
         assert response.status_code == 200
         lines = [json.loads(x) for x in response.text.splitlines()]
@@ -137,8 +139,10 @@ def test_every_decision_is_logged_and_the_checkpoint_matches(tmp_path: Path) -> 
     returned = [client.post("/v1/decisions", json=_record(p), headers=AUTH).text for p in CASES]
     report = verify(tmp_path / "decisions.log")
     assert report.ok and report.entries == len(CASES)
-    logged = [json.loads(line)["decision"] for line in
-              (tmp_path / "decisions.log").read_text().splitlines()]
+    logged = [
+        json.loads(line)["decision"]
+        for line in (tmp_path / "decisions.log").read_text().splitlines()
+    ]
     assert logged == [json.loads(r) for r in returned]
     audit = {"Authorization": f"Bearer {AUDITOR}"}
     mark = client.get("/v1/log/checkpoint", headers=audit).json()

@@ -42,8 +42,20 @@ def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str, Path]
     tokens.write_text(f"{hashlib.sha256(TOKEN.encode()).hexdigest()} decide,audit\n")
     log = tmp_path / "decisions.log"
     port = _free_port()
-    args = [sys.executable, "-c", "from transport_policy.cli import run; run()", "serve",
-            "--port", str(port), "--workers", "2", "--tokens", str(tokens), "--log", str(log)]
+    args = [
+        sys.executable,
+        "-c",
+        "from transport_policy.cli import run; run()",
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        "2",
+        "--tokens",
+        str(tokens),
+        "--log",
+        str(log),
+    ]
     proc = subprocess.Popen(args, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -90,8 +102,11 @@ def test_sigterm_lets_in_flight_requests_finish_and_the_log_verifies(
 
     def post_batch() -> None:
         with httpx.Client(base_url=url, timeout=120) as http:
-            response = http.post("/v1/decisions:batch", content=body, headers={
-                "Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
+            response = http.post(
+                "/v1/decisions:batch",
+                content=body,
+                headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+            )
             results.append((response.status_code, len(response.text.splitlines())))
 
     clients = [threading.Thread(target=post_batch) for _ in range(4)]

@@ -18,15 +18,17 @@ from transport_policy.service.app import Settings, create_app
 from transport_policy.service.auth import parse_tokens
 
 TOKEN = "schemathesis-token"
-TOKENS = parse_tokens(f"{hashlib.sha256(TOKEN.encode()).hexdigest()} decide,audit",
-                      source="tests")
+TOKENS = parse_tokens(f"{hashlib.sha256(TOKEN.encode()).hexdigest()} decide,audit", source="tests")
 APP = create_app(Settings(tokens=TOKENS))
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 def test_every_endpoint_conforms(case: schemathesis.Case) -> None:
     case.call_and_validate(
         headers={"Authorization": f"Bearer {TOKEN}"},

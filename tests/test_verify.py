@@ -85,9 +85,12 @@ def _assert_no_answer_changes_the_outcome(
     """However the ``near`` facts are answered, every answer to ``field`` decides alike."""
     for combo in itertools.product(*(space.classes[p] for p in near)):
         facts = {**base, **dict(zip(near, combo, strict=True))}
-        outcomes = {engine.decide(parse_record(record_from_facts(policy, {
-            **facts, field: answer}))).recommended_outcome
-            for answer in space.classes[field]}
+        outcomes = {
+            engine.decide(
+                parse_record(record_from_facts(policy, {**facts, field: answer}))
+            ).recommended_outcome
+            for answer in space.classes[field]
+        }
         assert len(outcomes) == 1, (facts, outcomes)
 
 
@@ -104,8 +107,7 @@ def test_a_rule_set_without_findings_passes_and_the_space_is_the_full_product(
     report = check_policy(clean_policy)
     assert report.ok, [(f.kind, f.subject) for f in report.findings]
     space = Space(clean_policy)
-    deciding = {p for r in clean_policy.rules if r.kind in ("scope", "exclusion")
-                for p in r.fields}
+    deciding = {p for r in clean_policy.rules if r.kind in ("scope", "exclusion") for p in r.fields}
     product = 1
     for path in deciding:
         product *= len(space.classes[path])
@@ -115,8 +117,9 @@ def test_a_rule_set_without_findings_passes_and_the_space_is_the_full_product(
 
 def test_a_gap_an_override_no_rule_covers_is_reported(tmp_path: Path) -> None:
     def edit(files: dict[str, Any]) -> None:
-        files["override.yaml"]["rules"] = [r for r in files["override.yaml"]["rules"]
-                                           if r["id"] != "override-needs-answers-first"]
+        files["override.yaml"]["rules"] = [
+            r for r in files["override.yaml"]["rules"] if r["id"] != "override-needs-answers-first"
+        ]
 
     policy = load_policy(seeded(tmp_path, edit))
     finding = only(check_policy(policy, engine=False).findings, "gap")
@@ -130,7 +133,9 @@ def test_a_gap_an_override_no_rule_covers_is_reported(tmp_path: Path) -> None:
 def test_an_overlap_two_override_rules_taking_effect_is_reported(tmp_path: Path) -> None:
     def edit(files: dict[str, Any]) -> None:
         rule(files, "override.yaml", "override-out-of-scope")["outcomes"] = [
-            "out_of_scope", "provide"]
+            "out_of_scope",
+            "provide",
+        ]
 
     policy = load_policy(seeded(tmp_path, edit))
     finding = only(check_policy(policy, engine=False).findings, "overlap")
@@ -141,8 +146,11 @@ def test_an_overlap_two_override_rules_taking_effect_is_reported(tmp_path: Path)
 
 def test_a_dead_rule_shadowed_by_an_earlier_one_is_reported(tmp_path: Path) -> None:
     def edit(files: dict[str, Any]) -> None:
-        under_16 = dict(rule(files, "scope.yaml", "under-18"), id="under-16",
-                        condition={"field": "person.age", "lt": 16})
+        under_16 = dict(
+            rule(files, "scope.yaml", "under-18"),
+            id="under-16",
+            condition={"field": "person.age", "lt": 16},
+        )
         files["scope.yaml"]["rules"].insert(1, under_16)
 
     policy = load_policy(seeded(tmp_path, edit))
@@ -160,8 +168,9 @@ def test_a_rule_whose_condition_can_never_hold_is_reported_without_a_record(
 ) -> None:
     def edit(files: dict[str, Any]) -> None:
         spec = rule(files, "exclusions.yaml", "shared-vehicle")
-        spec["condition"] = {"all": [spec["condition"],
-                                     {"field": "vehicles.shared_community_vehicle", "is": False}]}
+        spec["condition"] = {
+            "all": [spec["condition"], {"field": "vehicles.shared_community_vehicle", "is": False}]
+        }
 
     policy = load_policy(seeded(tmp_path, edit))
     finding = only(check_policy(policy, engine=False).findings, "dead-rule")
@@ -171,8 +180,14 @@ def test_a_rule_whose_condition_can_never_hold_is_reported_without_a_record(
 def test_an_unused_clause_and_a_clause_with_the_wrong_role_are_reported(tmp_path: Path) -> None:
     def edit(files: dict[str, Any]) -> None:
         clauses = files["clauses.yaml"]["clauses"]
-        clauses.append({"id": "scope.unused", "section": "Scope", "role": "decides",
-                        "text": "A clause no rule implements."})
+        clauses.append(
+            {
+                "id": "scope.unused",
+                "section": "Scope",
+                "role": "decides",
+                "text": "A clause no rule implements.",
+            }
+        )
         used = next(c for c in clauses if c["id"] == "exclude.shared_vehicle")
         used.update(role="informs", informative_reason="Wrongly marked informative.")
 
@@ -188,8 +203,12 @@ def test_a_pointless_question_is_reported_and_its_answer_never_matters(tmp_path:
     # the service was chosen, which can never change anything.
     def edit(files: dict[str, Any]) -> None:
         shared = {"field": "vehicles.shared_community_vehicle", "is": True}
-        rule(files, "exclusions.yaml", "shared-vehicle")["condition"] = {"any": [
-            shared, {"all": [{"field": "destination.attended_by_choice", "is": True}, shared]}]}
+        rule(files, "exclusions.yaml", "shared-vehicle")["condition"] = {
+            "any": [
+                shared,
+                {"all": [{"field": "destination.attended_by_choice", "is": True}, shared]},
+            ]
+        }
 
     policy = load_policy(seeded(tmp_path, edit))
     finding = only(check_policy(policy, engine=False).findings, "pointless-question")
@@ -202,9 +221,18 @@ def test_a_pointless_question_is_reported_and_its_answer_never_matters(tmp_path:
     engine = Engine(policy, PythonEvaluator(policy))
     space = Space(policy)
     base = _flat(finding.record)
-    near = sorted({p for r in policy.rules if r.kind == "exclusion"
-                   and {"destination.attended_by_choice", "vehicles.shared_community_vehicle"}
-                   & set(r.fields) for p in r.fields} - {finding.field} - set(base))
+    near = sorted(
+        {
+            p
+            for r in policy.rules
+            if r.kind == "exclusion"
+            and {"destination.attended_by_choice", "vehicles.shared_community_vehicle"}
+            & set(r.fields)
+            for p in r.fields
+        }
+        - {finding.field}
+        - set(base)
+    )
     _assert_no_answer_changes_the_outcome(engine, policy, space, base, near, finding.field)
 
 
@@ -213,8 +241,12 @@ def test_a_compiled_condition_that_disagrees_with_the_reference_is_reported(
 ) -> None:
     # durable-rules compares 17 with 17.0 as equal; the reference reading does not. The loader
     # refuses such a constant in a rule file, so the fault is seeded into the loaded rules.
-    seventeen = replace(clean_policy.rule_index["under-18"], id="aged-seventeen",
-                        condition=Leaf("person.age", "is", 17.0), also_cites=())
+    seventeen = replace(
+        clean_policy.rule_index["under-18"],
+        id="aged-seventeen",
+        condition=Leaf("person.age", "is", 17.0),
+        also_cites=(),
+    )
     policy = replace(clean_policy, rules=(seventeen, *clean_policy.rules))
     finding = only(check_policy(policy).findings, "mismatch")
     assert finding.rule == "aged-seventeen"
@@ -230,8 +262,9 @@ def test_a_pointless_question_asked_of_a_defeater_is_reported(tmp_path: Path) ->
     ill = {"field": "circumstances.temporary_illness", "is": "person"}
 
     def edit(files: dict[str, Any]) -> None:
-        rule(files, "exclusions.yaml", "can-mobilise")["unless"] = {"any": [
-            ill, {"all": [{"field": "vehicles.private_car", "is": True}, ill]}]}
+        rule(files, "exclusions.yaml", "can-mobilise")["unless"] = {
+            "any": [ill, {"all": [{"field": "vehicles.private_car", "is": True}, ill]}]
+        }
 
     policy = load_policy(seeded(tmp_path, edit))
     finding = only(check_policy(policy, engine=False).findings, "pointless-question")
@@ -244,14 +277,18 @@ def test_a_pointless_question_asked_of_a_defeater_is_reported(tmp_path: Path) ->
     space = Space(policy)
     base = _flat(finding.record)
     rules = policy.rule_index
-    near = sorted({p for r in ("can-mobilise", "private-car") for p in rules[r].fields}
-                  - {finding.field} - set(base))
+    near = sorted(
+        {p for r in ("can-mobilise", "private-car") for p in rules[r].fields}
+        - {finding.field}
+        - set(base)
+    )
     assert ill["field"] in near
     _assert_no_answer_changes_the_outcome(engine, policy, space, base, near, finding.field)
 
 
 def test_a_procedure_asking_other_questions_than_the_checker_reads_is_reported(
-    clean_policy: Policy, monkeypatch: pytest.MonkeyPatch,
+    clean_policy: Policy,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The procedure as it was before it asked an alternative established but for its defeater
     # in place of every other: it asked every unknown alternative.
@@ -271,13 +308,15 @@ def test_check_exits_non_zero_and_saves_counterexamples_as_case_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def edit(files: dict[str, Any]) -> None:
-        files["override.yaml"]["rules"] = [r for r in files["override.yaml"]["rules"]
-                                           if r["id"] != "override-out-of-scope"]
+        files["override.yaml"]["rules"] = [
+            r for r in files["override.yaml"]["rules"] if r["id"] != "override-out-of-scope"
+        ]
 
     folder = seeded(tmp_path, edit)
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(rules_group, ["check", "--rules", "rules",
-                                              "--save-counterexamples", "found"])
+    result = CliRunner().invoke(
+        rules_group, ["check", "--rules", "rules", "--save-counterexamples", "found"]
+    )
     assert result.exit_code == 1, result.output
     assert "gap: override.outcome:" in result.output
     (saved,) = sorted(Path("found").glob("*.yaml"))
@@ -286,8 +325,11 @@ def test_check_exits_non_zero_and_saves_counterexamples_as_case_files(
     decision = Engine(load_policy(folder), PythonEvaluator(load_policy(folder))).decide(record)
     assert decision.outcome == "out_of_scope" and decision.warnings == []
     # The suggested command, run from where the check ran, decides it under the rules checked.
-    (line,) = [x for x in saved.read_text(encoding="utf-8").splitlines()
-               if x.startswith("# Decide it with: ")]
+    (line,) = [
+        x
+        for x in saved.read_text(encoding="utf-8").splitlines()
+        if x.startswith("# Decide it with: ")
+    ]
     words = shlex.split(line.removeprefix("# Decide it with: "))
     assert words[:3] == ["transport-policy", "decide", str(saved)]
     assert "--rules" in words and "--policy" in words
@@ -299,9 +341,21 @@ def test_check_exits_non_zero_and_saves_counterexamples_as_case_files(
 def test_a_saved_counterexample_of_the_bundled_rules_needs_no_rules_option() -> None:
     case = Path("found dir") / "2021-01-01-gap-x.yaml"
     assert shlex.split(decide_command_line(case, "2021-01", None)) == [
-        "transport-policy", "decide", str(case), "--policy", "2021-01"]
+        "transport-policy",
+        "decide",
+        str(case),
+        "--policy",
+        "2021-01",
+    ]
     assert shlex.split(decide_command_line(case, "2021-01", Path("my rules"))) == [
-        "transport-policy", "decide", str(case), "--rules", "my rules", "--policy", "2021-01"]
+        "transport-policy",
+        "decide",
+        str(case),
+        "--rules",
+        "my rules",
+        "--policy",
+        "2021-01",
+    ]
 
 
 def test_check_exits_zero_on_a_sound_rule_set(tmp_path: Path) -> None:
@@ -312,8 +366,9 @@ def test_check_exits_zero_on_a_sound_rule_set(tmp_path: Path) -> None:
 
 
 def test_check_reports_rules_that_cannot_be_loaded(tmp_path: Path) -> None:
-    folder = seeded(tmp_path, lambda files: rule(files, "scope.yaml", "under-18").update(
-        clause="scope.adultz"))
+    folder = seeded(
+        tmp_path, lambda files: rule(files, "scope.yaml", "under-18").update(clause="scope.adultz")
+    )
     result = CliRunner().invoke(rules_group, ["check", "--rules", str(folder.parent)])
     assert result.exit_code == 3
     assert "scope.yaml: rule 'under-18': clause: unknown clause 'scope.adultz'" in result.output
@@ -321,5 +376,9 @@ def test_check_reports_rules_that_cannot_be_loaded(tmp_path: Path) -> None:
 
 
 def _flat(record: dict[str, Any]) -> dict[str, object]:
-    return {f"{section}.{key}": value for section, fields in record.items()
-            if isinstance(fields, dict) for key, value in fields.items()}
+    return {
+        f"{section}.{key}": value
+        for section, fields in record.items()
+        if isinstance(fields, dict)
+        for key, value in fields.items()
+    }

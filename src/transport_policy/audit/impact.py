@@ -40,8 +40,10 @@ class Versions:
 
     def policies(self) -> tuple[Policy, Policy]:
         """Both versions, loaded (a :class:`PolicyVersionError` names an unknown one)."""
-        return (PolicyStore(self.rules).get(self.before),
-                PolicyStore(self.to_rules or self.rules).get(self.after))
+        return (
+            PolicyStore(self.rules).get(self.before),
+            PolicyStore(self.to_rules or self.rules).get(self.after),
+        )
 
 
 @dataclass(frozen=True)
@@ -69,21 +71,29 @@ def assess(item: Item, versions: Versions) -> CaseImpact:
         record = item_record(item)
         decisions = [
             engine_for(select_policy(record, version=v, rules=r)).decide(record, selected=WHY)
-            for v, r in ((versions.before, versions.rules),
-                         (versions.after, versions.to_rules or versions.rules))
+            for v, r in (
+                (versions.before, versions.rules),
+                (versions.after, versions.to_rules or versions.rules),
+            )
         ]
     except RecordError as exc:
-        return CaseImpact(item.ordinal, item.source, exc.case_id,
-                          errors=tuple(e.as_dict() for e in exc.errors))
+        return CaseImpact(
+            item.ordinal, item.source, exc.case_id, errors=tuple(e.as_dict() for e in exc.errors)
+        )
     except TransportPolicyError as exc:
-        return CaseImpact(item.ordinal, item.source, None,
-                          errors=({"field": "(engine)", "message": str(exc)},))
+        return CaseImpact(
+            item.ordinal, item.source, None, errors=({"field": "(engine)", "message": str(exc)},)
+        )
     old, new = ([r.clause for r in d.reasons] for d in decisions)
     return CaseImpact(
-        item.ordinal, item.source, record.case_id,
+        item.ordinal,
+        item.source,
+        record.case_id,
         record.person.service_area or "unknown",
-        decisions[0].outcome, decisions[1].outcome,
-        tuple(c for c in new if c not in old), tuple(c for c in old if c not in new),
+        decisions[0].outcome,
+        decisions[1].outcome,
+        tuple(c for c in new if c not in old),
+        tuple(c for c in old if c not in new),
     )
 
 
@@ -154,13 +164,23 @@ def _rows(report: Report) -> Iterable[dict[str, Any]]:
     for (area, a, b), n in sorted(report.by_area.items()):
         yield {"breakdown": "service_area", "service_area": area, "from": a, "to": b, "cases": n}
     for (clause, change, a, b), n in sorted(report.by_clause.items()):
-        yield {"breakdown": "clause", "clause": clause, "change": change, "from": a, "to": b,
-               "cases": n}
+        yield {
+            "breakdown": "clause",
+            "clause": clause,
+            "change": change,
+            "from": a,
+            "to": b,
+            "cases": n,
+        }
 
 
 def _version(policy: Policy) -> dict[str, str]:
-    return {"version": policy.version, "effective_from": policy.effective_from.isoformat(),
-            "digest": policy.digest, "directory": policy.directory}
+    return {
+        "version": policy.version,
+        "effective_from": policy.effective_from.isoformat(),
+        "digest": policy.digest,
+        "directory": policy.directory,
+    }
 
 
 def to_json(report: Report) -> str:
@@ -171,9 +191,16 @@ def to_json(report: Report) -> str:
         "outcome_changes": report.outcome_changes,
         "rows": list(_rows(report)),
         "changed_cases": [
-            {"index": c.index, "source": c.source, "case_id": c.case_id,
-             "service_area": c.service_area, "from": c.before, "to": c.after,
-             "added": list(c.added), "removed": list(c.removed)}
+            {
+                "index": c.index,
+                "source": c.source,
+                "case_id": c.case_id,
+                "service_area": c.service_area,
+                "from": c.before,
+                "to": c.after,
+                "added": list(c.added),
+                "removed": list(c.removed),
+            }
             for c in report.changed
         ],
         "rejected": [
@@ -203,9 +230,12 @@ def _table(
     out = []
     for n, row in enumerate(cells):
         last = len(row) - 1 if counts else -1
-        out.append("  " + "  ".join(
-            c.rjust(widths[i]) if i == last else c.ljust(widths[i]) for i, c in enumerate(row)
-        ).rstrip())
+        out.append(
+            "  "
+            + "  ".join(
+                c.rjust(widths[i]) if i == last else c.ljust(widths[i]) for i, c in enumerate(row)
+            ).rstrip()
+        )
         if n == 0:
             out.append("  " + "  ".join("-" * w for w in widths))
     return out
@@ -221,31 +251,60 @@ def to_table(report: Report) -> str:
         + (f"; {len(report.rejected)} rejected (not counted)" if report.rejected else ""),
         "",
         "Outcome transitions (changed first)",
-        *_table(("from", "to", "cases"), [
-            (x, y if x != y else "(unchanged)", n)
-            for (x, y), n in sorted(report.transitions.items(),
-                                    key=lambda kv: (kv[0][0] == kv[0][1], -kv[1], kv[0]))
-        ]),
+        *_table(
+            ("from", "to", "cases"),
+            [
+                (x, y if x != y else "(unchanged)", n)
+                for (x, y), n in sorted(
+                    report.transitions.items(), key=lambda kv: (kv[0][0] == kv[0][1], -kv[1], kv[0])
+                )
+            ],
+        ),
     ]
     moved = sorted((k, n) for k, n in report.by_area.items() if k[1] != k[2])
     lines += ["", "Changed outcomes by service area"]
-    lines += _table(("service area", "from → to", "cases"),
-                    [(area, _arrow(x, y), n) for (area, x, y), n in moved]) if moved else ["  none"]
+    lines += (
+        _table(
+            ("service area", "from → to", "cases"),
+            [(area, _arrow(x, y), n) for (area, x, y), n in moved],
+        )
+        if moved
+        else ["  none"]
+    )
     lines += ["", "Clauses responsible (reasons that appear or disappear)"]
     clauses = sorted(report.by_clause.items())
-    lines += _table(("clause", "change", "from → to", "cases"),
-                    [(c, ch, _arrow(x, y), n) for (c, ch, x, y), n in clauses]) \
-        if clauses else ["  none"]
+    lines += (
+        _table(
+            ("clause", "change", "from → to", "cases"),
+            [(c, ch, _arrow(x, y), n) for (c, ch, x, y), n in clauses],
+        )
+        if clauses
+        else ["  none"]
+    )
     if report.changed:
-        lines += ["", "Cases that changed" + (f" (first {SHOWN}; all of them with --format json)"
-                                            if len(report.changed) > SHOWN else "")]
-        lines += _table(("case", "from → to", "source"), [
-            (c.case_id or "", _arrow(c.before, c.after), c.source) for c in report.changed[:SHOWN]
-        ], counts=False)
+        lines += [
+            "",
+            "Cases that changed"
+            + (
+                f" (first {SHOWN}; all of them with --format json)"
+                if len(report.changed) > SHOWN
+                else ""
+            ),
+        ]
+        lines += _table(
+            ("case", "from → to", "source"),
+            [
+                (c.case_id or "", _arrow(c.before, c.after), c.source)
+                for c in report.changed[:SHOWN]
+            ],
+            counts=False,
+        )
     if report.rejected:
         lines += ["", "Rejected cases (not decided)"]
-        lines += [f"  {c.source}: " + "; ".join(f"{e['field']}: {e['message']}" for e in c.errors)
-                  for c in report.rejected]
+        lines += [
+            f"  {c.source}: " + "; ".join(f"{e['field']}: {e['message']}" for e in c.errors)
+            for c in report.rejected
+        ]
     return "\n".join(lines) + "\n"
 
 

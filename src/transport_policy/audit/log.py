@@ -232,11 +232,15 @@ def parse_entry(line: bytes) -> tuple[dict[str, Any] | None, str]:
     if keys not in (FULL_KEYS, MINIMAL_KEYS):
         return None, "does not have the members of a log entry"
     ok = (
-        isinstance(data["seq"], int) and not isinstance(data["seq"], bool)
+        isinstance(data["seq"], int)
+        and not isinstance(data["seq"], bool)
         and all(isinstance(data[k], str) for k in ("time", "prev", "hash"))
         and isinstance(data["decision"], dict)
-        and (isinstance(data["record"], dict) if "record" in data
-             else isinstance(data["record_digest"], str))
+        and (
+            isinstance(data["record"], dict)
+            if "record" in data
+            else isinstance(data["record_digest"], str)
+        )
     )
     return (data, "") if ok else (None, "has a member of the wrong type")
 
@@ -273,7 +277,9 @@ class Checkpoint:
         count, _, value = text.strip().partition(":")
         hex_part = value.removeprefix("sha256:")
         if (
-            not count.isdigit() or not value.startswith("sha256:") or len(hex_part) != 64
+            not count.isdigit()
+            or not value.startswith("sha256:")
+            or len(hex_part) != 64
             or any(c not in "0123456789abcdef" for c in hex_part)
         ):
             raise LogError("a checkpoint is written N:sha256:<64 hex digits>, as verify prints it")
@@ -334,10 +340,16 @@ def verify(path: str | Path, checkpoint: Checkpoint | None = None) -> Report:
 
     for number, raw, complete in read_lines(path):
         if not complete:
-            return report(Problem(number, "incomplete", (
-                f"entry {number} is incomplete (the log does not end with a newline): "
-                "it was cut short while being written, or changed"
-            )))
+            return report(
+                Problem(
+                    number,
+                    "incomplete",
+                    (
+                        f"entry {number} is incomplete (the log does not end with a newline): "
+                        "it was cut short while being written, or changed"
+                    ),
+                )
+            )
         entry, what = check_entry(raw)
         if entry is None:
             return report(Problem(number, "changed", f"entry {number} was changed: it {what}"))
@@ -346,39 +358,66 @@ def verify(path: str | Path, checkpoint: Checkpoint | None = None) -> Report:
         prev_hash, count = str(entry["hash"]), number
         if checkpoint is not None and number == checkpoint.entries and prev_hash != checkpoint.hash:
             prev_hash, count = GENESIS, 0  # any entry up to this one may be the rewritten one
-            return report(Problem(number, "rewritten", (
-                f"entry {number} does not match the checkpoint: the log was rewritten up to it"
-            )))
+            return report(
+                Problem(
+                    number,
+                    "rewritten",
+                    (
+                        f"entry {number} does not match the checkpoint: "
+                        "the log was rewritten up to it"
+                    ),
+                )
+            )
     if checkpoint is not None and count < checkpoint.entries:
-        return report(Problem(count + 1, "truncated", (
-            f"the log has {count} entries but the checkpoint records {checkpoint.entries}: "
-            + _span(count + 1, checkpoint.entries) + " removed from the end"
-        )))
+        return report(
+            Problem(
+                count + 1,
+                "truncated",
+                (
+                    f"the log has {count} entries but the checkpoint records {checkpoint.entries}: "
+                    + _span(count + 1, checkpoint.entries)
+                    + " removed from the end"
+                ),
+            )
+        )
     return report(None)
 
 
 def _break(path: str | Path, number: int, seq: int) -> Problem:
     """Why entry ``number`` does not follow the one before it (it holds entry ``seq``)."""
     if seq == number:
-        return Problem(number, "changed", (
-            f"the chain is broken at entry {number}: it does not link to entry {number - 1} "
-            f"(entry {number - 1} was replaced, or the link of entry {number} was changed)"
-            if number > 1 else "entry 1 was changed: it does not start the chain"
-        ))
+        return Problem(
+            number,
+            "changed",
+            (
+                f"the chain is broken at entry {number}: it does not link to entry {number - 1} "
+                f"(entry {number - 1} was replaced, or the link of entry {number} was changed)"
+                if number > 1
+                else "entry 1 was changed: it does not start the chain"
+            ),
+        )
     if seq < number:
-        return Problem(number, "reordered", (
-            f"line {number} holds entry {seq}, which belongs earlier: entries were reordered "
-            "or repeated"
-        ))
+        return Problem(
+            number,
+            "reordered",
+            (
+                f"line {number} holds entry {seq}, which belongs earlier: entries were reordered "
+                "or repeated"
+            ),
+        )
     later = any(_seq_of(raw) == number for n, raw, _ in read_lines(path) if n > number)
     if later:
-        return Problem(number, "reordered", (
-            f"entry {number} is out of place: line {number} holds entry {seq} (entries were "
-            "reordered)"
-        ))
-    return Problem(number, "removed", (
-        _span(number, seq - 1) + f" removed: line {number} holds entry {seq}"
-    ))
+        return Problem(
+            number,
+            "reordered",
+            (
+                f"entry {number} is out of place: line {number} holds entry {seq} (entries were "
+                "reordered)"
+            ),
+        )
+    return Problem(
+        number, "removed", (_span(number, seq - 1) + f" removed: line {number} holds entry {seq}")
+    )
 
 
 def _span(first: int, last: int) -> str:

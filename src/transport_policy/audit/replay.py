@@ -173,25 +173,46 @@ def replay_entry(number: int, raw: bytes, settings: Settings) -> Replayed:
     recorded = logged_policy.get("version")
     version = settings.policy or (recorded if isinstance(recorded, str) else None)
     if "record" not in entry:
-        return Replayed(number, NOT_REPLAYABLE, case_id, version,
-                        message="minimal entry: only the record's digest was logged")
+        return Replayed(
+            number,
+            NOT_REPLAYABLE,
+            case_id,
+            version,
+            message="minimal entry: only the record's digest was logged",
+        )
     if version is None:
-        return Replayed(number, UNAVAILABLE, case_id,
-                        message="the logged decision does not name its policy version")
+        return Replayed(
+            number,
+            UNAVAILABLE,
+            case_id,
+            message="the logged decision does not name its policy version",
+        )
     try:
         record = parse_record(entry["record"], source=f"entry {number}")
     except RecordError as exc:
-        return Replayed(number, REJECTED, case_id, version,
-                        message="the logged record is not a valid record today",
-                        details=tuple(f"{e.field}: {e.message}" for e in exc.errors))
+        return Replayed(
+            number,
+            REJECTED,
+            case_id,
+            version,
+            message="the logged record is not a valid record today",
+            details=tuple(f"{e.field}: {e.message}" for e in exc.errors),
+        )
     try:
         policy = _store(settings.rules, settings.fingerprint).get(version)
     except PolicyVersionError:
-        return Replayed(number, UNAVAILABLE, case_id, version,
-                        message=f"no policy version {version!r} under {settings.rules}")
+        return Replayed(
+            number,
+            UNAVAILABLE,
+            case_id,
+            version,
+            message=f"no policy version {version!r} under {settings.rules}",
+        )
     selected = logged_policy.get("selected")
-    why = "requested for replay" if settings.policy else (
-        selected if isinstance(selected, str) else "requested for replay"
+    why = (
+        "requested for replay"
+        if settings.policy
+        else (selected if isinstance(selected, str) else "requested for replay")
     )
     now = engine_for(policy).decide(record, selected=why).model_dump(mode="json")
     ignore = {"engine", "policy"} if settings.policy else {"engine"}
@@ -251,6 +272,7 @@ def render_text(result: Replayed) -> list[str]:
         elif change.after is ABSENT:
             lines.append(f"  - {change.path}: {render_value(change.before)}")
         else:
-            lines.append(f"  ~ {change.path}: {render_value(change.before)} → "
-                         f"{render_value(change.after)}")
+            lines.append(
+                f"  ~ {change.path}: {render_value(change.before)} → {render_value(change.after)}"
+            )
     return lines

@@ -93,8 +93,14 @@ def _line_items(name: str, stdin: IO[bytes] | None, start: int) -> Iterator[Item
     try:
         handle = open(name, "rb")  # noqa: SIM115 - closed below
     except OSError as exc:
-        yield Item(start + 1, name, None, None, 0,
-                   problem=FieldError("(file)", f"cannot be read ({exc.strerror})"))
+        yield Item(
+            start + 1,
+            name,
+            None,
+            None,
+            0,
+            problem=FieldError("(file)", f"cannot be read ({exc.strerror})"),
+        )
         return
     with handle:
         yield from _lines(handle, name, start)
@@ -128,8 +134,9 @@ def item_record(item: Item) -> AssessmentRecord:
     try:
         text = item.payload.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise RecordError([FieldError("(line)", f"is not valid UTF-8 (byte {exc.start})")],
-                          source=item.source) from None
+        raise RecordError(
+            [FieldError("(line)", f"is not valid UTF-8 (byte {exc.start})")], source=item.source
+        ) from None
     if not text.strip():
         raise RecordError([FieldError("(line)", "is blank")], source=item.source)
     try:
@@ -138,7 +145,7 @@ def item_record(item: Item) -> AssessmentRecord:
         if not item.last_without_newline:
             raise
         hint = " (the last line has no newline: it may be truncated)"
-        raise RecordError([FieldError(e.field, e.message + hint) for e in exc.errors],
-                          source=item.source) from None
+        raise RecordError(
+            [FieldError(e.field, e.message + hint) for e in exc.errors], source=item.source
+        ) from None
     return parse_record(data, source=item.source)
-

@@ -77,8 +77,12 @@ def decide_item(item: Item, settings: Settings) -> Result:
     if settings.log == "full":
         record_json = canonical_json(record.model_dump(mode="json", exclude_none=True))
     return Result(
-        DECIDED, decision.to_json(), canonical_json(decision.model_dump(mode="json")), record_json,
-        decision.input_digest, item.size,
+        DECIDED,
+        decision.to_json(),
+        canonical_json(decision.model_dump(mode="json")),
+        record_json,
+        decision.input_digest,
+        item.size,
     )
 
 
@@ -123,8 +127,14 @@ def run(
             yield from results
 
 
-
 __all__ = [
-    "DECIDED", "FAILED", "REJECTED", "Result", "Settings", "check_settings", "decide_chunk",
-    "decide_item", "run",
+    "DECIDED",
+    "FAILED",
+    "REJECTED",
+    "Result",
+    "Settings",
+    "check_settings",
+    "decide_chunk",
+    "decide_item",
+    "run",
 ]

@@ -58,12 +58,20 @@ def audit_group() -> None:
 )
 @click.argument("log", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
-    "--checkpoint", callback=_checkpoint, metavar="N:sha256:HEX",
+    "--checkpoint",
+    callback=_checkpoint,
+    metavar="N:sha256:HEX",
     help="A checkpoint printed by an earlier verify: also detects entries removed from the "
     "end and a log rewritten from the start.",
 )
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="text for people, json for scripts.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for scripts.",
+)
 def verify_command(log: Path, checkpoint: Checkpoint | None, fmt: str) -> None:
     """Check the hash chain of a decision LOG and name the first entry that was changed.
 
@@ -78,18 +86,27 @@ def verify_command(log: Path, checkpoint: Checkpoint | None, fmt: str) -> None:
         raise CannotRun(str(exc)) from None
     if fmt == "json":
         problem = report.problem
-        click.echo(json.dumps({
-            "log": str(log), "ok": report.ok, "entries": report.entries,
-            "checkpoint": str(report.checkpoint) if report.ok else None,
-            "problem": None if problem is None else
-            {"entry": problem.entry, "kind": problem.kind, "message": problem.message},
-        }))
+        click.echo(
+            json.dumps(
+                {
+                    "log": str(log),
+                    "ok": report.ok,
+                    "entries": report.entries,
+                    "checkpoint": str(report.checkpoint) if report.ok else None,
+                    "problem": None
+                    if problem is None
+                    else {"entry": problem.entry, "kind": problem.kind, "message": problem.message},
+                }
+            )
+        )
     elif report.problem is None:
         checked = " and agrees with the checkpoint" if checkpoint is not None else ""
         click.echo(f"{log}: intact{checked}, {report.entries} entries")
         click.echo(f"checkpoint: {report.checkpoint}")
-        click.echo("Keep this checkpoint where the log's writers cannot change it, and pass it "
-                   "to a later verify with --checkpoint.")
+        click.echo(
+            "Keep this checkpoint where the log's writers cannot change it, and pass it "
+            "to a later verify with --checkpoint."
+        )
     else:
         click.echo(f"{log}: NOT intact: {report.problem.message}")
         summary = _verified(report, checkpoint)
@@ -102,15 +119,20 @@ def _verified(report: Report, checkpoint: Checkpoint | None) -> str | None:
     """What can still be trusted in a log that is not intact, in one line (or nothing)."""
     problem, n = report.problem, report.entries
     if problem is not None and problem.kind == "rewritten":
-        return (f"no entry verified: one or more of entries 1 to {problem.entry} differ from "
-                "when the checkpoint was taken")
+        return (
+            f"no entry verified: one or more of entries 1 to {problem.entry} differ from "
+            "when the checkpoint was taken"
+        )
     if n == 0:
         return None
     span = "entry 1" if n == 1 else f"entries 1 to {n}"
     if checkpoint is not None and checkpoint.entries > n:
         missing = problem is not None and problem.kind == "truncated"
-        why = (f"entry {checkpoint.entries} is missing" if missing
-               else f"it is for entry {checkpoint.entries}")
+        why = (
+            f"entry {checkpoint.entries} is missing"
+            if missing
+            else f"it is for entry {checkpoint.entries}"
+        )
         return f"{span} follow the chain, but the checkpoint cannot vouch for them ({why})"
     return f"{span} verified"
 

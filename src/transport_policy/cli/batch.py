@@ -104,7 +104,8 @@ class StopSignals:
             Exit.CANNOT_RUN: "nothing could be decided (rules that do not load, an unknown "
             "--policy version, a log or output not writable), or the engine failed on some "
             "records",
-            Exit.SIGHUP: None, Exit.SIGTERM: None,
+            Exit.SIGHUP: None,
+            Exit.SIGTERM: None,
         },
         notes="""\b
 Output: one JSON line per input record, in input order. A decided record gives its
@@ -118,40 +119,62 @@ every line already written, each complete.""",
     ),
 )
 @click.argument(
-    "inputs", nargs=-1, required=True,
-    type=click.Path(exists=True, allow_dash=True, path_type=str), metavar="INPUT...",
+    "inputs",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, allow_dash=True, path_type=str),
+    metavar="INPUT...",
 )
 @click.option(
-    "--output", "-o", "output", type=click.Path(dir_okay=False, allow_dash=True, path_type=str),
-    default="-", show_default=True, help="File to write the JSON Lines to (replaced if it exists).",
+    "--output",
+    "-o",
+    "output",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=str),
+    default="-",
+    show_default=True,
+    help="File to write the JSON Lines to (replaced if it exists).",
 )
 @click.option(
-    "--log", "log_path", type=click.Path(dir_okay=False, path_type=Path),
+    "--log",
+    "log_path",
+    type=click.Path(dir_okay=False, path_type=Path),
     help="Append every decision to this decision log (created if missing; see `audit verify`).",
 )
 @click.option(
-    "--minimal", is_flag=True,
+    "--minimal",
+    is_flag=True,
     help="Log only the digest of each record, not the record (data minimisation; such "
     "entries cannot be replayed).",
 )
 @click.option(
-    "--jobs", "-j", type=click.IntRange(min=1), default=None,
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
     help="Worker processes (default: one per core; 1 decides in this process).",
 )
 @click.option(
-    "--resume", is_flag=True,
+    "--resume",
+    is_flag=True,
     help="Continue a killed run with the same inputs, --output and --log: keep the output's "
     "complete lines and go on after them, logging no decision twice.",
 )
 @click.option(
-    "--progress/--no-progress", default=None,
+    "--progress/--no-progress",
+    default=None,
     help="Show a progress bar on stderr (default: when stderr is a terminal).",
 )
 @policy_option
 @rules_option
 def batch_command(
-    inputs: tuple[str, ...], output: str, log_path: Path | None, minimal: bool,
-    jobs: int | None, resume: bool, progress: bool | None, policy_version: str | None,
+    inputs: tuple[str, ...],
+    output: str,
+    log_path: Path | None,
+    minimal: bool,
+    jobs: int | None,
+    resume: bool,
+    progress: bool | None,
+    policy_version: str | None,
     rules_dir: Path | None,
 ) -> None:
     """Decide every record in each INPUT and write one JSON line per record, in order.
@@ -185,8 +208,11 @@ def batch_command(
         _write_all(paths, settings, output, log_path, jobs, show, counts, resume)
     except Stopped as stop:
         name = signal.Signals(stop.signum).name
-        click.echo(f"batch: stopped by {name} after {count(sum(counts.values()), 'record')}; "
-                   "the output holds each of them, in order", err=True)
+        click.echo(
+            f"batch: stopped by {name} after {count(sum(counts.values()), 'record')}; "
+            "the output holds each of them, in order",
+            err=True,
+        )
         raise SystemExit(128 + stop.signum) from None
     except BrokenPipeError:
         _silence_stdout()
@@ -207,7 +233,8 @@ def batch_command(
         f"batch: {count(decided + rejected + failed, 'record')}: {decided} decided, "
         f"{rejected} rejected"
         + (f", {failed} failed in the engine" if failed else "")
-        + f" ({seconds:.1f} s)", err=True,
+        + f" ({seconds:.1f} s)",
+        err=True,
     )
     if failed:
         raise SystemExit(Exit.CANNOT_RUN)
@@ -242,8 +269,14 @@ def _open_output(output: str, stack: ExitStack, append: bool = False) -> IO[str]
 
 
 def _write_all(
-    paths: list[str], settings: Settings, output: str, log_path: Path | None,
-    jobs: int | None, show: bool, counts: dict[int, int], resuming: bool = False,
+    paths: list[str],
+    settings: Settings,
+    output: str,
+    log_path: Path | None,
+    jobs: int | None,
+    show: bool,
+    counts: dict[int, int],
+    resuming: bool = False,
 ) -> None:
     """Decide and write every record, counting them in ``counts`` as they are written (only
     those after the kept output when ``resuming``)."""
@@ -263,23 +296,30 @@ def _write_all(
         if log_path is not None:
             log = stack.enter_context(DecisionLog(log_path, minimal=settings.log == "minimal"))
         # A bar over bytes read when every input has a size; a count of records otherwise.
-        bar = stack.enter_context(click.progressbar(
-            (_ for _ in ()) if length is None else None, length=length, file=sys.stderr,
-            hidden=not show, label="deciding", show_pos=length is None,
-            show_percent=length is not None, show_eta=length is not None,
-        ))
-        # Closed first on the way out: an early stop terminates the workers.
-        results = stack.enter_context(
-            closing(run(paths, settings, jobs=jobs, skip=point.kept))
+        bar = stack.enter_context(
+            click.progressbar(
+                (_ for _ in ()) if length is None else None,
+                length=length,
+                file=sys.stderr,
+                hidden=not show,
+                label="deciding",
+                show_pos=length is None,
+                show_percent=length is not None,
+                show_eta=length is not None,
+            )
         )
+        # Closed first on the way out: an early stop terminates the workers.
+        results = stack.enter_context(closing(run(paths, settings, jobs=jobs, skip=point.kept)))
         step = 0
         logged = point.logged_ahead
         for result in results:
             with stop.writing():
                 if logged is not None:  # logged before the kill, but not yet written out
                     if result.input_digest != logged:
-                        raise ResumeError("the log's last decision is not the next record's: "
-                                          "were the inputs changed since the run was killed?")
+                        raise ResumeError(
+                            "the log's last decision is not the next record's: "
+                            "were the inputs changed since the run was killed?"
+                        )
                     logged = None
                 elif log is not None and result.decision_json is not None:
                     log.append_canonical(

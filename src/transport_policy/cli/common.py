@@ -77,5 +77,6 @@ def skipped_message(command: str, skipped: list[str]) -> str:
     return (
         f"{command}: skipped {count(len(skipped), 'folder entry', 'folder entries')} (only "
         "case and JSON Lines files are read, not subfolders): "
-        + shown + (f" and {rest} more" if rest > 0 else "")
+        + shown
+        + (f" and {rest} more" if rest > 0 else "")
     )

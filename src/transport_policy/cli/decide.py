@@ -112,7 +112,5 @@ def decide_command(
                 if printed:
                     click.echo("\n---\n" if fmt == "markdown" else "\n" + "=" * 88 + "\n")
                 printed += 1
-                click.echo(
-                    render(decision, fmt, source=Path(path).name if path != "-" else None)
-                )
+                click.echo(render(decision, fmt, source=Path(path).name if path != "-" else None))
     raise SystemExit(Exit.FINDINGS if rejected else Exit.OK)

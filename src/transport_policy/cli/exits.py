@@ -62,12 +62,20 @@ def epilog(examples: str, statuses: Mapping[Exit, str | None], notes: str = "") 
     lines = ["\b", "Exit status:"]
     for status in sorted(rows):
         text = rows[status] or status.meaning
-        lines.extend(textwrap.wrap(
-            text, _WIDTH, initial_indent=f"{status.value:>3}  ", subsequent_indent=" " * 5,
-        ))
+        lines.extend(
+            textwrap.wrap(
+                text,
+                _WIDTH,
+                initial_indent=f"{status.value:>3}  ",
+                subsequent_indent=" " * 5,
+            )
+        )
     lines.append("(One table for every command: docs/command-line.md.)")
-    parts = ["\b\n" + examples.strip("\n"), *([notes.strip("\n")] if notes else []),
-             "\n".join(lines)]
+    parts = [
+        "\b\n" + examples.strip("\n"),
+        *([notes.strip("\n")] if notes else []),
+        "\n".join(lines),
+    ]
     return "\n\n".join(parts)
 
 

@@ -27,25 +27,55 @@ from .exits import Exit, epilog
         },
     ),
 )
-@click.argument("cases", nargs=-1, required=True,
-                type=click.Path(exists=True, allow_dash=True, path_type=str))
-@click.option("--from", "before", required=True, metavar="VERSION",
-              help="The version decisions are made under now.")
-@click.option("--to", "after", required=True, metavar="VERSION",
-              help="The version to compare it with.")
-@click.option("--to-rules", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Folder holding the --to version (a draft kept outside the rules), "
-              "if not under --rules.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-              show_default=True, help="table for people; csv or json for analysis.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the report to this file instead of standard output.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Worker processes (default: one per core).")
+@click.argument(
+    "cases", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True, path_type=str)
+)
+@click.option(
+    "--from",
+    "before",
+    required=True,
+    metavar="VERSION",
+    help="The version decisions are made under now.",
+)
+@click.option(
+    "--to", "after", required=True, metavar="VERSION", help="The version to compare it with."
+)
+@click.option(
+    "--to-rules",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder holding the --to version (a draft kept outside the rules), if not under --rules.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="table for people; csv or json for analysis.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to this file instead of standard output.",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes (default: one per core).",
+)
 @rules_option
 def impact_command(
-    cases: tuple[str, ...], before: str, after: str, to_rules: Path | None, fmt: str,
-    output: Path | None, jobs: int | None, rules_dir: Path | None,
+    cases: tuple[str, ...],
+    before: str,
+    after: str,
+    to_rules: Path | None,
+    fmt: str,
+    output: Path | None,
+    jobs: int | None,
+    rules_dir: Path | None,
 ) -> None:
     """Decide every case under two policy versions and report what would change.
 
@@ -54,8 +84,9 @@ def impact_command(
     area and by the clauses responsible (reasons that appear or disappear), as a table, CSV
     (one row per count, with a `breakdown` column) or JSON (with the cases that changed).
     """
-    versions = Versions(before, after, str(rules_dir) if rules_dir else None,
-                        str(to_rules) if to_rules else None)
+    versions = Versions(
+        before, after, str(rules_dir) if rules_dir else None, str(to_rules) if to_rules else None
+    )
     skipped: list[str] = []
     try:
         report = analyse(cases, versions, jobs=jobs, skipped=skipped)

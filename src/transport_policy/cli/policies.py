@@ -24,10 +24,22 @@ from .exits import Exit, epilog
         {Exit.OK: "the versions were listed", Exit.CANNOT_RUN: "the rules do not load"},
     ),
 )
-@click.option("--on", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              metavar="YYYY-MM-DD", help="Mark the version in force on this date (default: today).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="text for people, json for scripts.")
+@click.option(
+    "--on",
+    "on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="Mark the version in force on this date (default: today).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for scripts.",
+)
 @rules_option
 def policies_command(on: dt.datetime | None, fmt: str, rules_dir: Path | None) -> None:
     """List the policy versions with the dates they were in force and their digests.
@@ -45,23 +57,31 @@ def policies_command(on: dt.datetime | None, fmt: str, rules_dir: Path | None) -
     rows = []
     for i, policy in enumerate(versions):
         nxt = versions[i + 1].effective_from if i + 1 < len(versions) else None
-        rows.append({
-            "version": policy.version, "title": policy.title,
-            "effective_from": policy.effective_from.isoformat(),
-            "until": (nxt - dt.timedelta(days=1)).isoformat() if nxt else None,
-            "supersedes": policy.supersedes, "digest": policy.digest,
-            "directory": policy.directory, "in_force": policy.version == current,
-        })
+        rows.append(
+            {
+                "version": policy.version,
+                "title": policy.title,
+                "effective_from": policy.effective_from.isoformat(),
+                "until": (nxt - dt.timedelta(days=1)).isoformat() if nxt else None,
+                "supersedes": policy.supersedes,
+                "digest": policy.digest,
+                "directory": policy.directory,
+                "in_force": policy.version == current,
+            }
+        )
     if fmt == "json":
         click.echo(json.dumps({"on": day.isoformat(), "versions": rows}, indent=2))
         return
-    click.echo(f"Policy versions under {store.root} (in force on {day.isoformat()}: "
-               f"{current or 'none'})")
+    click.echo(
+        f"Policy versions under {store.root} (in force on {day.isoformat()}: {current or 'none'})"
+    )
     width = max(len(p.version) for p in versions)
     for r in rows:
         mark = "*" if r["in_force"] else " "
-        click.echo(f"{mark} {r['version']:<{width}}  {r['effective_from']} to "
-                   f"{r['until'] or 'now':<10}  {r['title']}")
+        click.echo(
+            f"{mark} {r['version']:<{width}}  {r['effective_from']} to "
+            f"{r['until'] or 'now':<10}  {r['title']}"
+        )
         click.echo(f"  {'':<{width}}  {r['digest']}")
 
 

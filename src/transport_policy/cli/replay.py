@@ -36,13 +36,27 @@ match its own hash: run `audit verify`).""",
     ),
 )
 @click.argument("log", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True,
-              help="text: changed entries and a summary; json: a line per entry.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Worker processes (default: one per core).")
-@click.option("--policy", "policy_version", metavar="VERSION",
-              help="Replay under this version instead of the one each entry recorded.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: changed entries and a summary; json: a line per entry.",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes (default: one per core).",
+)
+@click.option(
+    "--policy",
+    "policy_version",
+    metavar="VERSION",
+    help="Replay under this version instead of the one each entry recorded.",
+)
 @rules_option
 def replay_command(
     log: Path, fmt: str, jobs: int | None, policy_version: str | None, rules_dir: Path | None
@@ -67,8 +81,11 @@ def replay_command(
         raise CannotRun(str(exc)) from None
     err = fmt == "json"
     for (version, then, now), n in sorted(digests.items()):
-        click.echo(f"the rule files of {version} have changed since {n} of these decisions were "
-                   f"made (digest {then} then, {now} now)", err=err)
+        click.echo(
+            f"the rule files of {version} have changed since {n} of these decisions were "
+            f"made (digest {then} then, {now} now)",
+            err=err,
+        )
     total = sum(counts.values())
     summary = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in sorted(counts.items()))
     click.echo(f"replayed {log}: {total} entries" + (f": {summary}" if total else ""), err=err)

@@ -153,13 +153,12 @@ def decide_command_line(case: Path, version: str, rules_dir: Path | None) -> str
     return shlex.join(words)
 
 
-def _save(
-    folder: Path, version: str, n: int, finding: Finding, rules_dir: Path | None
-) -> Path:
+def _save(folder: Path, version: str, n: int, finding: Finding, rules_dir: Path | None) -> Path:
     slug = "".join(c if c.isalnum() or c in "-." else "-" for c in finding.subject)
     path = folder / f"{version}-{n:02d}-{finding.kind}-{slug}.yaml"
     header = "\n".join(
-        f"# {line}" for line in (
+        f"# {line}"
+        for line in (
             f"rules check finding ({finding.kind}) in policy {version}: {finding.subject}",
             finding.message,
             f"Decide it with: {decide_command_line(path, version, rules_dir)}",
@@ -199,8 +198,10 @@ def list_command(policy_version: str | None, rules_dir: Path | None) -> None:
     clauses = max(len(r.clause) for r in policy.rules)
     click.echo(f"policy {policy.version}: {len(policy.rules)} rules")
     for rule in policy.rules:
-        click.echo(f"{rule.id:<{width}}  {rule.kind:<{kinds}}  {rule.clause:<{clauses}}  "
-                   f"{', '.join(rule.fields) or '(nothing: always)'}")
+        click.echo(
+            f"{rule.id:<{width}}  {rule.kind:<{kinds}}  {rule.clause:<{clauses}}  "
+            f"{', '.join(rule.fields) or '(nothing: always)'}"
+        )
 
 
 @rules_group.command(
@@ -252,8 +253,12 @@ def show_command(rule_id: str, policy_version: str | None, rules_dir: Path | Non
 )
 @_ONE_VERSION
 @rules_option
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the rule book to this file instead of standard output.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the rule book to this file instead of standard output.",
+)
 def doc_command(policy_version: str | None, rules_dir: Path | None, output: Path | None) -> None:
     """Render the rule book: each clause of the policy and the rules that implement it."""
     try:
@@ -295,8 +300,9 @@ summary, considered texts, ...) are shown before and after.""",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Find B here (a rules folder, or one version's folder) instead of where A is found.",
 )
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 def diff_command(
     before: str, after: str, rules_dir: Path | None, to_rules: Path | None, fmt: str
 ) -> None:

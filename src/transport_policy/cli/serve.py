@@ -27,21 +27,55 @@ from .exits import Exit, epilog
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Worker processes (durable-rules holds the GIL: use one per core).")
-@click.option("--rules", "rules_dir", type=click.Path(file_okay=False),
-              help="Rules folder (default: the bundled rules). Edits are picked up live.")
-@click.option("--log", "log_path", type=click.Path(dir_okay=False),
-              help="Append every decision to this hash-chained decision log.")
-@click.option("--tokens", "tokens_file", type=click.Path(dir_okay=False),
-              help="Token file (lines '<sha256-hex> <scopes>'); else $TRANSPORT_POLICY_TOKENS.")
-@click.option("--max-body", default=1_048_576, show_default=True, type=click.IntRange(1),
-              help="Largest request body in bytes (413 beyond).")
-@click.option("--timeout", default=30, show_default=True, type=click.IntRange(1),
-              help="Seconds before an idle or slow connection is closed.")
-def serve_command(host: str, port: int, workers: int, rules_dir: str | None,
-                  log_path: str | None, tokens_file: str | None, max_body: int,
-                  timeout: int) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes (durable-rules holds the GIL: use one per core).",
+)
+@click.option(
+    "--rules",
+    "rules_dir",
+    type=click.Path(file_okay=False),
+    help="Rules folder (default: the bundled rules). Edits are picked up live.",
+)
+@click.option(
+    "--log",
+    "log_path",
+    type=click.Path(dir_okay=False),
+    help="Append every decision to this hash-chained decision log.",
+)
+@click.option(
+    "--tokens",
+    "tokens_file",
+    type=click.Path(dir_okay=False),
+    help="Token file (lines '<sha256-hex> <scopes>'); else $TRANSPORT_POLICY_TOKENS.",
+)
+@click.option(
+    "--max-body",
+    default=1_048_576,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Largest request body in bytes (413 beyond).",
+)
+@click.option(
+    "--timeout",
+    default=30,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Seconds before an idle or slow connection is closed.",
+)
+def serve_command(
+    host: str,
+    port: int,
+    workers: int,
+    rules_dir: str | None,
+    log_path: str | None,
+    tokens_file: str | None,
+    max_body: int,
+    timeout: int,
+) -> None:
     """Serve decisions over HTTP (see the README: bearer tokens, reverse proxy for TLS)."""
     try:
         import uvicorn
@@ -69,6 +103,14 @@ def serve_command(host: str, port: int, workers: int, rules_dir: str | None,
                 pass
     except TransportPolicyError as exc:
         raise CannotRun(str(exc)) from None
-    uvicorn.run("transport_policy.service.main:app_from_env", factory=True, host=host,
-                port=port, workers=workers, timeout_keep_alive=timeout,
-                timeout_graceful_shutdown=timeout, access_log=False, log_level="warning")
+    uvicorn.run(
+        "transport_policy.service.main:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        timeout_keep_alive=timeout,
+        timeout_graceful_shutdown=timeout,
+        access_log=False,
+        log_level="warning",
+    )

@@ -105,9 +105,7 @@ _HOLDS, _UNKNOWN = RuleStatus.HOLDS, RuleStatus.UNKNOWN
 
 
 def _not_holding(rules: Iterable[Rule], states: States) -> tuple[tuple[Rule, RuleStatus], ...]:
-    return tuple(
-        (r, status) for r in rules if (status := states[r.id].status) is not _HOLDS
-    )
+    return tuple((r, status) for r in rules if (status := states[r.id].status) is not _HOLDS)
 
 
 def recommend(policy: Policy, states: States) -> Recommendation:
@@ -187,9 +185,9 @@ class Verdict(NamedTuple):
     """The provision rule for the final outcome, and its status (holds: a taxi is permitted)."""
 
 
-def _triggered(rules: Iterable[Rule], states: States, recommended: str, final: str) -> tuple[
-    Rule, ...
-]:
+def _triggered(
+    rules: Iterable[Rule], states: States, recommended: str, final: str
+) -> tuple[Rule, ...]:
     return tuple(
         r
         for r in rules

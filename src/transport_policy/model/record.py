@@ -112,6 +112,7 @@ FACT_SECTIONS: tuple[str, ...] = tuple(s for s in sections() if s not in DECLARE
 
 
 if TYPE_CHECKING:
+
     class _Person(Protocol):
         service_area: str | None
 

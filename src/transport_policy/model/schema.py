@@ -44,8 +44,12 @@ def schema(name: str) -> dict[str, Any]:
         body = Decision.model_json_schema(mode="serialization")
     else:
         raise ValueError(f"no schema {name!r}; schemas: {', '.join(SCHEMAS)}")
-    head = {"$schema": DIALECT, "$id": schema_id(name), "title": body.pop("title"),
-            "description": DESCRIPTIONS[name]}
+    head = {
+        "$schema": DIALECT,
+        "$id": schema_id(name),
+        "title": body.pop("title"),
+        "description": DESCRIPTIONS[name],
+    }
     body.pop("description", None)
     return {**head, **body}
 

@@ -62,8 +62,12 @@ class PolicyDiff:
     @property
     def empty(self) -> bool:
         parts = (self.rules, self.clauses, self.prompts)
-        return not (any(p.added or p.removed or p.changed for p in parts) or self.manifest
-                    or self.readings_changed or self.procedure_changed)
+        return not (
+            any(p.added or p.removed or p.changed for p in parts)
+            or self.manifest
+            or self.readings_changed
+            or self.procedure_changed
+        )
 
 
 def _items(pairs: dict[str, dict[str, Any]], other: dict[str, dict[str, Any]]) -> ItemDiff:
@@ -91,8 +95,9 @@ def diff_versions(before: Resolved, after: Resolved) -> PolicyDiff:
         after=after.manifest.version,
         rules=_items({r["id"]: r for r in a["rules"]}, {r["id"]: r for r in b["rules"]}),
         clauses=_items({c["id"]: c for c in a["clauses"]}, {c["id"]: c for c in b["clauses"]}),
-        prompts=_items({q["field"]: q for q in a["questions"]},
-                       {q["field"]: q for q in b["questions"]}),
+        prompts=_items(
+            {q["field"]: q for q in a["questions"]}, {q["field"]: q for q in b["questions"]}
+        ),
         manifest=manifest,
         readings_changed=a["readings"] != b["readings"],
         procedure_changed=a["procedure"] != b["procedure"],
@@ -116,8 +121,9 @@ def as_json(result: PolicyDiff) -> dict[str, Any]:
         "rules": items(result.rules),
         "clauses": items(result.clauses),
         "questions": items(result.prompts),
-        "manifest": [{"part": c.part, "before": c.before, "after": c.after}
-                     for c in result.manifest],
+        "manifest": [
+            {"part": c.part, "before": c.before, "after": c.after} for c in result.manifest
+        ],
         "readings_changed": result.readings_changed,
         "procedure_changed": result.procedure_changed,
     }
@@ -146,14 +152,21 @@ def _section(title: str, noun: str, d: ItemDiff) -> list[str]:
     out += [f"  + {noun} {k}: added" for k in d.added]
     out += [f"  - {noun} {k}: removed" for k in d.removed]
     for key, changes in d.changed.items():
-        out.append(f"  ~ {noun} {key}: " + ", ".join(FIELD_WORDS.get(c.part, c.part)
-                                                    for c in changes) + " changed")
+        out.append(
+            f"  ~ {noun} {key}: "
+            + ", ".join(FIELD_WORDS.get(c.part, c.part) for c in changes)
+            + " changed"
+        )
         for c in map(_narrow, changes):
             out.append(f"      {FIELD_WORDS.get(c.part, c.part)}:")
-            out += ["        before: " + line if i == 0 else "                " + line
-                    for i, line in enumerate(_value(c.before))]
-            out += ["        after:  " + line if i == 0 else "                " + line
-                    for i, line in enumerate(_value(c.after))]
+            out += [
+                "        before: " + line if i == 0 else "                " + line
+                for i, line in enumerate(_value(c.before))
+            ]
+            out += [
+                "        after:  " + line if i == 0 else "                " + line
+                for i, line in enumerate(_value(c.after))
+            ]
     return out
 
 
@@ -172,8 +185,11 @@ def render_text(result: PolicyDiff) -> str:
     out += _section("Questions", "question for", result.prompts)
     if result.manifest or result.readings_changed or result.procedure_changed:
         out += ["", "Manifest"]
-        out += [f"  ~ {c.part}: {_plain(c.before)} -> {_plain(c.after)}"
-                for c in result.manifest if c.part != "notes"]
+        out += [
+            f"  ~ {c.part}: {_plain(c.before)} -> {_plain(c.after)}"
+            for c in result.manifest
+            if c.part != "notes"
+        ]
         out += ["  ~ notes changed" for c in result.manifest if c.part == "notes"]
         out += ["  ~ readings changed"] if result.readings_changed else []
         out += ["  ~ procedure reasons changed"] if result.procedure_changed else []

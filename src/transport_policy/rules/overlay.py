@@ -115,8 +115,11 @@ def resolve(
 
     if manifest.extends is None:
         if manifest.files is None:
-            raise RuleError("files is required (or extends, naming a base version)",
-                            path="policy.yaml", field="files")
+            raise RuleError(
+                "files is required (or extends, naming a base version)",
+                path="policy.yaml",
+                field="files",
+            )
         base = Resolved(manifest, {}, [], {}, [], [], ())
     else:
         base = _seen_from(root, load_base(find_base(root, manifest.extends)))
@@ -166,14 +169,20 @@ def _seen_from(root: Path, base: Resolved) -> Resolved:
 
 
 def _apply_rules(
-    base: list[tuple[str, RuleSpec]], manifest: Manifest, root: Path, read: ReadFile,
+    base: list[tuple[str, RuleSpec]],
+    manifest: Manifest,
+    root: Path,
+    read: ReadFile,
     rule_file: type[Any],
 ) -> list[tuple[str, RuleSpec]]:
     known = {spec.id for _, spec in base}
     for i, rule_id in enumerate(manifest.remove_rules):
         if rule_id not in known:
-            raise RuleError(f"remove_rules names {rule_id!r}, which the base version does not have",
-                            path="policy.yaml", field=f"remove_rules[{i}]")
+            raise RuleError(
+                f"remove_rules names {rule_id!r}, which the base version does not have",
+                path="policy.yaml",
+                field=f"remove_rules[{i}]",
+            )
     out = [(rel, spec) for rel, spec in base if spec.id not in manifest.remove_rules]
     seen: set[str] = set()
     for i, rel in enumerate(manifest.files or []):

@@ -128,5 +128,3 @@ class ConditionParser:
                     )
             value = tuple(value) if op == "in" else value
         return Leaf(path, op, value)  # type: ignore[arg-type] # op is checked against COMPARE_OPS
-
-

@@ -120,8 +120,7 @@ def create_app(settings: Settings) -> FastAPI:
             if service.log is not None:
                 service.log.close()  # synced once the last in-flight request has finished
 
-    app = FastAPI(title="transport-policy decision service", version=__version__,
-                  lifespan=lifespan)
+    app = FastAPI(title="transport-policy decision service", version=__version__, lifespan=lifespan)
 
     app.add_middleware(BodyLimit, max_body=settings.max_body)
     _errors(app)
@@ -132,9 +131,12 @@ def create_app(settings: Settings) -> FastAPI:
 
 
 def _decision_routes(app: FastAPI, svc: Service) -> None:
-    @app.post("/v1/decisions", dependencies=[Depends(svc.decider)],
-              responses={200: {"model": Decision}, **problems(400, 401, 403, 404, 413, 422)},
-              openapi_extra=request_body(RECORD_REF, "application/json"))
+    @app.post(
+        "/v1/decisions",
+        dependencies=[Depends(svc.decider)],
+        responses={200: {"model": Decision}, **problems(400, 401, 403, 404, 413, 422)},
+        openapi_extra=request_body(RECORD_REF, "application/json"),
+    )
     async def decisions(request: Request, policy: str | None = None) -> Response:
         data = _json(await svc.body(request))
         # Inline, not in a thread: a decision takes well under a millisecond and holds the GIL
@@ -142,11 +144,18 @@ def _decision_routes(app: FastAPI, svc: Service) -> None:
         decision = decide_one(svc.store(), data, policy, svc.log)
         return Response(decision.to_json(), media_type="application/json")
 
-    @app.post("/v1/decisions:batch", dependencies=[Depends(svc.decider)],
-              responses={200: {"content": {"application/x-ndjson": {"schema": {"type": "string"}}},
-                               "description": "one decision or error object per line"},
-                         **problems(400, 401, 403, 413, 422)},
-              openapi_extra=BATCH_BODY)
+    @app.post(
+        "/v1/decisions:batch",
+        dependencies=[Depends(svc.decider)],
+        responses={
+            200: {
+                "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+                "description": "one decision or error object per line",
+            },
+            **problems(400, 401, 403, 413, 422),
+        },
+        openapi_extra=BATCH_BODY,
+    )
     async def batch(request: Request, policy: str | None = None) -> StreamingResponse:
         raw = await svc.body(request)
         if not raw.strip():
@@ -161,14 +170,20 @@ def _decision_routes(app: FastAPI, svc: Service) -> None:
 
         return StreamingResponse(lines(), media_type="application/x-ndjson")
 
-    @app.post("/v1/questions", dependencies=[Depends(svc.decider)],
-              responses=problems(400, 401, 403, 404, 413, 422),
-              openapi_extra=request_body(RECORD_REF, "application/json"))
+    @app.post(
+        "/v1/questions",
+        dependencies=[Depends(svc.decider)],
+        responses=problems(400, 401, 403, 404, 413, 422),
+        openapi_extra=request_body(RECORD_REF, "application/json"),
+    )
     async def questions(request: Request, policy: str | None = None) -> dict[str, Any]:
         data = _json(await svc.body(request))
         decision = decide_one(svc.store(), data, policy, None)
-        return {"case_id": decision.case_id, "outcome": decision.outcome,
-                "questions": next_questions(decision)}
+        return {
+            "case_id": decision.case_id,
+            "outcome": decision.outcome,
+            "questions": next_questions(decision),
+        }
 
 
 def _info_routes(app: FastAPI, svc: Service) -> None:
@@ -187,24 +202,31 @@ def _info_routes(app: FastAPI, svc: Service) -> None:
         current = svc.store()
         return [_summary(current, v) for v in current.versions]
 
-    @app.get("/v1/policies/{version}", dependencies=[Depends(svc.decider)],
-             responses=problems(401, 403, 404))
+    @app.get(
+        "/v1/policies/{version}",
+        dependencies=[Depends(svc.decider)],
+        responses=problems(401, 403, 404),
+    )
     def policy_detail(version: str) -> dict[str, Any]:
         current = svc.store()
         policy = current.get(version)
-        return {**_summary(current, version),
-                "clauses": list(policy.clauses),
-                "rules": [{"id": r.id, "kind": r.kind, "clause": r.clause} for r in policy.rules]}
+        return {
+            **_summary(current, version),
+            "clauses": list(policy.clauses),
+            "rules": [{"id": r.id, "kind": r.kind, "clause": r.clause} for r in policy.rules],
+        }
 
-    @app.get("/v1/schema/{name}", dependencies=[Depends(svc.decider)],
-             responses=problems(401, 403, 404))
+    @app.get(
+        "/v1/schema/{name}", dependencies=[Depends(svc.decider)], responses=problems(401, 403, 404)
+    )
     def schemas(name: str) -> dict[str, Any]:
         if name not in ("record", "decision"):
             raise Denied(404, "the schemas are record and decision")
         return schema(name)
 
-    @app.get("/v1/log/checkpoint", dependencies=[Depends(svc.auditor)],
-             responses=problems(401, 403, 404))
+    @app.get(
+        "/v1/log/checkpoint", dependencies=[Depends(svc.auditor)], responses=problems(401, 403, 404)
+    )
     def checkpoint() -> dict[str, Any]:
         if svc.settings.log is None:
             raise Denied(404, "the service was started without --log")
@@ -213,8 +235,13 @@ def _info_routes(app: FastAPI, svc: Service) -> None:
 
 def _summary(store: PolicyStore, version: str) -> dict[str, Any]:
     policy = store.get(version)
-    return {"version": version, "id": policy.id, "title": policy.title,
-            "effective_from": policy.effective_from.isoformat(), "digest": policy.digest}
+    return {
+        "version": version,
+        "id": policy.id,
+        "title": policy.title,
+        "effective_from": policy.effective_from.isoformat(),
+        "digest": policy.digest,
+    }
 
 
 def _checkpoint(path: Path) -> dict[str, Any]:
@@ -237,20 +264,34 @@ def _json(raw: bytes) -> object:
 def _errors(app: FastAPI) -> None:
     @app.exception_handler(Denied)
     async def denied(request: Request, exc: Denied) -> Response:
-        titles = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 400: "Bad Request",
-                  413: "Payload Too Large", 503: "Service Unavailable"}
+        titles = {
+            401: "Unauthorized",
+            403: "Forbidden",
+            404: "Not Found",
+            400: "Bad Request",
+            413: "Payload Too Large",
+            503: "Service Unavailable",
+        }
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return problem(exc.status, titles.get(exc.status, "Error"), exc.detail, headers=headers)
 
     @app.exception_handler(RecordError)
     async def invalid(request: Request, exc: RecordError) -> Response:
-        return problem(422, "Invalid record", "the record is not valid; nothing was decided",
-                       errors=[e.as_dict() for e in exc.errors])
+        return problem(
+            422,
+            "Invalid record",
+            "the record is not valid; nothing was decided",
+            errors=[e.as_dict() for e in exc.errors],
+        )
 
     @app.exception_handler(PolicyVersionError)
     async def no_version(request: Request, exc: PolicyVersionError) -> Response:
-        return problem(404, "No such policy version", str(exc),
-                       errors=[{"field": "policy", "message": str(exc)}])
+        return problem(
+            404,
+            "No such policy version",
+            str(exc),
+            errors=[{"field": "policy", "message": str(exc)}],
+        )
 
     @app.exception_handler(TransportPolicyError)
     async def failed(request: Request, exc: TransportPolicyError) -> Response:
@@ -258,13 +299,18 @@ def _errors(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
-        return problem(422, "Invalid request", "the request is not valid",
-                       errors=validation_paths(list(exc.errors())))
+        return problem(
+            422,
+            "Invalid request",
+            "the request is not valid",
+            errors=validation_paths(list(exc.errors())),
+        )
 
     @app.exception_handler(HTTPException)
     async def http(request: Request, exc: HTTPException) -> Response:
-        return problem(exc.status_code, str(exc.detail), str(exc.detail),
-                       headers=dict(exc.headers or {}))
+        return problem(
+            exc.status_code, str(exc.detail), str(exc.detail), headers=dict(exc.headers or {})
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

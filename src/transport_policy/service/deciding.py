@@ -22,8 +22,9 @@ def choose(store: PolicyStore, record: AssessmentRecord, pin: str | None) -> tup
         try:
             policy = store.in_force(record.assessment_date)
         except PolicyVersionError as exc:
-            raise RecordError([FieldError("assessment_date", str(exc))],
-                              case_id=record.case_id) from None
+            raise RecordError(
+                [FieldError("assessment_date", str(exc))], case_id=record.case_id
+            ) from None
         return policy, f"in force on the assessment date {record.assessment_date.isoformat()}"
     if pin.startswith("sha256:"):
         for policy in store.policies.values():
@@ -34,8 +35,12 @@ def choose(store: PolicyStore, record: AssessmentRecord, pin: str | None) -> tup
 
 
 def decide_one(
-    store: PolicyStore, data: object, pin: str | None, log: DecisionLog | None,
-    *, source: str = "<request>",
+    store: PolicyStore,
+    data: object,
+    pin: str | None,
+    log: DecisionLog | None,
+    *,
+    source: str = "<request>",
 ) -> Decision:
     record = parse_record(data, source=source)
     policy, why = choose(store, record, pin)
@@ -55,8 +60,14 @@ def batch_items(body: bytes, *, ndjson: bool) -> list[tuple[str, object]]:
         except (ValueError, RecursionError):
             items = None
         if not isinstance(items, list):
-            raise RecordError([FieldError("(body)", "is not a JSON array of records (send "
-                                          "NDJSON as application/x-ndjson)")])
+            raise RecordError(
+                [
+                    FieldError(
+                        "(body)",
+                        "is not a JSON array of records (send NDJSON as application/x-ndjson)",
+                    )
+                ]
+            )
         return [(f"record {i}", item) for i, item in enumerate(items, start=1)]
     out: list[tuple[str, object]] = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -72,8 +83,9 @@ def batch_items(body: bytes, *, ndjson: bool) -> list[tuple[str, object]]:
     return out
 
 
-def batch_line(store: PolicyStore, index: int, source: str, data: Any, pin: str | None,
-               log: DecisionLog | None) -> str:
+def batch_line(
+    store: PolicyStore, index: int, source: str, data: Any, pin: str | None, log: DecisionLog | None
+) -> str:
     """One NDJSON output line: the decision, or the error object in its place (with the
     record's ``index`` from 1 and its ``source``, as ``batch`` writes it)."""
     try:
@@ -84,5 +96,11 @@ def batch_line(store: PolicyStore, index: int, source: str, data: Any, pin: str 
         named = err if err.source else err.with_source(source)
         return json.dumps({"index": index, **named.as_dict()}, ensure_ascii=False)
     except PolicyVersionError as err:
-        return json.dumps({"index": index, "source": source, "case_id": None,
-                           "errors": [{"field": "policy", "message": str(err)}]})
+        return json.dumps(
+            {
+                "index": index,
+                "source": source,
+                "case_id": None,
+                "errors": [{"field": "policy", "message": str(err)}],
+            }
+        )

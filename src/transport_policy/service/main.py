@@ -32,9 +32,11 @@ def load_tokens() -> tuple[Token, ...]:
 
 
 def app_from_env() -> FastAPI:
-    return create_app(Settings(
-        tokens=load_tokens(),
-        rules=os.environ.get(ENV_RULES_DIR) or None,
-        log=os.environ.get(ENV_LOG) or None,
-        max_body=int(os.environ.get(ENV_MAX_BODY, "1048576")),
-    ))
+    return create_app(
+        Settings(
+            tokens=load_tokens(),
+            rules=os.environ.get(ENV_RULES_DIR) or None,
+            log=os.environ.get(ENV_LOG) or None,
+            max_body=int(os.environ.get(ENV_MAX_BODY, "1048576")),
+        )
+    )

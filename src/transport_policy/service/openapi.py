@@ -36,14 +36,15 @@ class Problem(BaseModel):
 def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     """The error responses an endpoint can give, as ``application/problem+json``."""
     ref = {"$ref": "#/components/schemas/Problem"}
-    return {code: {"description": "a problem",
-                   "content": {"application/problem+json": {"schema": ref}}} for code in codes}
+    return {
+        code: {"description": "a problem", "content": {"application/problem+json": {"schema": ref}}}
+        for code in codes
+    }
 
 
 def request_body(schema: dict[str, Any], *media: str) -> dict[str, Any]:
     """``openapi_extra`` for a request body of the given schema and media types."""
-    return {"requestBody": {"required": True,
-                            "content": {m: {"schema": schema} for m in media}}}
+    return {"requestBody": {"required": True, "content": {m: {"schema": schema} for m in media}}}
 
 
 def install(app: FastAPI) -> None:
@@ -63,9 +64,14 @@ def install(app: FastAPI) -> None:
     app.openapi = document  # type: ignore[method-assign]
 
 
-BATCH_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
-    "application/json": {"schema": {"type": "array", "items": {}}},
-    "application/x-ndjson": {"schema": {"type": "string"}},
-}}}
+BATCH_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"type": "array", "items": {}}},
+            "application/x-ndjson": {"schema": {"type": "string"}},
+        },
+    }
+}
 """A batch: a JSON array of records, or NDJSON (one record a line); a bad record gives its error
 object in place, so the items are not constrained here."""

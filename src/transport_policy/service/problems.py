@@ -12,15 +12,22 @@ PROBLEM_TYPE = "application/problem+json"
 
 
 def problem(
-    status: int, title: str, detail: str, *, errors: list[dict[str, str]] | None = None,
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status,
-                            "detail": detail}
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
     if errors is not None:
         body["errors"] = errors
-    return Response(json.dumps(body), status_code=status, media_type=PROBLEM_TYPE,
-                    headers=headers)
+    return Response(json.dumps(body), status_code=status, media_type=PROBLEM_TYPE, headers=headers)
 
 
 def validation_paths(errors: list[Any]) -> list[dict[str, str]]:

@@ -19,11 +19,13 @@ def next_questions(decision: Decision) -> list[dict[str, Any]]:
     for question in decision.questions:
         values = field_values(question.field)
         answer = "boolean" if values == (True, False) else "choice" if values else "value"
-        out.append({
-            "field": question.field,
-            "answer_type": answer,
-            "allowed_values": list(values) if values else None,
-            "prompt": question.prompt,
-            "clauses": list(question.clauses),
-        })
+        out.append(
+            {
+                "field": question.field,
+                "answer_type": answer,
+                "allowed_values": list(values) if values else None,
+                "prompt": question.prompt,
+                "clauses": list(question.clauses),
+            }
+        )
     return out

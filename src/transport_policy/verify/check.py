@@ -73,8 +73,10 @@ class Report:
 
 def record_from_facts(policy: Policy, facts: Mapping[str, object]) -> dict[str, Any]:
     """A valid assessment record with these facts known (``None`` facts left out)."""
-    data: dict[str, Any] = {"case_id": f"rules-check-{policy.version}",
-                            "assessment_date": policy.effective_from.isoformat()}
+    data: dict[str, Any] = {
+        "case_id": f"rules-check-{policy.version}",
+        "assessment_date": policy.effective_from.isoformat(),
+    }
     for path in sorted((p for p, v in facts.items() if v is not None), key=FIELD_ORDER.__getitem__):
         section, _, leaf = path.partition(".")
         data.setdefault(section, {})[leaf] = facts[path]
@@ -92,8 +94,13 @@ class Checker:
         self.report = Report(policy)
         self.engine = Engine(policy, PythonEvaluator(policy))
 
-    def add(self, kind: str, message: str, facts: Mapping[str, object] | None = None,
-            **where: str | None) -> None:
+    def add(
+        self,
+        kind: str,
+        message: str,
+        facts: Mapping[str, object] | None = None,
+        **where: str | None,
+    ) -> None:
         record = record_from_facts(self.policy, facts) if facts is not None else None
         self.report.findings.append(Finding(kind, message, record=record, **where))
 
@@ -118,9 +125,13 @@ class Checker:
             combos *= len(t)
         self.report.stats["combinations"] = combos
         for group in model.mixed:
-            self.add("unsupported", "scope and exclusion rules read a common field, so the "
-                     "checker cannot separate the two stages: keep who the policy covers apart "
-                     "from the alternatives", rule=group[0].id)
+            self.add(
+                "unsupported",
+                "scope and exclusion rules read a common field, so the "
+                "checker cannot separate the two stages: keep who the policy covers apart "
+                "from the alternatives",
+                rule=group[0].id,
+            )
         if not model.mixed:
             self.check_procedure(model)
             self.check_questions(model)
@@ -146,18 +157,34 @@ class Checker:
             deciding = bool(kinds & set(DECIDING_KINDS))
             names = ", ".join(sorted(kinds))
             if clause.role == "informs" and kinds:
-                self.add("clause-role", f"marked informative only, but rules cite it ({names}); "
-                         "give it the role decides or triggers", clause=cid)
+                self.add(
+                    "clause-role",
+                    f"marked informative only, but rules cite it ({names}); "
+                    "give it the role decides or triggers",
+                    clause=cid,
+                )
             elif clause.role != "informs" and not kinds:
-                self.add("unused-clause", f"role {clause.role}, but no rule cites it: cite it "
-                         "from the rule that implements it, or mark it role: informs with an "
-                         "informative_reason", clause=cid)
+                self.add(
+                    "unused-clause",
+                    f"role {clause.role}, but no rule cites it: cite it "
+                    "from the rule that implements it, or mark it role: informs with an "
+                    "informative_reason",
+                    clause=cid,
+                )
             elif clause.role == "decides" and not deciding:
-                self.add("clause-role", "role decides, but only rules that follow the outcome "
-                         f"cite it ({names}); its role is triggers", clause=cid)
+                self.add(
+                    "clause-role",
+                    "role decides, but only rules that follow the outcome "
+                    f"cite it ({names}); its role is triggers",
+                    clause=cid,
+                )
             elif clause.role == "triggers" and kinds <= set(DECIDING_KINDS):
-                self.add("clause-role", "role triggers, but only deciding rules cite it "
-                         f"({names}); its role is decides", clause=cid)
+                self.add(
+                    "clause-role",
+                    "role triggers, but only deciding rules cite it "
+                    f"({names}); its role is decides",
+                    clause=cid,
+                )
 
     # -- the procedure, at one record per combination of component summaries -----------------
 
@@ -172,8 +199,9 @@ class Checker:
             try:
                 decision = self.decide(facts)
             except (TransportPolicyError, LookupError, ValueError, TypeError) as exc:
-                self.add("gap", f"the procedure gives no outcome ({type(exc).__name__}: {exc})",
-                         facts)
+                self.add(
+                    "gap", f"the procedure gives no outcome ({type(exc).__name__}: {exc})", facts
+                )
                 continue
             got = decision.recommended_outcome
             fields = {q.field for q in decision.questions}
@@ -182,9 +210,13 @@ class Checker:
             elif got == NI and not fields:
                 self.add("no-question", "needs_information, but nothing is asked", facts)
             elif got != want or (got == NI and fields != asked):
-                self.add("inconsistent", f"the procedure recommends {got} asking "
-                         f"{sorted(fields)}, where the checker reads {want} asking "
-                         f"{sorted(asked)}", facts)
+                self.add(
+                    "inconsistent",
+                    f"the procedure recommends {got} asking "
+                    f"{sorted(fields)}, where the checker reads {want} asking "
+                    f"{sorted(asked)}",
+                    facts,
+                )
         self.report.stats["procedure_records"] = checked
 
     # -- questions -----------------------------------------------------------------------------
@@ -193,19 +225,32 @@ class Checker:
         checks = QuestionChecks(model)
         silent = checks.silent()
         if silent is not None:
-            self.add("no-question", "needs_information with nothing to ask: a rule is unknown "
-                     "although every fact it would ask about is known", silent)
+            self.add(
+                "no-question",
+                "needs_information with nothing to ask: a rule is unknown "
+                "although every fact it would ask about is known",
+                silent,
+            )
         for path, facts in checks.pointless():
             decision = self.decide(facts)
             asked = [q.field for q in decision.questions]
             if decision.recommended_outcome != NI or path not in asked:
-                self.add("inconsistent", f"the checker expected {path} to be asked here",
-                         facts, field=path)
+                self.add(
+                    "inconsistent",
+                    f"the checker expected {path} to be asked here",
+                    facts,
+                    field=path,
+                )
                 continue
             others = ", ".join(q for q in asked if q != path) or "nothing else"
-            self.add("pointless-question", "asked, but no answer to it can change the "
-                     "recommendation, however the record's other open facts are answered "
-                     f"(asked with: {others})", facts, field=path)
+            self.add(
+                "pointless-question",
+                "asked, but no answer to it can change the "
+                "recommendation, however the record's other open facts are answered "
+                f"(asked with: {others})",
+                facts,
+                field=path,
+            )
 
     # -- overrides and provision ---------------------------------------------------------------
 
@@ -216,35 +261,59 @@ class Checker:
             def accept(facts: Facts) -> list[str]:
                 if facts.get(OVERRIDE_FIELD) is None or outcome not in OUTCOMES:
                     return []
-                holding = [r for r in model.overrides
-                           if outcome in r.outcomes and status_of(r, facts) is RuleStatus.HOLDS]
+                holding = [
+                    r
+                    for r in model.overrides
+                    if outcome in r.outcomes and status_of(r, facts) is RuleStatus.HOLDS
+                ]
                 return [outcome] if test(len(holding)) else []
+
             return accept
 
         for outcome in OUTCOMES:
             facts = model.find(paths, effects(outcome, lambda n: n == 0))
             if facts is not None:
-                self.add("gap", f"an override recorded while the recommendation is {outcome} is "
-                         "neither applied nor warned about: no override rule covers it", facts,
-                         field=OVERRIDE_FIELD)
+                self.add(
+                    "gap",
+                    f"an override recorded while the recommendation is {outcome} is "
+                    "neither applied nor warned about: no override rule covers it",
+                    facts,
+                    field=OVERRIDE_FIELD,
+                )
             facts = model.find(paths, effects(outcome, lambda n: n > 1))
             if facts is not None:
-                names = [r.id for r in model.overrides if outcome in r.outcomes
-                         and status_of(r, facts) is RuleStatus.HOLDS]
-                self.add("overlap", f"an override recorded while the recommendation is {outcome} "
-                         f"is taken up by {len(names)} override rules at once ({', '.join(names)})",
-                         facts, rule=names[0], field=OVERRIDE_FIELD)
+                names = [
+                    r.id
+                    for r in model.overrides
+                    if outcome in r.outcomes and status_of(r, facts) is RuleStatus.HOLDS
+                ]
+                self.add(
+                    "overlap",
+                    f"an override recorded while the recommendation is {outcome} "
+                    f"is taken up by {len(names)} override rules at once ({', '.join(names)})",
+                    facts,
+                    rule=names[0],
+                    field=OVERRIDE_FIELD,
+                )
         provision = self.policy.by_kind.get("provision", ())
         if len(provision) != 1:
-            facts = model.find(paths, lambda f: [r for r in OUTCOMES
-                                                 if model.override_effects(r, f)[0] == PROVIDE])
+            facts = model.find(
+                paths, lambda f: [r for r in OUTCOMES if model.override_effects(r, f)[0] == PROVIDE]
+            )
             if facts is not None and not provision:
-                self.add("gap", "transport is provided but no provision rule says how it is "
-                         "arranged", facts)
+                self.add(
+                    "gap",
+                    "transport is provided but no provision rule says how it is arranged",
+                    facts,
+                )
             elif facts is not None:
-                self.add("overlap", f"{len(provision)} provision rules compete to say how "
-                         "transport is arranged (only the last is used)", facts,
-                         rule=provision[0].id)
+                self.add(
+                    "overlap",
+                    f"{len(provision)} provision rules compete to say how "
+                    "transport is arranged (only the last is used)",
+                    facts,
+                    rule=provision[0].id,
+                )
 
     # -- dead rules ----------------------------------------------------------------------------
 
@@ -255,21 +324,35 @@ class Checker:
             facts = model.find(paths, accept)
             if facts is not None:
                 if rule.id not in fired(self.policy, self.decide(facts), facts):
-                    self.add("inconsistent", "the checker expected this rule to take effect "
-                             "here", facts, rule=rule.id)
+                    self.add(
+                        "inconsistent",
+                        "the checker expected this rule to take effect here",
+                        facts,
+                        rule=rule.id,
+                    )
                 continue
             shadow = model.find(paths, _holding(rule))
             if shadow is None:
-                self.add("dead-rule", "takes effect for no record: its condition can never hold",
-                         rule=rule.id, clause=rule.clause)
+                self.add(
+                    "dead-rule",
+                    "takes effect for no record: its condition can never hold",
+                    rule=rule.id,
+                    clause=rule.clause,
+                )
             else:
-                self.add("dead-rule", "takes effect for no record: its condition holds for "
-                         "records like this one, but another rule settles the outcome first or "
-                         "the outcome is not one it applies to", shadow, rule=rule.id,
-                         clause=rule.clause)
+                self.add(
+                    "dead-rule",
+                    "takes effect for no record: its condition holds for "
+                    "records like this one, but another rule settles the outcome first or "
+                    "the outcome is not one it applies to",
+                    shadow,
+                    rule=rule.id,
+                    clause=rule.clause,
+                )
 
-    def _firing(self, model: Model, rule: Rule, scope: Sequence[Rule]) -> tuple[
-            list[str], Callable[[Facts], list[str]]]:
+    def _firing(
+        self, model: Model, rule: Rule, scope: Sequence[Rule]
+    ) -> tuple[list[str], Callable[[Facts], list[str]]]:
         paths = rule.fields
 
         def holds(f: Facts) -> bool:
@@ -278,8 +361,14 @@ class Checker:
         if rule.kind == "scope":
             earlier = scope[: scope.index(rule)]
             paths = [p for r in (*earlier, rule) for p in r.fields]
-            return paths, lambda f: ["out_of_scope"] if holds(f) and all(
-                status_of(r, f) is not RuleStatus.HOLDS for r in earlier) else []
+            return (
+                paths,
+                lambda f: (
+                    ["out_of_scope"]
+                    if holds(f) and all(status_of(r, f) is not RuleStatus.HOLDS for r in earlier)
+                    else []
+                ),
+            )
         if rule.kind == "exclusion":
             return paths, lambda f: ["do_not_provide"] if holds(f) else []
         if rule.kind == "provide":
@@ -288,6 +377,7 @@ class Checker:
             return paths, lambda f: list(OUTCOMES) if holds(f) else []
         paths = [*paths, *model.override_paths]
         if rule.kind == "override":
+
             def takes_effect(f: Facts) -> list[str]:
                 out = []
                 for outcome in OUTCOMES:
@@ -296,6 +386,7 @@ class Checker:
                     if rule in (effects if rule.effect == "warn" else applying):
                         out.append(outcome)
                 return out
+
             return paths, takes_effect
 
         def triggered(f: Facts) -> list[str]:
@@ -311,6 +402,7 @@ class Checker:
                 if ok:
                     out.append(outcome)
             return out
+
         return paths, triggered
 
     # -- the compiled conditions against the reference reading --------------------------------
@@ -334,16 +426,26 @@ class Checker:
                 slot = exc.rule_id or "?"
                 if slot not in reported:
                     reported.add(slot)
-                    self.add("overlap", f"condition {slot} compiles to tests that both match "
-                             "(holds and fails at once)", facts, rule=slot.split("/")[0])
+                    self.add(
+                        "overlap",
+                        f"condition {slot} compiles to tests that both match "
+                        "(holds and fails at once)",
+                        facts,
+                        rule=slot.split("/")[0],
+                    )
                 continue
             for slot, status in want.items():
                 if got[slot] == status or slot in reported:
                     continue
                 reported.add(slot)
                 kind = "gap" if got[slot] == UNKNOWN and status in (HOLDS, FAILS) else "mismatch"
-                self.add(kind, f"condition {slot}: the compiled rule reads {got[slot]} where the "
-                         f"reference reading is {status}", facts, rule=slot.split("/")[0])
+                self.add(
+                    kind,
+                    f"condition {slot}: the compiled rule reads {got[slot]} where the "
+                    f"reference reading is {status}",
+                    facts,
+                    rule=slot.split("/")[0],
+                )
         self.report.stats["engine_records"] = checked
         self.report.stats["engine_seconds"] = time.perf_counter() - started
 

@@ -63,8 +63,9 @@ class Model:
         self.overrides: tuple[Rule, ...] = policy.by_kind.get("override", ())
         paths = [p for r in self.overrides for p in r.fields]
         self.override_paths = tuple(dict.fromkeys([*paths, OVERRIDE_FIELD]))
-        self._projections: dict[tuple[int, tuple[str, ...]], dict[tuple[int, ...],
-                                                                   dict[str, int]]] = {}
+        self._projections: dict[
+            tuple[int, tuple[str, ...]], dict[tuple[int, ...], dict[str, int]]
+        ] = {}
 
     @property
     def size(self) -> int:
@@ -157,8 +158,9 @@ class Model:
             return None
         return [p for p in picks if p is not None]
 
-    def override_effects(self, recommended: str, facts: Mapping[str, object]) -> tuple[
-            str, list[Rule]]:
+    def override_effects(
+        self, recommended: str, facts: Mapping[str, object]
+    ) -> tuple[str, list[Rule]]:
         """The final outcome, and the override rules that take effect (the procedure's own
         :func:`~transport_policy.decision.precedence.override_effects`)."""
         requested = facts.get(OVERRIDE_FIELD)

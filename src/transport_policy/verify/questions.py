@@ -64,15 +64,20 @@ class Cone:
         k = self.table.position[field]
         return bool(self.flips[x] >> (2 * k) & 1), bool(self.flips[x] >> (2 * k + 1) & 1)
 
-    def first(self, test: int, unless: int = 0, summary: str | None = None,
-              calm: bool = False) -> int | None:
+    def first(
+        self, test: int, unless: int = 0, summary: str | None = None, calm: bool = False
+    ) -> int | None:
         """The first point (with ``summary``, if given; with its alternatives not preferred, if
         ``calm``) whose completions reach every summary in the ``test`` bits and none in the
         ``unless`` bits."""
         t = self.table
         for x, reach in enumerate(self.reach):
-            if (summary is None or t.summary[x] == summary) and not (calm and t.preferred[x]) \
-                    and reach & test == test and not reach & unless:
+            if (
+                (summary is None or t.summary[x] == summary)
+                and not (calm and t.preferred[x])
+                and reach & test == test
+                and not reach & unless
+            ):
                 return x
         return None
 
@@ -90,9 +95,14 @@ class QuestionChecks:
     def _quiet(self, i: int, preferred: bool) -> int | None:
         """A point of table ``i`` with an unknown rule but nothing to ask (preferred or not)."""
         t = self.model.tables[i]
-        return next((x for x, (s, a, p) in enumerate(zip(t.summary, t.asks, t.preferred,
-                                                         strict=True))
-                     if s == SUMMARY_UNKNOWN and not a and p == preferred), None)
+        return next(
+            (
+                x
+                for x, (s, a, p) in enumerate(zip(t.summary, t.asks, t.preferred, strict=True))
+                if s == SUMMARY_UNKNOWN and not a and p == preferred
+            ),
+            None,
+        )
 
     def _stage_base(self, stage: list[int], calm: bool) -> list[int | None]:
         """Points keeping every table of the stage from holding (with its alternatives not
@@ -113,16 +123,21 @@ class QuestionChecks:
         picks = self._stage_base(stage, calm)
         if flip_u:
             # another table of the stage that can never be ruled out ...
-            stuck = {j: self.cones[j].first(0, _BIT[SUMMARY_NONE], SUMMARY_UNKNOWN, calm)
-                     for j in stage if j != i}
+            stuck = {
+                j: self.cones[j].first(0, _BIT[SUMMARY_NONE], SUMMARY_UNKNOWN, calm)
+                for j in stage
+                if j != i
+            }
             j = next((j for j, x in stuck.items() if x is not None), None)
             if j is not None:
                 picks[j] = stuck[j]
             elif stage is m.scope and m.excl:
                 # ... or alternatives that stay undecided whatever the open facts
                 never_h = {j: self.cones[j].first(0, _BIT[SUMMARY_HOLDS]) for j in m.excl}
-                never = {j: self.cones[j].first(0, _BIT[SUMMARY_HOLDS] | _BIT[SUMMARY_NONE])
-                         for j in m.excl}
+                never = {
+                    j: self.cones[j].first(0, _BIT[SUMMARY_HOLDS] | _BIT[SUMMARY_NONE])
+                    for j in m.excl
+                }
                 k = next((j for j, x in never.items() if x is not None), None)
                 if k is None or any(x is None for x in never_h.values()):
                     return None

@@ -55,8 +55,9 @@ def _constants(leaves: Iterable[Leaf]) -> list[object]:
     return out
 
 
-def _numeric_points(consts: list[float], integral: bool, low: float | None,
-                    high: float | None) -> list[float]:
+def _numeric_points(
+    consts: list[float], integral: bool, low: float | None, high: float | None
+) -> list[float]:
     """One value in each region the constants cut the line into (points and open intervals)."""
     cuts = sorted({float(c) for c in consts})
     points: list[float] = []
@@ -87,8 +88,12 @@ def _signature(value: object, leaves: Sequence[Leaf]) -> tuple[tuple[bool, bool]
         if leaf.op not in ("is", "in"):
             continue
         values = leaf.value if isinstance(leaf.value, tuple) else (leaf.value,)
-        out.append((any(value == c and type(value) is type(c) for c in values),
-                    any(value == c for c in values)))
+        out.append(
+            (
+                any(value == c and type(value) is type(c) for c in values),
+                any(value == c for c in values),
+            )
+        )
     return tuple(out)
 
 
@@ -107,8 +112,7 @@ def field_classes(
         values = list(spec.values)
     elif spec.kind in ("integer", "number"):
         numeric = [c for c in consts if isinstance(c, (int, float)) and not isinstance(c, bool)]
-        values = list(_numeric_points(numeric, spec.kind == "integer", spec.minimum,
-                                      spec.maximum))
+        values = list(_numeric_points(numeric, spec.kind == "integer", spec.minimum, spec.maximum))
         return (None, *values)  # regions are already classes for every comparison
     elif spec.kind == "enum_list":
         values = [[v] for v in spec.values]  # rules only ask whether a list is known
@@ -205,7 +209,8 @@ class Table:
             combined = seen.get(found)
             if combined is None:
                 combined = seen[found] = self._combine(
-                    [at[n] for n, (_, _, at) in zip(found, per_rule, strict=True)])
+                    [at[n] for n, (_, _, at) in zip(found, per_rule, strict=True)]
+                )
             summary, asked, pref = combined
             self.summary.append(summary)
             self.asks.append(asked)
@@ -226,8 +231,9 @@ class Table:
         fields = tuple(dict.fromkeys(q for r in asked for q in at_of[r.id].questions))
         return summary, fields, pref
 
-    def _rule_table(self, space: Space, rule: Rule) -> tuple[
-            tuple[int, ...], dict[tuple[int, ...], int], list[RuleAt]]:
+    def _rule_table(
+        self, space: Space, rule: Rule
+    ) -> tuple[tuple[int, ...], dict[tuple[int, ...], int], list[RuleAt]]:
         """Where the rule's fields lie in a point, and the rule at each of their combinations
         (a number into the list of the distinct ones)."""
         paths = rule.fields
@@ -281,5 +287,6 @@ def components(rules: Sequence[Rule]) -> list[list[Rule]]:
             groups.remove(g)
         groups.append((merged_paths, [*merged_rules, rule]))
     order = {r.id: i for i, r in enumerate(rules)}
-    return sorted((sorted(g[1], key=lambda r: order[r.id]) for g in groups),
-                  key=lambda g: order[g[0].id])
+    return sorted(
+        (sorted(g[1], key=lambda r: order[r.id]) for g in groups), key=lambda g: order[g[0].id]
+    )
