@@ -30,7 +30,7 @@ import httpx
 from corpus import generate, machine, print_machine, validate, write_results
 
 from transport_policy import decide
-from transport_policy.audit.log import verify
+from transport_policy.audit.verify import verify
 
 TOKEN = "benchmark-token"
 LEVELS = (1, 8, 64)

@@ -16,15 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from transport_policy import decide, load_case
-from transport_policy.audit.log import (
-    GENESIS,
-    Checkpoint,
-    DecisionLog,
-    LogError,
-    Report,
-    canonical_object,
-    verify,
-)
+from transport_policy.audit.log import GENESIS, DecisionLog, LogError, canonical_object
+from transport_policy.audit.verify import Checkpoint, Report, verify
 from transport_policy.cli.audit import audit_group
 from transport_policy.digest import canonical_json
 from transport_policy.model.decision import Decision

@@ -8,8 +8,9 @@ import threading
 from pathlib import Path
 
 from transport_policy import decide, load_case
-from transport_policy.audit.log import DecisionLog, verify
+from transport_policy.audit.log import DecisionLog
 from transport_policy.audit.logfile import TAIL_BLOCK, last_line
+from transport_policy.audit.verify import verify
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = sorted((ROOT / "cases").glob("*.yaml"))[:4]

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from transport_policy import load_case
-from transport_policy.audit.log import verify
+from transport_policy.audit.verify import verify
 from transport_policy.batch.pool import IN_FLIGHT_PER_WORKER, ordered_map
 from transport_policy.batch.run import REJECTED, Settings, run
 from transport_policy.casefile import MAX_BYTES

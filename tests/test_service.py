@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from transport_policy import decide, load_case
-from transport_policy.audit.log import verify
+from transport_policy.audit.verify import verify
 from transport_policy.service.app import Settings, create_app
 from transport_policy.service.auth import parse_tokens
 

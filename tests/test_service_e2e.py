@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from transport_policy import decide, load_case
-from transport_policy.audit.log import verify
+from transport_policy.audit.verify import verify
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = sorted((ROOT / "cases").glob("*.yaml"))[:6]

@@ -27,7 +27,8 @@ from transport_policy.rules.conditions import Leaf
 from transport_policy.rules.loader import load_policy
 from transport_policy.rules.model import Policy
 from transport_policy.rules.versions import PolicyStore
-from transport_policy.verify.check import Finding, check_policy, record_from_facts
+from transport_policy.verify.check import check_policy
+from transport_policy.verify.findings import Finding, record_from_facts
 from transport_policy.verify.space import Space
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -281,6 +281,13 @@ def to_table(report: Report) -> str:
         if clauses
         else ["  none"]
     )
+    lines += _case_lines(report)
+    return "\n".join(lines) + "\n"
+
+
+def _case_lines(report: Report) -> list[str]:
+    """The table's sections listing the cases that changed and the rejected cases."""
+    lines: list[str] = []
     if report.changed:
         lines += [
             "",
@@ -305,7 +312,7 @@ def to_table(report: Report) -> str:
             f"  {c.source}: " + "; ".join(f"{e['field']}: {e['message']}" for e in c.errors)
             for c in report.rejected
         ]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def render(report: Report, fmt: str) -> str:

@@ -215,15 +215,27 @@ def replay_entry(number: int, raw: bytes, settings: Settings) -> Replayed:
         else (selected if isinstance(selected, str) else "requested for replay")
     )
     now = engine_for(policy).decide(record, selected=why).model_dump(mode="json")
-    ignore = {"engine", "policy"} if settings.policy else {"engine"}
-    changes = diff(
-        {k: v for k, v in logged.items() if k not in ignore},
-        {k: v for k, v in now.items() if k not in ignore},
+    changes = _compare(logged, now, forced=bool(settings.policy))
+    return Replayed(number, _status(changes), case_id, version, changes)
+
+
+def _compare(logged: Mapping[str, Any], now: Mapping[str, Any], forced: bool) -> tuple[Change, ...]:
+    """The differences between the logged and the new decision, ignoring ``engine`` (and
+    ``policy`` when another version was ``forced``)."""
+    ignore = {"engine", "policy"} if forced else {"engine"}
+    return tuple(
+        diff(
+            {k: v for k, v in logged.items() if k not in ignore},
+            {k: v for k, v in now.items() if k not in ignore},
+        )
     )
-    status = IDENTICAL
-    if changes:
-        status = CHANGED if any(c.path != DIGEST_PATH for c in changes) else RULES_CHANGED
-    return Replayed(number, status, case_id, version, tuple(changes))
+
+
+def _status(changes: tuple[Change, ...]) -> str:
+    """Identical, changed, or changed only in the rule files' digest."""
+    if not changes:
+        return IDENTICAL
+    return CHANGED if any(c.path != DIGEST_PATH for c in changes) else RULES_CHANGED
 
 
 def _replay_chunk(chunk: list[tuple[int, bytes]], settings: Settings) -> list[Replayed]:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from ..audit.log import Checkpoint, LogError, Report, verify
+from ..audit.log import LogError
+from ..audit.verify import Checkpoint, Report, verify
 from .common import CannotRun
 from .exits import Exit, epilog
 

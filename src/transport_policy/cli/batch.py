@@ -11,7 +11,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
@@ -21,10 +21,13 @@ from ..batch.inputs import total_bytes as input_bytes
 from ..batch.resume import ResumeError, ResumePoint
 from ..batch.resume import prepare as prepare_resume
 from ..batch.resume import start as start_resumable
-from ..batch.run import DECIDED, FAILED, REJECTED, Settings, check_settings, run
+from ..batch.run import DECIDED, FAILED, REJECTED, Result, Settings, check_settings, run
 from ..errors import TransportPolicyError
 from .common import CannotRun, cannot_write, count, policy_option, rules_option, skipped_message
 from .exits import Exit, epilog
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
 
 PROGRESS_EVERY = 100
 """Records between two redraws of the progress bar."""
@@ -186,15 +189,7 @@ def batch_command(
     everything already decided.
     """
     _check_usage(minimal, log_path, resume, output)
-    settings = Settings(
-        policy=policy_version,
-        rules=str(rules_dir) if rules_dir is not None else None,
-        log=None if log_path is None else ("minimal" if minimal else "full"),
-    )
-    try:
-        check_settings(settings)
-    except TransportPolicyError as exc:
-        raise CannotRun(str(exc)) from None
+    settings = _settings(policy_version, rules_dir, log_path, minimal)
     skipped: list[str] = []
     paths = expand_inputs(inputs, skipped)
     if skipped:
@@ -227,7 +222,27 @@ def batch_command(
             "a worker process stopped unexpectedly; the output holds every record decided "
             "before it, in order"
         ) from None
-    seconds = time.perf_counter() - started
+    _finish(counts, time.perf_counter() - started)
+
+
+def _settings(
+    policy_version: str | None, rules_dir: Path | None, log_path: Path | None, minimal: bool
+) -> Settings:
+    """The run's settings, checked before any record is read."""
+    settings = Settings(
+        policy=policy_version,
+        rules=str(rules_dir) if rules_dir is not None else None,
+        log=None if log_path is None else ("minimal" if minimal else "full"),
+    )
+    try:
+        check_settings(settings)
+    except TransportPolicyError as exc:
+        raise CannotRun(str(exc)) from None
+    return settings
+
+
+def _finish(counts: dict[int, int], seconds: float) -> None:
+    """Print the summary of the run and exit with its status."""
     decided, rejected, failed = counts[DECIDED], counts[REJECTED], counts[FAILED]
     click.echo(
         f"batch: {count(decided + rejected + failed, 'record')}: {decided} decided, "
@@ -295,46 +310,55 @@ def _write_all(
         log = None
         if log_path is not None:
             log = stack.enter_context(DecisionLog(log_path, minimal=settings.log == "minimal"))
-        # A bar over bytes read when every input has a size; a count of records otherwise.
-        bar = stack.enter_context(
-            click.progressbar(
-                (_ for _ in ()) if length is None else None,
-                length=length,
-                file=sys.stderr,
-                hidden=not show,
-                label="deciding",
-                show_pos=length is None,
-                show_percent=length is not None,
-                show_eta=length is not None,
-            )
-        )
+        bar = stack.enter_context(_progress_bar(length, show))
         # Closed first on the way out: an early stop terminates the workers.
         results = stack.enter_context(closing(run(paths, settings, jobs=jobs, skip=point.kept)))
         step = 0
         logged = point.logged_ahead
         for result in results:
             with stop.writing():
-                if logged is not None:  # logged before the kill, but not yet written out
-                    if result.input_digest != logged:
-                        raise ResumeError(
-                            "the log's last decision is not the next record's: "
-                            "were the inputs changed since the run was killed?"
-                        )
-                    logged = None
-                elif log is not None and result.decision_json is not None:
-                    log.append_canonical(
-                        result.decision_json, result.record_json, result.input_digest
-                    )
-                try:
-                    out.write(result.line + "\n")
-                    out.flush()
-                except BrokenPipeError:
-                    raise
-                except OSError as exc:
-                    raise CannotRun(cannot_write(name, exc)) from None
+                logged = _write_result(result, logged, log, out, name)
                 counts[result.status] += 1
             step += result.size if length is not None else 1
             if sum(counts.values()) % PROGRESS_EVERY == 0:
                 bar.update(step)
                 step = 0
         bar.update(step)
+
+
+def _progress_bar(length: int | None, show: bool) -> ProgressBar[Any]:
+    """A bar over bytes read when every input has a size; a count of records otherwise."""
+    return click.progressbar(
+        (_ for _ in ()) if length is None else None,
+        length=length,
+        file=sys.stderr,
+        hidden=not show,
+        label="deciding",
+        show_pos=length is None,
+        show_percent=length is not None,
+        show_eta=length is not None,
+    )
+
+
+def _write_result(
+    result: Result, logged: str | None, log: DecisionLog | None, out: IO[str], name: str
+) -> str | None:
+    """Log one result (unless it was logged before the kill) and write its output line;
+    return the digest still logged ahead of the output (None once it is caught up)."""
+    if logged is not None:  # logged before the kill, but not yet written out
+        if result.input_digest != logged:
+            raise ResumeError(
+                "the log's last decision is not the next record's: "
+                "were the inputs changed since the run was killed?"
+            )
+        logged = None
+    elif log is not None and result.decision_json is not None:
+        log.append_canonical(result.decision_json, result.record_json, result.input_digest)
+    try:
+        out.write(result.line + "\n")
+        out.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise CannotRun(cannot_write(name, exc)) from None
+    return logged

@@ -14,7 +14,8 @@ from ..rules.model import Policy
 from ..rules.parser import closest
 from ..rules.rulebook import render_rulebook, rule_details
 from ..rules.versions import PolicyStore
-from ..verify.check import Finding, Report, check_policy
+from ..verify.check import check_policy
+from ..verify.findings import Finding, Report
 from .common import CannotRun, F, cannot_write, fail, rules_option
 from .exits import Exit, epilog
 

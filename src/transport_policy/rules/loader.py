@@ -258,15 +258,8 @@ def _prompts(resolved: Resolved, built: tuple[Rule, ...]) -> dict[str, str]:
 _NEEDS_OUTCOMES = {"charging", "provision", "action", "override"}
 
 
-def _build_rule(rel: str, spec: RuleSpec, rule_ids: set[str], check_clause: Any) -> Rule:
-    parser = ConditionParser(rel, spec.id, rule_ids - {spec.id})
-
-    def fail(message: str, where: str) -> RuleError:
-        return RuleError(message, path=rel, rule_id=spec.id, field=where)
-
-    check_clause(spec.clause, rel, spec.id, "clause")
-    condition = parser.parse(spec.condition, "condition")
-    unless = parser.parse(spec.unless, "unless") if spec.unless is not None else None
+def _check_shape(spec: RuleSpec, condition: Condition, unless: Condition | None, fail: Any) -> None:
+    """The fields that a rule of this kind must, or must not, have."""
     if unless is not None and spec.kind != "exclusion":
         raise fail("only an exclusion has a defeater (unless)", "unless")
     if spec.kind in ("scope", "exclusion", "provide") and isinstance(condition, Always):
@@ -281,6 +274,10 @@ def _build_rule(rel: str, spec: RuleSpec, rule_ids: set[str], check_clause: Any)
         raise fail("effect is required for an override rule, and only for it", "effect")
     if (spec.temporary or spec.review) and spec.kind != "provide":
         raise fail("temporary and review belong to provide rules", "temporary")
+
+
+def _considered(rel: str, spec: RuleSpec, unless: Condition | None, fail: Any) -> dict[str, str]:
+    """The checked considered texts (only exclusion, provide and provision rules have them)."""
     considered: dict[str, str] = {}
     if spec.kind in ("exclusion", "provide", "provision"):
         if spec.considered is None:
@@ -295,17 +292,13 @@ def _build_rule(rel: str, spec: RuleSpec, rule_ids: set[str], check_clause: Any)
         }
     elif spec.considered is not None:
         raise fail(f"a {spec.kind} rule has no considered texts", "considered")
-    also = tuple(
-        (
-            check_clause(a.clause, rel, spec.id, f"also_cites[{i}].clause"),
-            parser.parse(a.when, f"also_cites[{i}].when") if a.when is not None else Always(),
-        )
-        for i, a in enumerate(spec.also_cites)
-    )
-    also_summaries = tuple(
-        _check_text(a.summary, rel, spec.id, f"also_cites[{i}].summary") if a.summary else None
-        for i, a in enumerate(spec.also_cites)
-    )
+    return considered
+
+
+def _summary(
+    rel: str, spec: RuleSpec, parser: ConditionParser, fail: Any
+) -> tuple[TextChoice, ...]:
+    """The summary variants, each with its condition; the last one is the default text."""
     variants: list[str | TextVariant] = (
         [spec.summary] if isinstance(spec.summary, str) else list(spec.summary)
     )
@@ -320,6 +313,32 @@ def _build_rule(rel: str, spec: RuleSpec, rule_ids: set[str], check_clause: Any)
             )
     if not isinstance(summary[-1].when, Always):
         raise fail("the last summary variant must have no when (the default text)", "summary")
+    return tuple(summary)
+
+
+def _build_rule(rel: str, spec: RuleSpec, rule_ids: set[str], check_clause: Any) -> Rule:
+    parser = ConditionParser(rel, spec.id, rule_ids - {spec.id})
+
+    def fail(message: str, where: str) -> RuleError:
+        return RuleError(message, path=rel, rule_id=spec.id, field=where)
+
+    check_clause(spec.clause, rel, spec.id, "clause")
+    condition = parser.parse(spec.condition, "condition")
+    unless = parser.parse(spec.unless, "unless") if spec.unless is not None else None
+    _check_shape(spec, condition, unless, fail)
+    considered = _considered(rel, spec, unless, fail)
+    also = tuple(
+        (
+            check_clause(a.clause, rel, spec.id, f"also_cites[{i}].clause"),
+            parser.parse(a.when, f"also_cites[{i}].when") if a.when is not None else Always(),
+        )
+        for i, a in enumerate(spec.also_cites)
+    )
+    also_summaries = tuple(
+        _check_text(a.summary, rel, spec.id, f"also_cites[{i}].summary") if a.summary else None
+        for i, a in enumerate(spec.also_cites)
+    )
+    summary = _summary(rel, spec, parser, fail)
     return Rule(
         id=spec.id,
         kind=spec.kind,
@@ -330,7 +349,7 @@ def _build_rule(rel: str, spec: RuleSpec, rule_ids: set[str], check_clause: Any)
         unless=unless,
         also_cites=also,
         also_summaries=also_summaries,
-        summary=tuple(summary),
+        summary=summary,
         considered=considered,
         outcomes=tuple(spec.outcomes or ()),
         basis=spec.basis,

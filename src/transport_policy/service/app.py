@@ -22,8 +22,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import __version__
-from ..audit.log import Checkpoint, DecisionLog
+from ..audit.log import DecisionLog
 from ..audit.logfile import last_line
+from ..audit.verify import Checkpoint
 from ..casefile import reject_constant
 from ..errors import PolicyVersionError, RecordError, TransportPolicyError
 from ..model.decision import Decision

@@ -23,69 +23,24 @@ Every counterexample is decided again by the engine before it is reported.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
 
 from ..casefile import parse_record
 from ..decision.precedence import RuleStatus
 from ..decision.wording import ReadVariants, summary_text
 from ..engine import Engine
-from ..engine.runtime import DurableEvaluator, PythonEvaluator
-from ..errors import EngineError, TransportPolicyError
+from ..engine.runtime import PythonEvaluator
+from ..errors import TransportPolicyError
 from ..model.decision import Decision
-from ..model.record import FIELD_ORDER
-from ..rules.conditions import FAILS, HOLDS, UNKNOWN, Reading, fields_read
+from ..rules.conditions import Reading
 from ..rules.model import Policy, Rule
+from .compiled import check_compiled
+from .findings import Finding, Report, record_from_facts
 from .model import NI, OUTCOMES, PROVIDE, Model
 from .questions import QuestionChecks
 from .space import OVERRIDE_FIELD, Facts, Space, status_of
 
 DECIDING_KINDS = ("scope", "exclusion", "provide", "procedure")
-OVERRIDE_REASON = "Recorded by the assessor (a counterexample found by rules check)."
-
-
-@dataclass(frozen=True)
-class Finding:
-    kind: str
-    message: str
-    rule: str | None = None
-    clause: str | None = None
-    field: str | None = None
-    record: dict[str, Any] | None = None
-    """The counterexample: an assessment record (known facts only), or ``None``."""
-
-    @property
-    def subject(self) -> str:
-        return self.rule or self.clause or self.field or "policy"
-
-
-@dataclass
-class Report:
-    policy: Policy
-    findings: list[Finding] = field(default_factory=list)
-    stats: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not self.findings
-
-
-def record_from_facts(policy: Policy, facts: Mapping[str, object]) -> dict[str, Any]:
-    """A valid assessment record with these facts known (``None`` facts left out)."""
-    data: dict[str, Any] = {
-        "case_id": f"rules-check-{policy.version}",
-        "assessment_date": policy.effective_from.isoformat(),
-    }
-    for path in sorted((p for p, v in facts.items() if v is not None), key=FIELD_ORDER.__getitem__):
-        section, _, leaf = path.partition(".")
-        data.setdefault(section, {})[leaf] = facts[path]
-    if "override" in data:
-        if "outcome" not in data["override"]:
-            del data["override"]
-        else:
-            data["override"].setdefault("reason", OVERRIDE_REASON)
-    return data
 
 
 class Checker:
@@ -408,62 +363,12 @@ class Checker:
     # -- the compiled conditions against the reference reading --------------------------------
 
     def check_compiled(self, space: Space) -> None:
-        started = time.perf_counter()
-        try:
-            durable = DurableEvaluator(self.policy)
-        except EngineError as exc:
-            self.add("gap", f"the rules do not compile for durable-rules ({exc})")
-            return
-        reference = PythonEvaluator(self.policy)
-        reported: set[str] = set()
-        checked = 0
-        for facts in _slot_points(self.policy, space):
-            checked += 1
-            want = reference.statuses(facts)
-            try:
-                got = durable.statuses(facts)
-            except EngineError as exc:
-                slot = exc.rule_id or "?"
-                if slot not in reported:
-                    reported.add(slot)
-                    self.add(
-                        "overlap",
-                        f"condition {slot} compiles to tests that both match "
-                        "(holds and fails at once)",
-                        facts,
-                        rule=slot.split("/")[0],
-                    )
-                continue
-            for slot, status in want.items():
-                if got[slot] == status or slot in reported:
-                    continue
-                reported.add(slot)
-                kind = "gap" if got[slot] == UNKNOWN and status in (HOLDS, FAILS) else "mismatch"
-                self.add(
-                    kind,
-                    f"condition {slot}: the compiled rule reads {got[slot]} where the "
-                    f"reference reading is {status}",
-                    facts,
-                    rule=slot.split("/")[0],
-                )
-        self.report.stats["engine_records"] = checked
-        self.report.stats["engine_seconds"] = time.perf_counter() - started
+        check_compiled(self.policy, space, self.add, self.report.stats)
 
 
 def _holding(rule: Rule) -> Callable[[Facts], list[str]]:
     """Accept any outcome where the rule's own condition holds."""
     return lambda facts: list(OUTCOMES) if status_of(rule, facts) is RuleStatus.HOLDS else []
-
-
-def _slot_points(policy: Policy, space: Space) -> Iterator[Facts]:
-    """Every combination of classes of the fields of each condition (each once)."""
-    seen: set[tuple[tuple[str, object], ...]] = set()
-    for _, cond in policy.slots:
-        for facts in space.product(fields_read(cond)):
-            key = tuple((k, v) for k, v in facts.items() if v is not None)
-            if key not in seen:
-                seen.add(key)
-                yield facts
 
 
 def fired(policy: Policy, decision: Decision, facts: Mapping[str, object]) -> set[str]:
