@@ -60,7 +60,9 @@ def test_decisions_stay_correct_after_thousands_of_signal_interruptions(policy: 
     interruptions = 0
 
     def on_alarm(signum: int, frame: FrameType | None) -> None:
-        if armed:
+        nonlocal armed
+        if armed:  # disarmed here, so no alarm can escape the loop's own try
+            armed = False
             raise Interrupted
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
@@ -72,7 +74,6 @@ def test_decisions_stay_correct_after_thousands_of_signal_interruptions(policy: 
                 engine.decide(records[i % len(records)])
                 armed = False
             except Interrupted:
-                armed = False
                 interruptions += 1
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
