@@ -9,7 +9,7 @@ import click
 
 from ..audit.log import LogError
 from ..audit.verify import Checkpoint, Report, verify
-from .common import CannotRun
+from .common import CannotRun, format_option
 from .exits import Exit, epilog
 
 
@@ -65,14 +65,7 @@ def audit_group() -> None:
     help="A checkpoint printed by an earlier verify: also detects entries removed from the "
     "end and a log rewritten from the start.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for scripts.",
-)
+@format_option()
 def verify_command(log: Path, checkpoint: Checkpoint | None, fmt: str) -> None:
     """Check the hash chain of a decision LOG and name the first entry that was changed.
 

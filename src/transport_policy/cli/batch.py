@@ -23,7 +23,15 @@ from ..batch.resume import prepare as prepare_resume
 from ..batch.resume import start as start_resumable
 from ..batch.run import DECIDED, FAILED, REJECTED, Result, Settings, check_settings, run
 from ..errors import TransportPolicyError
-from .common import CannotRun, cannot_write, count, policy_option, rules_option, skipped_message
+from .common import (
+    CannotRun,
+    cannot_write,
+    count,
+    jobs_option,
+    policy_option,
+    rules_option,
+    skipped_message,
+)
 from .exits import Exit, epilog
 
 if TYPE_CHECKING:
@@ -149,13 +157,7 @@ every line already written, each complete.""",
     help="Log only the digest of each record, not the record (data minimisation; such "
     "entries cannot be replayed).",
 )
-@click.option(
-    "--jobs",
-    "-j",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes (default: one per core; 1 decides in this process).",
-)
+@jobs_option("Worker processes (default: one per core; 1 decides in this process).")
 @click.option(
     "--resume",
     is_flag=True,

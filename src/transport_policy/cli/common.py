@@ -35,6 +35,23 @@ def rules_option(func: F) -> F:
     )(func)
 
 
+def format_option(help: str = "text for people, json for scripts.") -> Callable[[F], F]:
+    """``--format text|json`` (default text), with the command's own help."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help=help,
+    )
+
+
+def jobs_option(help: str = "Worker processes (default: one per core).") -> Callable[[F], F]:
+    """``--jobs/-j N``: worker processes for the commands that use the worker pool."""
+    return click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help=help)
+
+
 def policy_option(func: F) -> F:
     return click.option(
         "--policy",

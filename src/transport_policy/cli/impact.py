@@ -8,7 +8,7 @@ import click
 
 from ..audit.impact import Versions, analyse, render
 from ..errors import TransportPolicyError
-from .common import CannotRun, cannot_write, rules_option, skipped_message
+from .common import CannotRun, cannot_write, jobs_option, rules_option, skipped_message
 from .exits import Exit, epilog
 
 
@@ -59,13 +59,7 @@ from .exits import Exit, epilog
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the report to this file instead of standard output.",
 )
-@click.option(
-    "--jobs",
-    "-j",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes (default: one per core).",
-)
+@jobs_option()
 @rules_option
 def impact_command(
     cases: tuple[str, ...],

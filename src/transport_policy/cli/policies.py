@@ -10,7 +10,7 @@ import click
 
 from ..errors import TransportPolicyError
 from ..rules.versions import PolicyStore
-from .common import CannotRun, rules_option
+from .common import CannotRun, format_option, rules_option
 from .exits import Exit, epilog
 
 
@@ -32,14 +32,7 @@ from .exits import Exit, epilog
     metavar="YYYY-MM-DD",
     help="Mark the version in force on this date (default: today).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for scripts.",
-)
+@format_option()
 @rules_option
 def policies_command(on: dt.datetime | None, fmt: str, rules_dir: Path | None) -> None:
     """List the policy versions with the dates they were in force and their digests.

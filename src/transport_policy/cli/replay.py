@@ -10,7 +10,7 @@ import click
 from ..audit.log import LogError
 from ..audit.replay import DIGEST_PATH, FAILING, Replayed, render_text, replay
 from ..errors import TransportPolicyError
-from .common import CannotRun, rules_option
+from .common import CannotRun, format_option, jobs_option, rules_option
 from .exits import Exit, epilog
 
 
@@ -36,21 +36,8 @@ match its own hash: run `audit verify`).""",
     ),
 )
 @click.argument("log", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: changed entries and a summary; json: a line per entry.",
-)
-@click.option(
-    "--jobs",
-    "-j",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes (default: one per core).",
-)
+@format_option("text: changed entries and a summary; json: a line per entry.")
+@jobs_option()
 @click.option(
     "--policy",
     "policy_version",
