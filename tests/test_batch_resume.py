@@ -98,3 +98,21 @@ def test_resuming_a_run_that_had_completed_changes_nothing(
     assert _batch(inputs, out, log, "--resume").wait(timeout=300) == 0
     assert out.read_bytes() == expected_out
     assert _decisions(log) == expected_log
+
+
+def test_a_log_entry_left_half_written_by_the_kill_is_cut_off_and_the_run_resumes_exactly(
+    tmp_path: Path, reference: tuple[Path, bytes, list[object]]
+) -> None:
+    inputs, expected_out, expected_log = reference
+    out, log = tmp_path / "out.jsonl", tmp_path / "decisions.log"
+    assert _batch(inputs, out, log).wait(timeout=300) == 1
+    kept = out.read_bytes().splitlines(keepends=True)[:300]
+    decided = sum(not line.startswith(b'{"index"') for line in kept)
+    entries = log.read_bytes().splitlines(keepends=True)
+    torn = entries[decided][: len(entries[decided]) // 2]  # killed while writing the next entry
+    out.write_bytes(b"".join(kept))
+    log.write_bytes(b"".join(entries[:decided]) + torn)
+    assert _batch(inputs, out, log, "--resume").wait(timeout=300) in (0, 1)
+    assert out.read_bytes() == expected_out
+    assert verify(log).ok
+    assert _decisions(log) == expected_log

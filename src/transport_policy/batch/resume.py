@@ -6,7 +6,8 @@ written, so a run killed at any point (even by SIGKILL) leaves the log either le
 output or one decision ahead of it. A resumed run keeps the output's complete lines (an incomplete
 last line is cut off), skips that many input records, does not log again the one decision the log
 may already hold, and goes on: output and log end as an uninterrupted run would leave them (the
-log entries' ``time`` aside), with error records keeping their original index and source.
+log entries' ``time`` aside), with error records keeping their original index and source. A
+log entry the kill left half-written (no newline yet) is cut off: it recorded nothing.
 
 The log must have had no other writer since the run started. ``FILE.resume`` is kept when the
 run completes: a run killed just as it finished can then be resumed too (it has nothing left to
@@ -95,6 +96,7 @@ def _ahead(output: str, log: Path, decided: int) -> str | None:
         ) from None
     if noted.get("log") != str(log.resolve()):
         raise ResumeError(f"{output}: the run being resumed logged to {noted.get('log')}")
+    _drop_torn_entry(log)
     count, entry = log_position(log)
     ahead = count - int(noted["log_entries_before"]) - decided
     if ahead == 0:
@@ -109,6 +111,26 @@ def _ahead(output: str, log: Path, decided: int) -> str | None:
         f"{log}: holds {ahead} decisions more than {output} after the run started: it was "
         "written by something else, so the run cannot be resumed exactly"
     )
+
+
+def _drop_torn_entry(log: Path) -> None:
+    """Cut off a last log line left incomplete by the kill: this run was the log's only writer
+    since it started (checked above), and a write that never finished recorded nothing."""
+    if not log.exists():
+        return
+    with open(log, "r+b") as handle:
+        _, end, complete = last_line(handle)
+        position = end
+        while not complete and position > 0:
+            step = min(65_536, position)
+            handle.seek(position - step)
+            newline = handle.read(step).rfind(b"\n")
+            if newline >= 0:
+                handle.truncate(position - step + newline + 1)
+                return
+            position -= step
+        if not complete:
+            handle.truncate(0)
 
 
 __all__ = ["ResumeError", "ResumePoint", "prepare", "start", "state_path"]
