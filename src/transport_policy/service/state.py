@@ -1,7 +1,10 @@
-"""The rules the service decides with: changed rule folders are picked up on the next request,
-and a broken edit keeps the last good version serving (reported by ``/readyz``).
+"""The rules the service decides with, from the process cache (:mod:`..engine.cache`): a changed
+rule folder is picked up by the first request made after the cache's recheck interval (2 ms), and
+a broken edit keeps the last good version serving (reported by ``/readyz``).
 
-Kept apart from the app so that it can later sit on a process-wide policy cache.
+The cache compares the files it depends on (one ``stat`` each) at most every 2 ms and makes a new
+:class:`PolicyStore` when they changed; this module only checks that a new store loads before it
+serves, so a request never meets a half-edited folder.
 """
 
 from __future__ import annotations
@@ -9,25 +12,10 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 
+from ..engine.cache import CACHE
 from ..errors import TransportPolicyError
-from ..rules.versions import PolicyStore, default_rules_root
-
-
-def _signature(root: Path) -> tuple[tuple[str, int, int], ...]:
-    """Every file under ``root`` with its modification time and size (cheap to take per
-    request; the folder digests are recomputed only when it changes)."""
-    out = []
-    for folder, _dirs, files in os.walk(root):
-        for name in files:
-            path = os.path.join(folder, name)
-            try:
-                info = os.stat(path)
-            except OSError:
-                continue
-            out.append((path, info.st_mtime_ns, info.st_size))
-    return tuple(sorted(out))
+from ..rules.versions import PolicyStore, default_rules_root, stamp
 
 
 @dataclass(frozen=True)
@@ -37,35 +25,62 @@ class Readiness:
     """Why the last edit of the rules could not be loaded (the last good version still serves)."""
 
 
+def _tree(root: str) -> tuple[str, ...]:
+    """Every folder and file under ``root`` (two levels: versions and their files)."""
+    paths = [root]
+    for folder, dirs, files in os.walk(root):
+        paths += [os.path.join(folder, n) for n in (*dirs, *files)]
+        if folder != root:
+            dirs.clear()
+    return tuple(sorted(paths))
+
+
 class RulesState:
-    """The last good :class:`PolicyStore` for a rules root, refreshed when the files change."""
+    """The last good :class:`PolicyStore` for a rules root (``None``: the bundled rules)."""
 
-    def __init__(self, root: str | Path | None = None) -> None:
-        self.root = Path(root) if root is not None else default_rules_root()
+    def __init__(self, root: str | None = None) -> None:
+        self.root = root
         self._lock = threading.Lock()
-        self._signature: tuple[tuple[str, int, int], ...] = ()
-        self._store: PolicyStore | None = None
+        self._good: PolicyStore | None = None
+        self._seen: PolicyStore | None = None
+        """The cache's store last checked (loaded, or found broken)."""
         self._problem: str | None = None
-        self.store()
+        self._failed: tuple[object, ...] | None = None
+        """While the cache cannot make a store at all: the stamp of the folder when it failed."""
+        self.store(fresh=True)
 
-    def store(self) -> PolicyStore | None:
-        """The store to decide with: reloaded if any rule file changed and the new rules load;
-        otherwise the last good one (``None`` only if the rules never loaded)."""
-        signature = _signature(self.root)
-        with self._lock:
-            if signature == self._signature:
-                return self._store
-            self._signature = signature
-            try:
-                store = PolicyStore(self.root)
-                for version in store.versions:
-                    store.get(version)  # load now, so a broken edit shows here, not mid-request
-            except (TransportPolicyError, OSError) as exc:
+    def store(self, *, fresh: bool = False) -> PolicyStore | None:
+        """The store to decide with: the cache's, once all its versions loaded; otherwise the
+        last good one (``None`` only if the rules never loaded). ``fresh``: compare the files
+        now rather than trusting a check made within the last 2 ms."""
+        if self._failed is not None:  # the folder did not make a store: has it changed since?
+            if stamp(_tree(self._folder())) == self._failed:
+                return self._good
+            self._failed, fresh = None, True
+        try:
+            current = CACHE.store(self.root, fresh=fresh)
+        except (TransportPolicyError, OSError) as exc:
+            with self._lock:
                 self._problem = str(exc)
-                return self._store
-            self._store, self._problem = store, None
-            return store
+                self._failed = stamp(_tree(self._folder()))
+                return self._good
+        if current is self._seen:  # the usual case: nothing changed
+            return self._good
+        with self._lock:
+            if current is not self._seen:
+                self._seen = current
+                try:
+                    for version in current.versions:
+                        current.get(version)  # load now: a broken edit shows here
+                except (TransportPolicyError, OSError) as exc:
+                    self._problem = str(exc)
+                else:
+                    self._good, self._problem = current, None
+            return self._good
+
+    def _folder(self) -> str:
+        return self.root if self.root is not None else str(default_rules_root())
 
     def readiness(self) -> Readiness:
-        self.store()
-        return Readiness(self._store is not None, self._problem)
+        self.store(fresh=True)
+        return Readiness(self._good is not None, self._problem)
