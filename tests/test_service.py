@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import time
 from pathlib import Path
 
 import httpx
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from transport_policy import decide, load_case
 from transport_policy.audit.verify import verify
+from transport_policy.engine.cache import RECHECK_SECONDS
 from transport_policy.service.app import Settings, create_app
 from transport_policy.service.auth import parse_tokens
 
@@ -176,10 +178,13 @@ def test_a_changed_rule_folder_is_picked_up_and_a_broken_edit_keeps_the_last_goo
     assert "\ntitle: " in text
     # The digest covers the resolved content (not comments or layout): change the title.
     manifest.write_text(text.replace("\ntitle: ", "\ntitle: Edited, ", 1))
+    time.sleep(RECHECK_SECONDS * 5)  # requests made 2 ms after an edit see it
     after = {p["version"]: p["digest"] for p in client.get("/v1/policies", headers=AUTH).json()}
     changed = [v for v in before if before[v] != after[v]]
     assert changed, "the edit was not picked up"
     manifest.write_text("rules: [this is: not, valid")
+    time.sleep(RECHECK_SECONDS * 5)
+    assert client.get("/v1/policies", headers=AUTH).status_code == 200  # the last good serves
     ready = client.get("/readyz").json()
     assert ready["ready"] is True and ready["rules_problem"]
     still = {p["version"]: p["digest"] for p in client.get("/v1/policies", headers=AUTH).json()}
@@ -199,3 +204,30 @@ def test_httpx_async_client_against_the_app() -> None:
             return response.status_code
 
     assert asyncio.run(go()) == 200
+
+
+def test_the_decisions_endpoint_takes_post_only(client: TestClient) -> None:
+    response = client.get("/v1/decisions", headers=AUTH)
+    assert response.status_code == 405 and response.headers["allow"] == "POST"
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_broken_rules_folder_keeps_the_last_good_until_it_is_mended(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    client = _client(rules=str(rules))
+    body = _record(CASES[0])
+    decided = client.post("/v1/decisions", json=body, headers=AUTH).text
+    manifest = next(rules.glob("*/policy.yaml"))
+    text = manifest.read_text()
+    (rules / "broken").mkdir()  # a new version folder that does not even list
+    (rules / "broken" / "policy.yaml").write_text("version: [")
+    time.sleep(RECHECK_SECONDS * 5)
+    assert client.post("/v1/decisions", json=body, headers=AUTH).text == decided
+    ready = client.get("/readyz").json()
+    assert ready["ready"] is True and "policy.yaml" in ready["rules_problem"]
+    shutil.rmtree(rules / "broken")
+    manifest.write_text(text)
+    time.sleep(RECHECK_SECONDS * 5)
+    assert client.get("/readyz").json() == {"ready": True, "rules_problem": None}
+    assert client.post("/v1/decisions", json=body, headers=AUTH).text == decided

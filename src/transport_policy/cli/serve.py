@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from ..errors import TransportPolicyError
-from .common import CannotRun
+from .common import CannotRun, fail, rules_option
 from .exits import Exit, epilog
+
+FILE = click.Path(dir_okay=False)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def setting(name: str, default: object, kind: click.ParamType[Any], help: str) -> Callable[[F], F]:
+    """An option with a default, shown in ``--help``."""
+    return click.option(name, default=default, show_default=True, type=kind, help=help)
 
 
 @click.command(
@@ -25,55 +36,40 @@ from .exits import Exit, epilog
         },
     ),
 )
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option(
-    "--workers",
-    default=1,
-    show_default=True,
-    type=click.IntRange(1, 64),
-    help="Worker processes (durable-rules holds the GIL: use one per core).",
-)
-@click.option(
-    "--rules",
-    "rules_dir",
-    type=click.Path(file_okay=False),
-    help="Rules folder (default: the bundled rules). Edits are picked up live.",
-)
-@click.option(
-    "--log",
-    "log_path",
-    type=click.Path(dir_okay=False),
-    help="Append every decision to this hash-chained decision log.",
-)
+@setting("--host", "127.0.0.1", click.STRING, "Address to listen on.")
+@setting("--port", 8000, click.IntRange(1, 65535), "Port to listen on.")
+@setting("--workers", 1, click.IntRange(1, 64), "Worker processes (one per core).")
+@rules_option
+@click.option("--log", "log_path", type=FILE, help="Append every decision to this decision log.")
 @click.option(
     "--tokens",
     "tokens_file",
-    type=click.Path(dir_okay=False),
+    type=FILE,
     help="Token file (lines '<sha256-hex> <scopes>'); else $TRANSPORT_POLICY_TOKENS.",
 )
-@click.option(
-    "--max-body",
-    default=1_048_576,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Largest request body in bytes (413 beyond).",
+@setting("--max-body", 1_048_576, click.IntRange(1), "Largest request body in bytes (413 beyond).")
+@setting(
+    "--request-timeout",
+    30.0,
+    click.FloatRange(0, min_open=True),
+    "Seconds a request may take (408 for a body not sent in time, 503 beyond; a batch gives "
+    "its undecided records an error in place).",
 )
-@click.option(
+@setting(
     "--timeout",
-    default=30,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Seconds before an idle or slow connection is closed.",
+    30,
+    click.IntRange(1),
+    "Seconds an idle connection is kept, and a stop waits for in-flight requests.",
 )
 def serve_command(
     host: str,
     port: int,
     workers: int,
-    rules_dir: str | None,
+    rules_dir: Path | None,
     log_path: str | None,
     tokens_file: str | None,
     max_body: int,
+    request_timeout: float,
     timeout: int,
 ) -> None:
     """Serve decisions over HTTP (see the README: bearer tokens, reverse proxy for TLS)."""
@@ -85,24 +81,19 @@ def serve_command(
         raise CannotRun(
             "the service needs its extra: pip install 'transport-policy[service]'"
         ) from None
-    if tokens_file:
-        os.environ[service_main.ENV_TOKENS_FILE] = tokens_file
-    if rules_dir:
-        os.environ[service_main.ENV_RULES_DIR] = rules_dir
-    if log_path:
-        os.environ[service_main.ENV_LOG] = log_path
-    os.environ[service_main.ENV_MAX_BODY] = str(max_body)
+    # The workers read their settings from the environment (uvicorn starts them afresh).
+    settings = {
+        service_main.ENV_TOKENS_FILE: tokens_file,
+        service_main.ENV_RULES_DIR: rules_dir,
+        service_main.ENV_LOG: log_path,
+        service_main.ENV_MAX_BODY: max_body,
+        service_main.ENV_REQUEST_TIMEOUT: request_timeout,
+    }
+    os.environ.update({name: str(value) for name, value in settings.items() if value is not None})
     try:  # fail here, clearly, rather than with a traceback in every worker
-        service_main.load_tokens()
-        from ..audit.log import DecisionLog
-        from ..rules.versions import PolicyStore
-
-        _ = PolicyStore(rules_dir).policies
-        if log_path:
-            with DecisionLog(log_path):
-                pass
+        service_main.preflight()
     except TransportPolicyError as exc:
-        raise CannotRun(str(exc)) from None
+        raise fail(exc) from None
     uvicorn.run(
         "transport_policy.service.main:app_from_env",
         factory=True,
@@ -111,6 +102,9 @@ def serve_command(
         workers=workers,
         timeout_keep_alive=timeout,
         timeout_graceful_shutdown=timeout,
-        access_log=False,
+        access_log=False,  # requests are personal data: only the decision log records them
+        proxy_headers=False,  # client addresses are never used, so X-Forwarded-* need no reading
+        server_header=False,
         log_level="warning",
+        log_config=service_main.LOG_CONFIG,
     )

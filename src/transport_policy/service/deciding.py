@@ -1,9 +1,11 @@
 """Deciding records for the service: policy selection (pinned by version or digest, else in
-force on the assessment date, as the CLI does), optional logging, batch parsing."""
+force on the assessment date, as the CLI does), optional logging, batch parsing and streaming."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from ..audit.log import DecisionLog
@@ -14,6 +16,7 @@ from ..model.decision import Decision
 from ..model.record import AssessmentRecord
 from ..rules.model import Policy
 from ..rules.versions import PolicyStore
+from .context import Deadline
 
 
 def choose(store: PolicyStore, record: AssessmentRecord, pin: str | None) -> tuple[Policy, str]:
@@ -26,12 +29,22 @@ def choose(store: PolicyStore, record: AssessmentRecord, pin: str | None) -> tup
                 [FieldError("assessment_date", str(exc))], case_id=record.case_id
             ) from None
         return policy, f"in force on the assessment date {record.assessment_date.isoformat()}"
+    return pinned(store, pin), "requested"
+
+
+def pinned(store: PolicyStore, pin: str) -> Policy:
+    """The version named by a request (its name, or its ``sha256:`` digest); an unknown one is
+    a :class:`PolicyVersionError` whose message does not repeat the request's text."""
     if pin.startswith("sha256:"):
         for policy in store.policies.values():
             if policy.digest == pin:
-                return policy, "requested"
+                return policy
         raise PolicyVersionError("no policy version has this digest")
-    return store.get(pin), "requested"
+    if pin not in store.versions:
+        raise PolicyVersionError(
+            f"no policy version has this name; the versions are {', '.join(store.versions)}"
+        )
+    return store.get(pin)
 
 
 def decide_one(
@@ -50,9 +63,12 @@ def decide_one(
     return decision
 
 
-def batch_items(body: bytes, *, ndjson: bool) -> list[tuple[str, object]]:
+def batch_items(
+    body: bytes, *, ndjson: bool, deadline: Deadline | None = None
+) -> list[tuple[str, object]]:
     """The records of a batch body (a JSON array, or NDJSON) as (source, data); a line that is
-    not JSON becomes a :class:`RecordError` in place."""
+    not JSON becomes a :class:`RecordError` in place. NDJSON stops being read as soon as the
+    request's time is up (:meth:`Deadline.check`)."""
     text = body.decode("utf-8", "replace")
     if not ndjson:
         try:
@@ -71,6 +87,8 @@ def batch_items(body: bytes, *, ndjson: bool) -> list[tuple[str, object]]:
         return [(f"record {i}", item) for i, item in enumerate(items, start=1)]
     out: list[tuple[str, object]] = []
     for number, line in enumerate(text.splitlines(), start=1):
+        if deadline is not None and number % 256 == 0:
+            deadline.check()
         if not line.strip():  # an error in its place, as `batch` gives it
             err = RecordError([FieldError("(line)", "is blank")], source=f"line {number}")
             out.append((f"line {number}", err))
@@ -104,3 +122,33 @@ def batch_line(
                 "errors": [{"field": "policy", "message": str(err)}],
             }
         )
+
+
+LINES_PER_CHUNK = 16
+"""Batch output lines sent together; between chunks the worker serves its other requests."""
+
+
+async def batch_stream(
+    items: list[tuple[str, object]], line: Callable[[int, str, object], str], deadline: Deadline
+) -> AsyncIterator[bytes]:
+    """The NDJSON lines of a batch, ``line(index, source, data)`` each, in input order and a few
+    at a time; once the request's time is up every remaining record gets an error object in its
+    place instead of a decision, so N records in still give N lines out."""
+    late = f"not decided: the request reached its time limit ({deadline.seconds:g} s)"
+    chunk: list[str] = []
+    for index, (source, data) in enumerate(items, start=1):
+        if deadline.passed():
+            chunk.append(_not_decided(index, source, late))
+        else:
+            chunk.append(line(index, source, data))
+        if len(chunk) == LINES_PER_CHUNK:
+            yield ("\n".join(chunk) + "\n").encode()
+            chunk = []
+            await asyncio.sleep(0)  # let this worker's other requests in
+    if chunk:
+        yield ("\n".join(chunk) + "\n").encode()
+
+
+def _not_decided(index: int, source: str, message: str) -> str:
+    error = {"index": index, "source": source, "case_id": None}
+    return json.dumps({**error, "errors": [{"field": "(request)", "message": message}]})

@@ -4,11 +4,21 @@ paths; never an input value or a stack trace."""
 from __future__ import annotations
 
 import json
+from http import HTTPStatus
 from typing import Any
 
 from starlette.responses import Response
 
+from ..errors import PolicyVersionError, RecordError, TransportPolicyError
+
 PROBLEM_TYPE = "application/problem+json"
+
+
+class Denied(Exception):
+    """A request refused with a problem: ``status`` and a ``detail`` that holds no input."""
+
+    def __init__(self, status: int, detail: str, *, headers: dict[str, str] | None = None) -> None:
+        self.status, self.detail, self.headers = status, detail, headers
 
 
 def problem(
@@ -28,6 +38,27 @@ def problem(
     if errors is not None:
         body["errors"] = errors
     return Response(json.dumps(body), status_code=status, media_type=PROBLEM_TYPE, headers=headers)
+
+
+def problem_for(exc: Exception) -> Response | None:
+    """The problem for a refused request or a record that could not be decided; ``None`` for
+    any other exception (a failure of the service: 500, see the app's handlers)."""
+    if isinstance(exc, Denied):
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else exc.headers
+        return problem(exc.status, HTTPStatus(exc.status).phrase, exc.detail, headers=headers)
+    if isinstance(exc, RecordError):
+        return problem(
+            422,
+            "Invalid record",
+            "the record is not valid; nothing was decided",
+            errors=[e.as_dict() for e in exc.errors],
+        )
+    if isinstance(exc, PolicyVersionError):
+        errors = [{"field": "policy", "message": str(exc)}]
+        return problem(404, "No such policy version", str(exc), errors=errors)
+    if isinstance(exc, TransportPolicyError):
+        return problem(500, "Decision failed", "the service could not decide this record")
+    return None
 
 
 def validation_paths(errors: list[Any]) -> list[dict[str, str]]:
