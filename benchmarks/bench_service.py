@@ -1,199 +1,267 @@
 """The HTTP service under load, on 127.0.0.1 only, bounded in requests and time.
 
-Starts ``transport-policy serve`` (``--workers``, default 2) on a free loopback port, then sends
-``POST /v1/decisions`` from 1, 8 and 64 concurrent clients (each level: a fixed number of requests,
-stopped early at ``--max-seconds``) and reports throughput and p50/p99 latency; in the same run it
-measures in-process ``decide()`` on the same records, and reports the service's throughput as a
-ratio of ``workers`` times in-process. With ``--log`` the service appends to a decision log,
-which is verified at the end (entries = 200 responses). Results go to ``results/`` as JSON.
+Starts ``transport-policy serve`` (``--workers``, default 2) on a free loopback port and loads
+``POST /v1/decisions`` with ``wrk`` (Debian's ``wrk``: C and epoll, so the load generator takes
+little of the CPU it shares with the workers; ``wrk_post.lua`` cycles through the corpus's
+records) from 1, 8 and 64 keep-alive connections. Each level runs for ``--seconds`` or
+``--requests`` responses, whichever comes first. Every round also measures in-process
+``decide()`` over the same records, alone and as ``workers`` copies running at once, so that
+each round gives the service's throughput as a ratio of ``workers`` times in-process (and of
+the copies at once) on a machine whose load may change from one minute to the next. With
+``--log`` the service appends to a decision log, verified at the end. Results go to
+``results/`` as JSON.
 
-    python benchmarks/bench_service.py                       # 4,000 requests per level
-    python benchmarks/bench_service.py --requests 20000 --log
+    python benchmarks/bench_service.py                 # 3 rounds of 5 s per level
+    python benchmarks/bench_service.py --rounds 5 --log
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import hashlib
 import json
+import multiprocessing
 import os
-import socket
+import resource
+import shutil
+import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-from corpus import generate, machine, print_machine, validate, write_results
+from corpus import (
+    cpu_seconds,
+    generate,
+    machine,
+    print_machine,
+    process_family,
+    validate,
+    write_results,
+)
 
-from transport_policy import decide
+from transport_policy import AssessmentRecord, decide
 from transport_policy.audit.verify import verify
+from transport_policy.service.local import LocalServer, local_server
 
 TOKEN = "benchmark-token"
 LEVELS = (1, 8, 64)
+SCRIPT = Path(__file__).resolve().parent / "wrk_post.lua"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def in_process(records: list[dict[str, Any]], seconds: float) -> float:
+def in_process(records: list[AssessmentRecord], seconds: float) -> float:
     """Decisions per second of ``decide()`` in this process, over the same records."""
-    validated = validate(records)
-    for record in validated[:200]:
+    return _decide_for(records, seconds)[0]
+
+
+def _decide_for(records: list[AssessmentRecord], seconds: float) -> tuple[float, float]:
+    """Decisions per second, and CPU microseconds per decision."""
+    for record in records[:200]:  # compiled and warm (a forked child starts with no engine)
         decide(record)
-    done, start = 0, time.perf_counter()
+    done, start, cpu = 0, time.perf_counter(), time.process_time()
     while time.perf_counter() - start < seconds:
-        decide(validated[done % len(validated)])
+        decide(records[done % len(records)])
         done += 1
-    return done / (time.perf_counter() - start)
+    return done / (time.perf_counter() - start), (time.process_time() - cpu) * 1e6 / done
 
 
-async def _connection(
-    host: str, port: int, bodies: list[bytes], state: dict[str, Any], latencies: list[float]
-) -> None:
-    """One keep-alive HTTP/1.1 client on a raw socket (a full HTTP client library costs more
-    CPU per request than the service does, and would be measured instead of it)."""
-    reader, writer = await asyncio.open_connection(host, port)
-    head = (
-        f"POST /v1/decisions HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {TOKEN}"
-        "\r\nContent-Type: application/json\r\nContent-Length: "
-    ).encode()
-    try:
-        while state["next"] < state["requests"] and time.perf_counter() < state["deadline"]:
-            body = bodies[state["next"] % len(bodies)]
-            state["next"] += 1
-            sent = time.perf_counter()
-            writer.write(head + str(len(body)).encode() + b"\r\n\r\n" + body)
-            status_line = await reader.readline()
-            length = 0
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":", 1)[1])
-            await reader.readexactly(length)
-            latencies.append(time.perf_counter() - sent)
-            state["errors"] += b" 200 " not in status_line
-    finally:
-        writer.close()
+def family_cpu(root: int) -> float:
+    """CPU seconds used so far by a server: its supervisor and its workers."""
+    return sum(cpu_seconds(pid) for pid in process_family(root))
 
 
-async def load(
-    url: str, bodies: list[bytes], clients: int, requests: int, max_seconds: float
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def in_parallel(records: list[AssessmentRecord], seconds: float, processes: int) -> float:
+    """Decisions per second of ``processes`` forked copies of :func:`in_process` running at
+    once: what the machine's cores really give together (two virtual cores need not give twice
+    one core)."""
+    _FORKED[:] = records  # inherited by the forked children (the models do not pickle)
+    context = multiprocessing.get_context("fork")
+    with context.Pool(processes) as pool:
+        rates = pool.map(_forked, [seconds] * processes)
+    return sum(rates)
+
+
+_FORKED: list[AssessmentRecord] = []
+
+
+def _forked(seconds: float) -> float:
+    return in_process(_FORKED, seconds)
+
+
+def wrk_command(url: str, bodies: Path, clients: int, seconds: float, requests: int) -> list[str]:
+    """The ``wrk`` command line for one level (one thread; the ``-d`` duration and the script's
+    response limit bound it)."""
+    return [
+        "wrk",
+        "-t1",
+        f"-c{clients}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(SCRIPT),
+        url,
+        "--",
+        str(bodies),
+        TOKEN,
+        str(requests),
+    ]
+
+
+def load(
+    server: LocalServer, bodies: Path, clients: int, seconds: float, requests: int
 ) -> dict[str, Any]:
-    host, port = url.removeprefix("http://").split(":")
-    latencies: list[float] = []
-    state: dict[str, Any] = {
-        "next": 0,
-        "requests": requests,
-        "errors": 0,
-        "deadline": time.perf_counter() + max_seconds,
-    }
-    start = time.perf_counter()
-    await asyncio.gather(
-        *(_connection(host, int(port), bodies, state, latencies) for _ in range(clients))
-    )
-    elapsed = time.perf_counter() - start
-    latencies.sort()
+    """One level: wrk's RESULT line, with the rate and latencies in the report's units, and the
+    CPU time per response of the server's processes and of wrk."""
+    command = wrk_command(server.url, bodies, clients, seconds, requests)
+    server_cpu, wrk_cpu = family_cpu(server.process.pid), children_cpu()
+    out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True)
+    server_cpu, wrk_cpu = family_cpu(server.process.pid) - server_cpu, children_cpu() - wrk_cpu
+    line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT "))
+    found = json.loads(line.removeprefix("RESULT "))
     return {
         "clients": clients,
-        "requests": len(latencies),
-        "errors": state["errors"],
-        "seconds": round(elapsed, 3),
-        "per_second": round(len(latencies) / elapsed, 1),
-        "p50_ms": round(latencies[len(latencies) // 2] * 1000, 2),
-        "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 2),
+        "responses": found["responses"],
+        "errors": found["socket_errors"] + found["non_2xx"],
+        "seconds": round(found["seconds"], 3),
+        "per_second": round(found["responses"] / found["seconds"], 1),
+        "p50_ms": found["p50_us"] / 1000,
+        "p99_ms": found["p99_us"] / 1000,
+        "server_cpu_us": round(server_cpu * 1e6 / max(1, found["responses"]), 1),
+        "wrk_cpu_us": round(wrk_cpu * 1e6 / max(1, found["responses"]), 1),
     }
 
 
-def start_server(workers: int, log: Path | None) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "TRANSPORT_POLICY_TOKENS": hashlib.sha256(TOKEN.encode()).hexdigest() + " decide",
-    }
-    args = [
-        sys.executable,
-        "-c",
-        "from transport_policy.cli import run; run()",
-        "serve",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-    ]
+def summarise(rounds: list[dict[str, Any]], workers: int) -> list[dict[str, Any]]:
+    """Per level: the median rate and ratios over the rounds, the median p50 and the worst
+    p99."""
+    out = []
+    for clients in LEVELS:
+        runs = [r["levels"][str(clients)] for r in rounds if str(clients) in r["levels"]]
+        if not runs:
+            continue
+        ratios = [
+            run["per_second"] / (workers * r["in_process_per_second"])
+            for run, r in zip(runs, rounds, strict=True)
+        ]
+        at_once = [
+            run["per_second"] / r["in_parallel_per_second"]
+            for run, r in zip(runs, rounds, strict=True)
+        ]
+        cpu = [
+            r["in_process_cpu_us"] / (run["server_cpu_us"] + run["wrk_cpu_us"])
+            for run, r in zip(runs, rounds, strict=True)
+        ]
+        out.append(
+            {
+                "clients": clients,
+                "per_second": round(statistics.median(r["per_second"] for r in runs), 1),
+                "ratio": round(statistics.median(ratios), 3),
+                "ratios": [round(x, 3) for x in ratios],
+                "ratio_to_parallel": round(statistics.median(at_once), 3),
+                "cpu_ratio": round(statistics.median(cpu), 3),
+                "server_cpu_us": round(statistics.median(r["server_cpu_us"] for r in runs), 1),
+                "wrk_cpu_us": round(statistics.median(r["wrk_cpu_us"] for r in runs), 1),
+                "p50_ms": round(statistics.median(r["p50_ms"] for r in runs), 2),
+                "p99_ms": round(max(r["p99_ms"] for r in runs), 2),
+                "errors": sum(r["errors"] for r in runs),
+                "responses": sum(r["responses"] for r in runs),
+            }
+        )
+    return out
+
+
+def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    records = generate(args.records)
+    validated = validate(records)
+    bodies = tmp / "bodies.ndjson"
+    bodies.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    env = {**os.environ, "TRANSPORT_POLICY_TOKENS": _token_line()}
+    log = tmp / "decisions.log" if args.log else None
+    serve = ["--workers", str(args.workers), *(["--log", str(log)] if log else [])]
+    rounds: list[dict[str, Any]] = []
+    with local_server(*serve, env=env) as server:
+        load(server, bodies, 8, 2, 4000)  # warm up every worker
+        for number in range(1, args.rounds + 1):
+            baseline, cpu_us = _decide_for(validated, args.seconds)
+            parallel = in_parallel(validated, args.seconds, args.workers)
+            levels = {str(c): load(server, bodies, c, args.seconds, args.requests) for c in LEVELS}
+            rounds.append(
+                {
+                    "in_process_per_second": round(baseline, 1),
+                    "in_process_cpu_us": round(cpu_us, 1),
+                    "in_parallel_per_second": round(parallel, 1),
+                    "levels": levels,
+                }
+            )
+            _print_round(number, rounds[-1], args.workers)
+    logged = None
     if log is not None:
-        args += ["--log", str(log)]
-    proc = subprocess.Popen(args, env=env)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("the service did not start")
+        report = verify(log)
+        logged = {"ok": report.ok, "entries": report.entries}
+    return {"rounds": rounds, "summary": summarise(rounds, args.workers), "log": logged}
+
+
+def _token_line() -> str:
+    return hashlib.sha256(TOKEN.encode()).hexdigest() + " decide"
+
+
+def _print_round(number: int, found: dict[str, Any], workers: int) -> None:
+    single, parallel = found["in_process_per_second"], found["in_parallel_per_second"]
+    print(
+        f"round {number}: in-process decide() {single:,.0f}/s (x{workers}: "
+        f"{single * workers:,.0f}/s); {workers} processes at once: {parallel:,.0f}/s; "
+        f"{found['in_process_cpu_us']:.0f} us CPU per decision"
+    )
+    for level in found["levels"].values():
+        rate = level["per_second"]
+        print(
+            f"  {level['clients']:>3} clients: {rate:>8,.1f}/s  p50 {level['p50_ms']:6.2f} ms  "
+            f"p99 {level['p99_ms']:6.2f} ms  ratio {rate / (single * workers):.2f} "
+            f"(to {workers} at once: {rate / parallel:.2f})  errors {level['errors']}  "
+            f"CPU per request: server {level['server_cpu_us']:.0f} us, wrk "
+            f"{level['wrk_cpu_us']:.0f} us"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=4000, help="requests per level")
-    parser.add_argument("--max-seconds", type=float, default=60.0, help="per level, at most")
+    parser.add_argument("--seconds", type=float, default=5.0, help="per level and round")
+    parser.add_argument("--requests", type=int, default=50_000, help="per level and round, at most")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--records", type=int, default=2000)
     parser.add_argument("--log", action="store_true", help="serve with --log and verify it")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        raise SystemExit("bench_service.py needs wrk: apt-get install wrk")
     info = machine()
     print_machine(info)
-    records = generate(args.records)
-    bodies = [json.dumps(r).encode() for r in records]
-    baseline = in_process(records, 5.0)
-    print(
-        f"in-process decide(): {baseline:,.0f}/s; x{args.workers} = "
-        f"{baseline * args.workers:,.0f}/s"
-    )
+    print("load: " + " ".join(wrk_command("URL", Path("BODIES"), 8, args.seconds, args.requests)))
     with tempfile.TemporaryDirectory() as tmp:
-        log = Path(tmp) / "decisions.log" if args.log else None
-        proc, url = start_server(args.workers, log)
-        try:
-            asyncio.run(load(url, bodies, 8, 500, 10))  # warm up every worker
-            levels = [
-                asyncio.run(load(url, bodies, c, args.requests, args.max_seconds)) for c in LEVELS
-            ]
-        finally:
-            proc.terminate()
-            proc.wait(timeout=60)
-        for level in levels:
-            level["ratio_to_in_process"] = round(level["per_second"] / (baseline * args.workers), 3)
-            print(
-                f"{level['clients']:>3} clients: {level['per_second']:>8,.1f}/s  "
-                f"p50 {level['p50_ms']:.2f} ms  p99 {level['p99_ms']:.2f} ms  "
-                f"ratio {level['ratio_to_in_process']:.2f}  errors {level['errors']}"
-            )
-        logged = None
-        if log is not None:
-            report = verify(log)
-            logged = {"ok": report.ok, "entries": report.entries}
-            print(f"decision log: {'intact' if report.ok else 'BROKEN'}, {report.entries} entries")
-    if not args.no_write:
+        result = run(args, Path(tmp))
+    print(f"summary over {args.rounds} rounds (median rate and ratio, median p50, worst p99):")
+    for level in result["summary"]:
         print(
-            write_results(
-                "service",
-                {
-                    "machine": info,
-                    "in_process_per_second": baseline,
-                    "workers": args.workers,
-                    "levels": levels,
-                    "log": logged,
-                },
-            )
+            f"  {level['clients']:>3} clients: {level['per_second']:>8,.1f}/s  "
+            f"ratio {level['ratio']:.2f} {level['ratios']} (to {args.workers} at once: "
+            f"{level['ratio_to_parallel']:.2f}; CPU {level['cpu_ratio']:.2f})  "
+            f"p50 {level['p50_ms']:.2f} ms  "
+            f"p99 {level['p99_ms']:.2f} ms  errors {level['errors']}"
         )
+    if result["log"] is not None:
+        entries, ok = result["log"]["entries"], result["log"]["ok"]
+        print(f"decision log: {'intact' if ok else 'BROKEN'}, {entries} entries")
+    if not args.no_write:
+        data = {"machine": info, "workers": args.workers, "seconds": args.seconds, **result}
+        print(write_results("service", data))
     return 0
 
 

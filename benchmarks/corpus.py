@@ -235,6 +235,41 @@ def print_machine(info: dict[str, Any]) -> None:
     )
 
 
+def status_kb(pid: int | str, key: str) -> int:
+    """A ``kB`` figure (``VmRSS``, ``VmHWM``) of a process from ``/proc/<pid>/status`` (Linux);
+    0 if the process or the figure is not there."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def process_family(root: int) -> list[int]:
+    """A process and its children (a server's supervisor and its workers), from ``/proc``."""
+    family = [root]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[1]) == root:
+            family.append(int(stat.parent.name))
+    return family
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) a process has used so far (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def write_results(kind: str, data: dict[str, Any]) -> Path:
     """Write ``data`` as ``results/<kind>-<timestamp>.json``; return the path."""
     RESULTS_DIR.mkdir(exist_ok=True)

@@ -36,19 +36,14 @@ from transport_policy.engine import Engine
 
 def rss_kb() -> int:
     """This process's resident set size in kB (Linux)."""
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError("no VmRSS in /proc/self/status (the soak needs Linux)")
+    found = corpus.status_kb("self", "VmRSS")
+    if not found:
+        raise RuntimeError("no VmRSS in /proc/self/status (the soak needs Linux)")
+    return found
 
 
 def hwm_kb() -> int:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
+    return corpus.status_kb("self", "VmHWM")
 
 
 def slope(points: list[tuple[int, float]]) -> float:
