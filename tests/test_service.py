@@ -231,3 +231,13 @@ def test_a_broken_rules_folder_keeps_the_last_good_until_it_is_mended(tmp_path: 
     time.sleep(RECHECK_SECONDS * 5)
     assert client.get("/readyz").json() == {"ready": True, "rules_problem": None}
     assert client.post("/v1/decisions", json=body, headers=AUTH).text == decided
+
+
+def test_no_cross_origin_access_is_granted(client: TestClient) -> None:
+    """No CORS by default: a browser on another origin gets no Access-Control-* permission."""
+    origin = {"Origin": "https://elsewhere.example", "Access-Control-Request-Method": "POST"}
+    preflight = client.options("/v1/decisions", headers=origin)
+    answer = client.post("/v1/decisions", json=_record(CASES[0]), headers={**AUTH, **origin})
+    assert answer.status_code == 200
+    for response in (preflight, answer):
+        assert not any(h.lower().startswith("access-control-") for h in response.headers)
