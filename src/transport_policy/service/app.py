@@ -12,9 +12,9 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from starlette.exceptions import HTTPException
@@ -31,10 +31,9 @@ from ..model.decision import Decision
 from ..model.schema import schema
 from ..rules.versions import PolicyStore
 from .auth import Token, scopes_of
-from .deciding import batch_items, batch_line, decide_one
+from .deciding import asking, batch_items, batch_line, decide_one
 from .openapi import BATCH_BODY, RECORD_REF, install, problems, request_body
 from .problems import problem, validation_paths
-from .questions import next_questions
 from .state import RulesState
 
 
@@ -177,13 +176,17 @@ def _decision_routes(app: FastAPI, svc: Service) -> None:
         responses=problems(400, 401, 403, 404, 413, 422),
         openapi_extra=request_body(RECORD_REF, "application/json"),
     )
-    async def questions(request: Request, policy: str | None = None) -> dict[str, Any]:
+    async def questions(
+        request: Request,
+        policy: str | None = None,
+        skip: Annotated[list[str] | None, Query()] = None,
+    ) -> dict[str, Any]:
         data = _json(await svc.body(request))
-        decision = decide_one(svc.store(), data, policy, None)
+        decision, questions = asking(svc.store(), data, policy, skip or ())
         return {
             "case_id": decision.case_id,
             "outcome": decision.outcome,
-            "questions": next_questions(decision),
+            "questions": [q.model_dump(mode="json") for q in questions],
         }
 
 
