@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 from ..model.decision import Considered, Entry, FactValue, Provision, Question, Reason
-from ..questions.selection import asked_by, question
+from ..questions.selection import asked_by, in_field_order, question
 from ..rules.conditions import HOLDS, Always, Reading
 from ..rules.model import PLACEHOLDER, Policy, Rule
 from .precedence import RuleStatus, States
@@ -152,5 +152,5 @@ class Wording:
     def questions(self, rules: Iterable[Rule]) -> list[Question]:
         """What to ask about these rules: each unknown field once, with the clauses asking it,
         in record field order (:mod:`transport_policy.questions.selection`)."""
-        asked = asked_by(self.reading, rules)
+        asked = in_field_order(asked_by(self.reading, rules))
         return [question(self.policy, path, by) for path, by in asked.items()]

@@ -86,7 +86,8 @@ def next_questions(
     skip: Collection[str] = (),
 ) -> list[NextQuestion]:
     """The next questions that could change the outcome of a partial record, in the policy's
-    order (an empty list once the outcome is settled).
+    order: the order of the rules asking them, then the order each rule's condition reads them
+    (an empty list once the outcome is settled).
 
     ``record`` is a mapping (validated strictly, as :func:`~transport_policy.decide` does) or an
     :class:`AssessmentRecord`; ``policy`` a loaded :class:`Policy`, a version name, or by
@@ -94,7 +95,7 @@ def next_questions(
     put to the assessor and left open, which are not asked again. Each question carries the
     field, how it is answered and the allowed values, the prompt, the clauses that make it
     relevant and the rules its answer feeds. With nothing skipped the fields are exactly those of
-    the decision's ``questions``.
+    the decision's ``questions`` (which lists them in the record's field order).
     """
     validated = parse_record(record)
     if not isinstance(policy, Policy):

@@ -22,13 +22,19 @@ from ..rules.model import Policy, Rule
 def asked_by(
     reading: Reading, rules: Iterable[Rule], skip: Collection[str] = ()
 ) -> dict[str, list[Rule]]:
-    """Each field the rules ask about (in record field order), with the rules that ask it."""
+    """Each field the rules ask about, with the rules that ask it, in the policy's order: the
+    order of the first rule asking it, then the order its condition reads them."""
     asked: dict[str, list[Rule]] = {}
     for rule in rules:
         for path in reading.questions(rule.effective, skip):
             by = asked.setdefault(path, [])
             if rule not in by:
                 by.append(rule)
+    return asked
+
+
+def in_field_order(asked: dict[str, list[Rule]]) -> dict[str, list[Rule]]:
+    """The same questions in record field order (a decision's order)."""
     return {path: asked[path] for path in sorted(asked, key=FIELD_ORDER.__getitem__)}
 
 
