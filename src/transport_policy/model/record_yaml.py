@@ -110,9 +110,7 @@ def _is_iso_date(value: object) -> bool:
     return True
 
 
-def as_written(
-    data: Mapping[str, Any], fields: tuple[FieldSpec, ...] = REGISTRY
-) -> dict[str, Any]:
+def as_written(data: Mapping[str, Any], fields: tuple[FieldSpec, ...] = REGISTRY) -> dict[str, Any]:
     """The record as :func:`record_yaml` writes it, and so as its file reads back: every section
     with every field (``None`` when unknown), except a section whose fields are required together,
     which is there only when filled in. Top-level fields are kept as given."""
