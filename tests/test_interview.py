@@ -213,6 +213,10 @@ def test_a_partial_case_without_the_basics_asks_them_first(tmp_path: Path) -> No
     result = _run(["interview", str(partial)], "P-1\n2021-03-15\n\n", tmp_path)
     assert result.returncode == Exit.OK, result.stderr
     assert "To start (case_id)" in result.stdout and "Question 1" not in result.stdout
-    record, _ = load_case(partial)
+    assert partial.read_text() == "person:\n  age: 12\n"  # written by hand: never overwritten
+    saved = tmp_path / "P-1.yaml"
+    record, _ = load_case(saved)
     assert (record.case_id, record.person.age) == ("P-1", 12)  # type: ignore[attr-defined]
-    assert "# An assessment record saved by `transport-policy interview`" in partial.read_text()
+    assert "Saved by `transport-policy interview`" in saved.read_text()
+    again = _run(["interview", saved.name], "\n", tmp_path)
+    assert again.returncode == Exit.OK and f"saved in {saved.name}" in again.stdout

@@ -41,7 +41,7 @@ class Saver:
     def header(self) -> list[str]:
         name = str(self.path)
         return [
-            "An assessment record saved by `transport-policy interview` (see docs/record.md).",
+            "Saved by `transport-policy interview` after every answer.",
             f"Resume the interview:  transport-policy interview {name}",
             f"Decide it:             transport-policy decide {name}",
             'null: not yet established; "don\'t know yet": asked, and left unknown for now.',
@@ -78,6 +78,26 @@ def _stopped(saver: Saver, interview: Interview, why: str) -> str:
     )
 
 
+def _start(
+    partial_case: Path | None, version: str | None, rules: Path | None
+) -> tuple[Interview, bool]:
+    """The interview, from PARTIAL_CASE if given, and whether that file was written by
+    ``new-case`` or an interview (only such a file is saved over by default). A case that is not
+    valid, an unknown version or rules that do not load stop the command (exit 3) before any
+    question."""
+    try:
+        data, source, ours = load_partial(partial_case) if partial_case else ({}, "<new>", False)
+        return Interview.start(data, source=source, version=version, rules=rules), ours
+    except RecordError as error:
+        where = error.source or "<record>"
+        click.echo(f"error: {where}: cannot start the interview:", err=True)
+        for err in error.errors:
+            click.echo(f"  {err.field}: {err.message}", err=True)
+        raise SystemExit(Exit.CANNOT_RUN) from None
+    except TransportPolicyError as failure:
+        raise fail(failure) from None
+
+
 @click.command(
     "interview",
     epilog=epilog(
@@ -108,8 +128,9 @@ Ctrl-C stops, keeping the answers. Answers can be piped in, one per line.""",
     "--save",
     "save_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Keep the record in this file, written after every answer (default: PARTIAL_CASE, "
-    "else a file named after the case reference in the current folder).",
+    help="Keep the record in this file, written after every answer (default: PARTIAL_CASE when "
+    "new-case or an interview wrote it, else a new file named after the case reference in the "
+    "current folder: a case file written by hand is never overwritten).",
 )
 @click.option(
     "--log",
@@ -135,25 +156,16 @@ def interview_command(
     saved (commented YAML) after every answer, so an interview can be stopped and resumed.
     """
     with ExitStack() as stack:
-        try:
-            data, source = load_partial(partial_case) if partial_case else ({}, "<new>")
-            interview = Interview.start(
-                data, source=source, version=policy_version, rules=rules_dir
-            )
-            log = None
-            if log_path is not None:
-                from ..audit.log import DecisionLog
+        interview, ours = _start(partial_case, policy_version, rules_dir)
+        log = None
+        if log_path is not None:
+            from ..audit.log import DecisionLog
 
+            try:
                 log = stack.enter_context(DecisionLog(log_path))
-        except RecordError as error:
-            where = error.source or "<record>"
-            click.echo(f"error: {where}: cannot start the interview:", err=True)
-            for err in error.errors:
-                click.echo(f"  {err.field}: {err.message}", err=True)
-            raise SystemExit(Exit.CANNOT_RUN) from None
-        except TransportPolicyError as failure:
-            raise fail(failure) from None
-        saver = Saver(save_path or partial_case)
+            except TransportPolicyError as failure:
+                raise fail(failure) from None
+        saver = Saver(save_path or (partial_case if ours else None))
         if saver.path is not None:
             click.echo(f"(Answers are saved to {saver.path} as you go.)")
         dialogue = Dialogue(interview, read_line, click.echo, saver)

@@ -17,9 +17,9 @@ from .exits import Exit, epilog
 
 def _header(name: str) -> list[str]:
     return [
-        "A blank assessment record for transport-policy, written by `transport-policy new-case`.",
-        "Every fact is null: not yet established. Fill in what is known (docs/record.md says what",
-        "each field means) and leave the rest null; the comments say what each field takes.",
+        "Written by `transport-policy new-case`: a blank record, every fact null (not yet",
+        "established). Fill in what is known and leave the rest null; the comment above each",
+        "field says what it asks and the values it takes.",
         f"Decide it:           transport-policy decide {name}",
         f"Or be asked only what could change the outcome:  transport-policy interview {name}",
     ]

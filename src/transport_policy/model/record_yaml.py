@@ -24,6 +24,15 @@ from .record import AssessmentRecord
 WIDTH = 96
 """Comment lines are wrapped to this many columns."""
 
+FIRST_LINE = "# An assessment record for transport-policy (docs/record.md: what each field means)."
+"""The first line of every record written here: how a file written by ``new-case`` or the
+interview is told from one written by hand (which the interview never overwrites)."""
+
+
+def written_here(text: str) -> bool:
+    """Whether a case file's text was written by :func:`record_yaml`."""
+    return text.startswith(FIRST_LINE + "\n")
+
 
 def scalar(value: object) -> str:
     """One value as YAML that the record loader reads back as the same value."""
@@ -132,13 +141,13 @@ def record_yaml(
     fields: tuple[FieldSpec, ...] = REGISTRY,
 ) -> str:
     """The record ``data`` (a nested mapping; missing fields are written ``null``) as commented
-    YAML. ``header``: the comment lines at the top; ``prompts``: the policy's question for each
-    field it asks about; ``notes``: a short comment after a field's value (field path → text);
-    ``fields``: the field registry (the record's own by default)."""
+    YAML. ``header``: the comment lines at the top, after :data:`FIRST_LINE`; ``prompts``: the
+    policy's question for each field it asks about; ``notes``: a short comment after a field's
+    value (field path → text); ``fields``: the field registry (the record's own by default)."""
     prompts = prompts or {}
     notes = notes or {}
     written = as_written(data, fields)
-    out = [f"# {line}".rstrip() for line in header]
+    out = [FIRST_LINE, *(f"# {line}".rstrip() for line in header)]
     for spec in fields:
         if "." not in spec.path:
             value = written.get(spec.path)

@@ -25,7 +25,7 @@ from ..errors import FieldError, RecordError
 from ..model.decision import Decision, NextQuestion
 from ..model.fields import FIELDS
 from ..model.record import FIELD_ORDER, AssessmentRecord
-from ..model.record_yaml import as_written, record_yaml
+from ..model.record_yaml import as_written, record_yaml, written_here
 from ..rules.model import Policy
 from .answers import DONT_KNOW
 from .engine import next_questions
@@ -141,13 +141,14 @@ class Interview:
         return record_yaml(self.data, header=header, prompts=prompts, notes=notes)
 
 
-def load_partial(path: str | Path) -> tuple[dict[str, Any], str]:
-    """A partial case file's mapping (its ``expected`` block left out) and its display name."""
+def load_partial(path: str | Path) -> tuple[dict[str, Any], str, bool]:
+    """A partial case file's mapping (its ``expected`` block left out), its display name, and
+    whether ``new-case`` or an interview wrote it."""
     text, source = read_source(str(path))
     data, _ = split_expected(parse_text(text, source=source))
     if not isinstance(data, Mapping):
         raise RecordError([FieldError("(file)", "must be a mapping of fields")], source=source)
-    return dict(data), source
+    return dict(data), source, written_here(text)
 
 
 def default_save_path(case_id: str, folder: Path = Path()) -> Path:
