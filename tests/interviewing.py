@@ -32,8 +32,8 @@ def prove_relevant(data: Mapping[str, Any], path: str, policy: Policy) -> None:
     found = relevance_of(policy).witness(facts, path)
     assert found is not None, f"{path} is asked but the verifier finds it cannot matter"
     others, answer = found
-    base = {k: v for k, v in record.model_dump(mode="json", exclude_none=True).items()}
-    base.pop("override", None)
+    base = record.model_dump(mode="json", exclude_none=True)
+    base.pop("override", None)  # the recommendation is compared, before any override
     completed = with_facts(base, others)
     left_open = decide(completed, policy=policy).recommended_outcome
     answered = decide(with_facts(completed, {path: answer}), policy=policy).recommended_outcome

@@ -220,3 +220,10 @@ def test_a_partial_case_without_the_basics_asks_them_first(tmp_path: Path) -> No
     assert "Saved by `transport-policy interview`" in saved.read_text()
     again = _run(["interview", saved.name], "\n", tmp_path)
     assert again.returncode == Exit.OK and f"saved in {saved.name}" in again.stdout
+
+
+def test_a_save_file_in_a_missing_folder_is_refused_before_any_question(tmp_path: Path) -> None:
+    result = _run(["interview", "--save", "no/such/folder/x.yaml"], "A-1\n", tmp_path)
+    assert result.returncode == Exit.CANNOT_RUN
+    assert "cannot write no/such/folder/x.yaml" in result.stderr
+    assert "To start" not in result.stdout

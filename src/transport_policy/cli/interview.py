@@ -55,8 +55,10 @@ class Saver:
             self.path = default_save_path(case_id)
             click.echo(f"(Answers are saved to {self.path} as you go.)")
         text = interview.yaml(self.header())
-        folder = self.path.parent
-        handle, temporary = tempfile.mkstemp(prefix=".interview-", dir=folder)
+        try:
+            handle, temporary = tempfile.mkstemp(prefix=".interview-", dir=self.path.parent)
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, str(self.path)) from None
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as out:
                 out.write(text)
@@ -166,6 +168,8 @@ def interview_command(
             except TransportPolicyError as failure:
                 raise fail(failure) from None
         saver = Saver(save_path or (partial_case if ours else None))
+        if saver.path is not None and not saver.path.parent.is_dir():
+            raise CannotRun(f"cannot write {saver.path}: no folder {saver.path.parent}")
         if saver.path is not None:
             click.echo(f"(Answers are saved to {saver.path} as you go.)")
         dialogue = Dialogue(interview, read_line, click.echo, saver)

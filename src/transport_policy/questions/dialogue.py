@@ -143,6 +143,8 @@ class Dialogue:
         rules = [r for r in policy.rules if r.id in asking.rules] or [
             r for r in policy.rules if asking.path in r.fields
         ]
+        if not rules:
+            return wrap("No rule reads it: it is recorded in the decision, never used to decide.")
         lines = wrap("Why this is asked: the answer could change the outcome through these rules.")
         for rule in rules:
             lines += wrap(f"Rule {rule.id} ({rule.kind}): {rule.description}", "  ")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING
 
 from ..casefile import parse_record
 from ..decision.precedence import Outcome, RuleStatus, States, pending, recommend
@@ -30,9 +31,10 @@ from ..model.fields import FIELDS, closest
 from ..model.record import AssessmentRecord
 from ..rules.conditions import Reading
 from ..rules.model import Policy, Rule
-from ..verify.relevance import Relevance
-from ..verify.space import state_of
 from .selection import asked_by, next_question
+
+if TYPE_CHECKING:
+    from ..verify.relevance import Relevance
 
 _DECIDING = ("scope", "exclusion", "provide")
 _KEPT = 8
@@ -42,7 +44,10 @@ _lock = threading.Lock()
 
 
 def relevance_of(policy: Policy) -> Relevance:
-    """The verifier's relevance tables of a policy version, made once per content."""
+    """The verifier's relevance tables of a policy version, made once per content (the verifier
+    is imported on first use, so that ``decide``, which shares this package, starts quickly)."""
+    from ..verify.relevance import Relevance
+
     with _lock:
         found = _relevance.get(policy.digest)
         if found is not None:
@@ -97,6 +102,8 @@ def next_questions(
     relevant and the rules its answer feeds. With nothing skipped the fields are exactly those of
     the decision's ``questions`` (which lists them in the record's field order).
     """
+    from ..verify.space import state_of  # with the verifier, on first use (see relevance_of)
+
     validated = parse_record(record)
     if not isinstance(policy, Policy):
         from ..api import select_policy  # the API decides with the engine, which reads this module

@@ -100,9 +100,9 @@ class Relevance:
             zip((SUMMARY_HOLDS, SUMMARY_UNKNOWN), self.cones[i].flip(x, field), strict=True)
         )
         for switch in (SUMMARY_HOLDS, SUMMARY_UNKNOWN):
-            wants = self._wants(i, switch)
             if not flips[switch]:
                 continue
+            wants = self._wants(i, switch)
             if not all(reach[j] & _bits(allowed) for j, allowed in wants):
                 continue
             if switch == SUMMARY_UNKNOWN and i in self.model.scope:
