@@ -158,9 +158,9 @@ class Dialogue:
         words = OUTCOME_WORDS[decision.outcome]
         left = len(self.interview.next())
         more = (
-            f" {left} more question{'s' if left != 1 else ''} could change the outcome now."
+            f" {left} more question{'s' if left != 1 else ''} could change it."
             if left
-            else " Nothing more could change the outcome."
+            else " Nothing more could change it."
         )
         self._show(["", *wrap(f"Recommendation now: {words}.{more}")])
 
