@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from transport_policy.casefile import parse_record
+from transport_policy import decide
+from transport_policy.casefile import load_yaml, parse_record
 from transport_policy.errors import RecordError
 from transport_policy.model.fields import FIELDS, REGISTRY
 from transport_policy.model.schema import schema
@@ -225,3 +226,23 @@ def test_a_key_like_no_field_gets_no_suggestion() -> None:
     with pytest.raises(RecordError) as caught:
         parse_record({"case_id": "C-1", "assessment_date": "2021-03-15", "zzz": 1})
     assert caught.value.errors[0].message == "is not a field of the assessment record"
+
+
+def test_record_md_opens_with_a_complete_nested_example_record() -> None:
+    """The first YAML block of record.md is a valid record naming every registry field, nested
+    under its section (a section that must be filled in whole, ``override``, commented out)."""
+    text = (ROOT / "docs" / "record.md").read_text(encoding="utf-8")
+    block = text[text.index("```yaml\n") + len("```yaml\n") :]
+    block = block[: block.index("```")]
+    assert text.index("```yaml") < text.index("| field | values | meaning |")
+    data = load_yaml(block)[0]
+    record = parse_record(data, source="docs/record.md")
+    assert decide(record).outcome == "do_not_provide"
+    for spec in REGISTRY:
+        section, _, leaf = spec.path.rpartition(".")
+        if not section:
+            assert leaf in data, spec.path
+        elif section in data:
+            assert leaf in data[section], spec.path
+        else:
+            assert re.search(rf"^#\s+{leaf}:", block, re.M), spec.path

@@ -24,6 +24,7 @@ from transport_policy.audit.replay import (
     replay,
 )
 from transport_policy.cli.replay import replay_command
+from transport_policy.digest import canonical_json
 
 ROOT = Path(__file__).resolve().parents[1]
 UNREASONABLE_CAR = (
@@ -154,3 +155,33 @@ def test_entries_logged_under_the_earlier_digest_definition_replay_as_rules_chan
     results = list(replay(path, jobs=1))
     assert [r.status for r in results] == [RULES_CHANGED] * 5
     assert all([c.path for c in r.changes] == ["policy.digest"] for r in results)
+
+
+def test_entries_logged_before_questions_had_answer_types_replay_identically(
+    tmp_path: Path,
+) -> None:
+    """Questions gained ``answer_type`` and ``allowed_values``; an entry logged without them
+    replays as identical, and one logged with them is still compared on them."""
+    cases = sorted((ROOT / "cases").glob("*.yaml"))
+    asked = [p for p in cases if decide(load_case(p)[0]).questions][:3]
+    path = tmp_path / "before.log"
+    with DecisionLog(path) as log:
+        for case in asked:
+            record, _ = load_case(case)
+            record_json = canonical_json(record.model_dump(mode="json", exclude_none=True))
+            now = decide(record).model_dump(mode="json")
+            before = {
+                **now,
+                "questions": [
+                    {k: v for k, v in q.items() if k not in ("answer_type", "allowed_values")}
+                    for q in now["questions"]
+                ],
+            }
+            log.append_canonical(canonical_json(before), record_json, now["input_digest"])
+            now["questions"][0]["answer_type"] = "text"  # recorded, and not today's
+            log.append_canonical(canonical_json(now), record_json, now["input_digest"])
+    results = list(replay(path, jobs=1))
+    assert [r.status for r in results] == [IDENTICAL, CHANGED] * 3
+    for result, case in zip(results[1::2], asked, strict=True):
+        first = decide(load_case(case)[0]).questions[0].field
+        assert [c.path for c in result.changes] == [f"questions[{first}].answer_type"]

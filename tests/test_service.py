@@ -12,8 +12,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from transport_policy import decide, load_case
+from transport_policy import decide, load_case, next_questions
+from transport_policy.api import select_policy
 from transport_policy.audit.verify import verify
+from transport_policy.casefile import parse_record
 from transport_policy.engine.cache import RECHECK_SECONDS
 from transport_policy.service.app import Settings, create_app
 from transport_policy.service.auth import parse_tokens
@@ -99,16 +101,35 @@ def test_a_batch_gives_one_line_per_record_in_order_with_errors_in_place(
         assert [x["case_id"] for x in lines[2:4]] == [records[1]["case_id"], records[2]["case_id"]]
 
 
-def test_questions_carry_field_answer_type_prompt_and_clauses(client: TestClient) -> None:
+def test_questions_are_the_question_engines_with_answer_types_and_rules(
+    client: TestClient,
+) -> None:
     partial = {k: v for k, v in _record(CASES[0]).items() if k in ("case_id", "assessment_date")}
     response = client.post("/v1/questions", json=partial, headers=AUTH)
     assert response.status_code == 200, response.text
-    questions = response.json()["questions"]
-    assert questions
-    for q in questions:
-        assert q["field"] and q["prompt"] and q["clauses"]
-        assert q["answer_type"] in ("boolean", "choice", "value")
-        assert (q["allowed_values"] is None) == (q["answer_type"] == "value")
+    body = response.json()
+    record = parse_record(partial)
+    expected = next_questions(record, select_policy(record))
+    assert body["questions"] == [q.model_dump(mode="json") for q in expected]
+    assert body["outcome"] == "needs_information" and body["case_id"] == partial["case_id"]
+    for q in body["questions"]:
+        assert q["field"] and q["prompt"] and q["clauses"] and q["rules"]
+        assert q["answer_type"] in ("boolean", "choice", "integer")
+        assert (q["allowed_values"] is None) == (q["answer_type"] == "integer")
+    first = body["questions"][0]["field"]
+    skipped = client.post("/v1/questions", json=partial, params={"skip": first}, headers=AUTH)
+    assert skipped.status_code == 200, skipped.text
+    assert first not in [q["field"] for q in skipped.json()["questions"]]
+
+
+def test_a_skipped_field_that_is_not_a_field_is_a_422_naming_it(client: TestClient) -> None:
+    partial = {k: v for k, v in _record(CASES[0]).items() if k in ("case_id", "assessment_date")}
+    params = {"skip": ["person.age", "person.agee-secret-7Qz"]}
+    response = client.post("/v1/questions", json=partial, params=params, headers=AUTH)
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    assert [e["field"] for e in errors] == ["skip[1]"]
+    assert "person.age" in errors[0]["message"] and "secret-7Qz" not in response.text
 
 
 def test_policies_schemas_health_and_openapi(client: TestClient) -> None:

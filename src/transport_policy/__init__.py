@@ -5,7 +5,9 @@
 >>> decision.outcome  # doctest: +SKIP
 
 ``decide`` accepts a mapping (validated strictly) or an :class:`AssessmentRecord` and returns a
-:class:`Decision`, whose ``model_dump(mode="json")`` is what the CLI prints.
+:class:`Decision`, whose ``model_dump(mode="json")`` is what the CLI prints. ``next_questions``
+returns, for a partial record and a policy version, the next questions that could change its
+outcome.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from .errors import (
 )
 from .model.decision import Decision
 from .model.record import AssessmentRecord
+from .questions import next_questions
 from .rules.model import Policy
 from .rules.versions import PolicyStore
 
@@ -41,5 +44,6 @@ __all__ = [
     "decide",
     "load_case",
     "load_policy",
+    "next_questions",
     "parse_record",
 ]

@@ -219,16 +219,26 @@ def replay_entry(number: int, raw: bytes, settings: Settings) -> Replayed:
     return Replayed(number, _status(changes), case_id, version, changes)
 
 
+QUESTION_KEYS_ADDED: Final = ("answer_type", "allowed_values")
+"""Keys a decision's questions gained after decisions were first logged. They say how a field is
+answered (from the field registry), not what was decided, so they are compared only with entries
+whose questions record them."""
+
+
 def _compare(logged: Mapping[str, Any], now: Mapping[str, Any], forced: bool) -> tuple[Change, ...]:
     """The differences between the logged and the new decision, ignoring ``engine`` (and
-    ``policy`` when another version was ``forced``)."""
+    ``policy`` when another version was ``forced``, and the question keys an older entry does not
+    record: :data:`QUESTION_KEYS_ADDED`)."""
     ignore = {"engine", "policy"} if forced else {"engine"}
-    return tuple(
-        diff(
-            {k: v for k, v in logged.items() if k not in ignore},
-            {k: v for k, v in now.items() if k not in ignore},
-        )
-    )
+    now = {k: v for k, v in now.items() if k not in ignore}
+    asked = logged.get("questions")
+    if isinstance(asked, list) and any(
+        isinstance(q, Mapping) and not set(QUESTION_KEYS_ADDED) & set(q) for q in asked
+    ):
+        now["questions"] = [
+            {k: v for k, v in q.items() if k not in QUESTION_KEYS_ADDED} for q in now["questions"]
+        ]
+    return tuple(diff({k: v for k, v in logged.items() if k not in ignore}, now))
 
 
 def _status(changes: tuple[Change, ...]) -> str:

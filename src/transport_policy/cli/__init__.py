@@ -19,6 +19,8 @@ from .exits import Exit
 
 COMMANDS: dict[str, str] = {
     "decide": "decide:decide_command",
+    "interview": "interview:interview_command",
+    "new-case": "new_case:new_case_command",
     "batch": "batch:batch_command",
     "audit": "audit:audit_group",
     "replay": "replay:replay_command",
@@ -58,6 +60,7 @@ def main() -> None:
     \b
     Start with:
       transport-policy decide cases/<case>.yaml
+      transport-policy interview          (be asked only what could change the outcome)
     """
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 from ..model.decision import Considered, Entry, FactValue, Provision, Question, Reason
-from ..model.record import FIELD_ORDER
+from ..questions.selection import asked_by, in_field_order, question
 from ..rules.conditions import HOLDS, Always, Reading
 from ..rules.model import PLACEHOLDER, Policy, Rule
 from .precedence import RuleStatus, States
@@ -151,19 +151,6 @@ class Wording:
 
     def questions(self, rules: Iterable[Rule]) -> list[Question]:
         """What to ask about these rules: each unknown field once, with the clauses asking it,
-        in record field order."""
-        asked: dict[str, list[str]] = {}
-        for rule in rules:
-            for path in self.reading.questions(rule.effective):
-                clauses = asked.setdefault(path, [])
-                if rule.clause not in clauses:
-                    clauses.append(rule.clause)
-        order = self.policy.clause_order
-        return [
-            Question(
-                field=path,
-                clauses=sorted(asked[path], key=order.__getitem__),
-                prompt=self.policy.prompts[path],
-            )
-            for path in sorted(asked, key=FIELD_ORDER.__getitem__)
-        ]
+        in record field order (:mod:`transport_policy.questions.selection`)."""
+        asked = in_field_order(asked_by(self.reading, rules))
+        return [question(self.policy, path, by) for path, by in asked.items()]

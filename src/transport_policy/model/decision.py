@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from .fields import AnswerType
+
 Outcome = Literal["provide", "do_not_provide", "out_of_scope", "needs_information"]
 FactValue = str | int | float | bool | None
 
@@ -39,6 +41,18 @@ class Question(_Out):
     field: str
     clauses: list[str]
     prompt: str
+    answer_type: AnswerType
+    """How it is answered: ``boolean``, ``choice`` (one of ``allowed_values``), ``choices``
+    (several of them), ``integer``, ``number``, ``text`` or ``date``."""
+    allowed_values: list[str | bool] | None
+    """The values an answer is chosen from; ``None`` for free-valued fields."""
+
+
+class NextQuestion(Question):
+    """A question of the question engine (:func:`transport_policy.next_questions`): a decision's
+    question, with the rules its answer feeds."""
+
+    rules: list[str]
 
 
 class Entry(_Out):

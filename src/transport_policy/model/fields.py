@@ -17,6 +17,20 @@ from typing import Literal
 
 Kind = Literal["bool", "enum", "enum_list", "integer", "number", "text", "date"]
 
+AnswerType = Literal["boolean", "choice", "choices", "integer", "number", "text", "date"]
+
+ANSWER_TYPES: dict[Kind, AnswerType] = {
+    "bool": "boolean",
+    "enum": "choice",
+    "enum_list": "choices",
+    "integer": "integer",
+    "number": "number",
+    "text": "text",
+    "date": "date",
+}
+"""How a question about a field of each kind is answered: yes or no, one of the allowed values,
+several of them, a whole number, a number, text or a date."""
+
 ABILITY = ("independently", "with_support", "unable")
 
 
@@ -61,6 +75,18 @@ class FieldSpec:
         if self.kind == "enum":
             return self.values
         return None
+
+    @property
+    def answer_type(self) -> AnswerType:
+        """How a question about this field is answered (:data:`ANSWER_TYPES`)."""
+        return ANSWER_TYPES[self.kind]
+
+    def answer_values(self) -> tuple[str | bool, ...] | None:
+        """The values an answer is chosen from (a boolean's, an enum's, or those a list may hold),
+        ``None`` for free-valued fields."""
+        if self.kind == "bool":
+            return (True, False)
+        return self.values if self.kind in ("enum", "enum_list") else None
 
 
 def _b(path: str, description: str, label: str = "", fact: bool = True) -> FieldSpec:

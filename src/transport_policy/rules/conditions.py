@@ -19,7 +19,7 @@ and read here in plain Python (the reference reading, and the explanations).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Literal, Union
 
@@ -193,34 +193,39 @@ class Reading:
             for part in cond.parts:
                 self._explain(part, out)
 
-    def questions(self, cond: Condition) -> list[str]:
+    def questions(self, cond: Condition, skip: Collection[str] = ()) -> list[str]:
         """The unknown fields worth asking to find out whether ``cond`` holds, in reading order.
 
         Within an ``all`` the parts are read in order and only the first unknown part is asked
         (and nothing if a part fails); within an ``any`` every unknown alternative is asked; a
-        ``not`` asks what would settle its part.
+        ``not`` asks what would settle its part. Fields in ``skip`` (already put to the assessor
+        and left open) are not asked: an ``all`` whose first unknown part asks nothing else goes
+        on to its next unknown part.
         """
         facts = self.facts
         if isinstance(cond, Leaf):
-            return [cond.field] if cond.op != "known" and facts.get(cond.field) is None else []
+            open_ = cond.op != "known" and facts.get(cond.field) is None
+            return [cond.field] if open_ and cond.field not in skip else []
         if isinstance(cond, All):
             for part in cond.parts:
                 status = self.status(part)
                 if status == FAILS:
                     return []
                 if status == UNKNOWN:
-                    return self.questions(part)
+                    asked = self.questions(part, skip)
+                    if asked:
+                        return asked
             return []
         if isinstance(cond, AnyOf):
             if self.status(cond) == HOLDS:
                 return []
-            asked: list[str] = []
+            asked = []
             for part in cond.parts:
                 if self.status(part) == UNKNOWN:
-                    asked.extend(q for q in self.questions(part) if q not in asked)
+                    asked.extend(q for q in self.questions(part, skip) if q not in asked)
             return asked
         if isinstance(cond, Not):
-            return [f for f in fields_read(cond.part) if facts.get(f) is None]
+            return [f for f in fields_read(cond.part) if facts.get(f) is None and f not in skip]
         return []
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from fastapi.telemetry import TelemetryConfig
@@ -26,12 +26,11 @@ from ..errors import TransportPolicyError
 from ..model.schema import schema
 from ..rules.versions import PolicyStore
 from .context import BodyLimit, Service, Settings
-from .deciding import batch_items, batch_line, batch_stream, decide_one, pinned
+from .deciding import asking, batch_items, batch_line, batch_stream, pinned
 from .endpoint import DecisionEndpoint
 from .endpoint import parse_json as _json
 from .openapi import BATCH_BODY, RECORD_REF, install, problems, request_body
 from .problems import Denied, problem, problem_for, validation_paths
-from .questions import next_questions
 
 __all__ = ["Settings", "create_app"]
 
@@ -106,13 +105,17 @@ def _decision_routes(svc: Service) -> APIRouter:
         responses=problems(400, 401, 403, 404, 413, 422),
         openapi_extra=request_body(RECORD_REF, "application/json"),
     )
-    async def questions(request: Request, policy: str | None = None) -> dict[str, Any]:
+    async def questions(
+        request: Request,
+        policy: str | None = None,
+        skip: Annotated[list[str] | None, Query()] = None,
+    ) -> dict[str, Any]:
         data = _json(await svc.body(request))
-        decision = decide_one(svc.store(), data, policy, None)
+        decision, questions = asking(svc.store(), data, policy, skip or ())
         return {
             "case_id": decision.case_id,
             "outcome": decision.outcome,
-            "questions": next_questions(decision),
+            "questions": [q.model_dump(mode="json") for q in questions],
         }
 
     return router

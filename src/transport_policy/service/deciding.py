@@ -1,19 +1,21 @@
 """Deciding records for the service: policy selection (pinned by version or digest, else in
-force on the assessment date, as the CLI does), optional logging, batch parsing and streaming."""
+force on the assessment date, as the CLI does), optional logging, the next questions, batch
+parsing and streaming."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from typing import Any
 
 from ..audit.log import DecisionLog
 from ..casefile import parse_record, reject_constant
 from ..engine import engine_for
 from ..errors import FieldError, PolicyVersionError, RecordError
-from ..model.decision import Decision
+from ..model.decision import Decision, NextQuestion
 from ..model.record import AssessmentRecord
+from ..questions import next_questions
 from ..rules.model import Policy
 from ..rules.versions import PolicyStore
 from .context import Deadline
@@ -61,6 +63,17 @@ def decide_one(
     if log is not None:
         log.append(decision, record)
     return decision
+
+
+def asking(
+    store: PolicyStore, data: object, pin: str | None, skip: Collection[str]
+) -> tuple[Decision, list[NextQuestion]]:
+    """A partial record's decision and the next questions that could change its outcome
+    (:func:`~transport_policy.questions.next_questions`), fields in ``skip`` not asked."""
+    record = parse_record(data, source="<request>")
+    policy, why = choose(store, record, pin)
+    questions = next_questions(record, policy, skip=skip)
+    return engine_for(policy).decide(record, selected=why), questions
 
 
 def batch_items(

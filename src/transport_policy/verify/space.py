@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from ..decision.precedence import RuleState, RuleStatus, pending, rule_state, rules_to_ask
 from ..model.fields import FIELDS
-from ..rules.conditions import All, AnyOf, Condition, Leaf, Not, Reading
+from ..rules.conditions import All, AnyOf, Condition, Leaf, Not, Reading, evaluate
 from ..rules.model import Policy, Rule
 
 SUMMARY_HOLDS, SUMMARY_UNKNOWN, SUMMARY_NONE = "H", "U", "N"
@@ -154,15 +154,32 @@ class Space:
 
     policy: Policy
     classes: dict[str, tuple[object, ...]] = field(default_factory=dict)
+    leaves: dict[str, list[Leaf]] = field(default_factory=dict)
+    """The tests of each field, across every condition of the policy."""
 
     def __post_init__(self) -> None:
-        by_field: dict[str, list[Leaf]] = {}
         for _, cond in self.policy.slots:
             for leaf in leaves_of(cond):
-                by_field.setdefault(leaf.field, []).append(leaf)
-        for path, leaves in by_field.items():
+                self.leaves.setdefault(leaf.field, []).append(leaf)
+        for path, leaves in self.leaves.items():
             self.classes[path] = field_classes(path, leaves, path in self.policy.unknown_if_false)
         self.classes[OVERRIDE_FIELD] = field_classes(OVERRIDE_FIELD, ())
+
+    def class_index(self, path: str, value: object) -> int:
+        """The class of a value of a field as the rules read it (0: unknown): the first class
+        whose representative every test of the field reads as it reads the value."""
+        if value is None:
+            return 0
+        if path == OVERRIDE_FIELD:
+            return self.classes[path].index(value)
+        leaves = [leaf for leaf in self.leaves[path] if leaf.op != "known"]
+
+        def reading(v: object) -> tuple[str, ...]:
+            return tuple(evaluate(leaf, {path: v}) for leaf in leaves)
+
+        wanted = reading(value)
+        classes = self.classes[path]
+        return next(k for k in range(1, len(classes)) if reading(classes[k]) == wanted)
 
     def product(self, paths: Sequence[str]) -> Iterator[Facts]:
         for combo in itertools.product(*(self.classes[p] for p in paths)):
@@ -252,6 +269,25 @@ class Table:
 
     def point(self, index: int) -> tuple[int, ...]:
         return tuple((index // s) % n for s, n in zip(self.strides, self.sizes, strict=True))
+
+    def index_of(self, space: Space, facts: Mapping[str, object]) -> int:
+        """The point of a record's facts (as the rules read them) in this table."""
+        return sum(
+            stride * space.class_index(path, facts.get(path))
+            for path, stride in zip(self.fields, self.strides, strict=True)
+        )
+
+    def completions(self, index: int, keep_open: str | None = None) -> Iterator[int]:
+        """Every point that answers some (or none) of the open facts of the point ``index``,
+        leaving ``keep_open`` open; the point itself first."""
+        point = self.point(index)
+        held = self.position.get(keep_open) if keep_open is not None else None
+        choices = [
+            range(n) if c == 0 and k != held else (c,)
+            for k, (c, n) in enumerate(zip(point, self.sizes, strict=True))
+        ]
+        for combo in itertools.product(*choices):
+            yield sum(c * s for c, s in zip(combo, self.strides, strict=True))
 
     def facts(self, index: int) -> Facts:
         point = self.point(index)

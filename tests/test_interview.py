@@ -1,0 +1,229 @@
+"""The guided interview: from a blank referral to the full record's decision in one sitting,
+asking no field twice and none whose answer could not change the outcome; piped answers, saving,
+resuming, stopping, and clear errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+
+from interviewing import Assessor
+from strategies import records
+from transport_policy import decide, load_case
+from transport_policy.api import select_policy
+from transport_policy.casefile import parse_record
+from transport_policy.cli import main
+from transport_policy.cli.exits import Exit
+from transport_policy.decision.precedence import RuleStatus
+from transport_policy.engine.runtime import policy_fields, record_facts
+from transport_policy.model.decision import Decision
+from transport_policy.verify.space import status_of
+
+ROOT = Path(__file__).resolve().parents[1]
+CASES = sorted((ROOT / "cases").glob("*.yaml"))
+CLI = [sys.executable, "-c", "from transport_policy.cli import run; run()"]
+"""The command as its console script runs it."""
+
+
+def _full(path: Path) -> dict[str, Any]:
+    record, _ = load_case(path)
+    return record.model_dump(mode="json", exclude_none=True)
+
+
+def assert_same_decision(full: dict[str, Any], got: Decision) -> None:
+    """The interview's decision and the full record's: the same outcome and recommendation;
+    each reason the interview gives is one the full record bears out (its rule holds there)."""
+    want = decide(full)
+    assert (got.outcome, got.recommended_outcome) == (want.outcome, want.recommended_outcome)
+    policy = select_policy(parse_record(full))
+    facts = record_facts(parse_record(full), policy_fields(policy), policy)
+    procedure = {(r.clause, r.summary) for r in want.reasons if r.rule is None}
+    for reason in got.reasons:
+        if reason.rule is None:
+            assert (reason.clause, reason.summary) in procedure
+        else:
+            rule = next(r for r in policy.rules if r.id == reason.rule)
+            assert status_of(rule, facts) is RuleStatus.HOLDS, reason.rule
+    assert bool(got.reasons) == bool(want.reasons)
+
+
+def _interview(full: dict[str, Any]) -> Assessor:
+    assessor = Assessor(full)
+    decision = assessor.run()
+    asked = [p for p in assessor.asked if "." in p]
+    assert len(asked) == len(set(asked)), f"asked twice: {asked}"
+    assert_same_decision(full, decision)
+    return assessor
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_a_blank_referral_reaches_the_golden_cases_decision(path: Path) -> None:
+    _interview(_full(path))
+
+
+@settings(max_examples=60)
+@given(records())
+def test_a_blank_referral_reaches_a_generated_records_decision(data: dict[str, Any]) -> None:
+    _interview(parse_record(data).model_dump(mode="json", exclude_none=True))
+
+
+def _transcript(name: str) -> tuple[dict[str, Any], list[str], list[str]]:
+    full = _full(next(p for p in CASES if p.name.startswith(name)))
+    assessor = Assessor(full, prove=False)
+    assessor.run({})
+    return full, assessor.lines, assessor.asked
+
+
+def _run(args: list[str], stdin: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_answers_piped_in_reach_the_same_decision_saved_and_logged(tmp_path: Path) -> None:
+    full, lines, asked = _transcript("a-sparse-assessment")
+    done = _run(
+        ["interview", "--save", "c.yaml", "--log", "d.log"], "\n".join(lines) + "\n", tmp_path
+    )
+    assert done.returncode == Exit.OK, done.stderr
+    shown = [
+        line.split("(")[1].rstrip(")")
+        for line in done.stdout.splitlines()
+        if line.startswith(("Question ", "To start "))
+    ]
+    assert shown == asked
+    logged = json.loads((tmp_path / "d.log").read_text().splitlines()[0])
+    assert_same_decision(full, Decision.model_validate(logged["decision"]))
+    saved, _ = load_case(tmp_path / "c.yaml")
+    assert decide(saved).model_dump(exclude={"policy"}) == Decision.model_validate(
+        logged["decision"]
+    ).model_dump(exclude={"policy"})
+    assert "Recommendation now:" in done.stdout and "Check your answers" in done.stdout
+
+
+def test_the_end_of_input_saves_the_answers_and_the_interview_resumes(tmp_path: Path) -> None:
+    full, lines, _ = _transcript("a-woman-who-drives-her-own-car")
+    half = len(lines) // 2
+    stopped = _run(["interview"], "\n".join(lines[:half]) + "\n", tmp_path)
+    assert stopped.returncode == Exit.FINDINGS
+    saved = tmp_path / f"{full['case_id']}.yaml"
+    assert (
+        f"saved in {saved.name}" in stopped.stderr
+        and "transport-policy interview" in stopped.stderr
+    )
+    record, _ = load_case(saved)
+    assert record.case_id == full["case_id"]
+    rest = "\n".join(lines[half:]) + "\n"
+    resumed = _run(["interview", saved.name], rest, tmp_path)
+    assert resumed.returncode == Exit.OK, resumed.stderr + resumed.stdout
+    assert_same_decision(full, decide(load_case(saved)[0]))
+
+
+def test_ctrl_c_saves_the_answers_and_exits_130(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [*CLI, "interview", "--save", "k.yaml"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write("K-1\n2021-03-15\n43\n")
+    process.stdin.flush()
+    seen = ""
+    while "Question 2" not in seen:
+        ready, _, _ = select.select([process.stdout], [], [], 60)
+        assert ready, seen
+        seen += os.read(process.stdout.fileno(), 4096).decode()
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == Exit.INTERRUPTED
+    assert "Interrupted" in err and "k.yaml" in err
+    record, _ = load_case(tmp_path / "k.yaml")
+    assert record.person.age == 43  # type: ignore[attr-defined]
+
+
+def test_wrong_answers_are_asked_again_and_why_is_explained(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    answers = ["W-1", "2021-13-01", "2021-03-15", "forty", "131", "?", "12", ""]
+    result = CliRunner().invoke(
+        main, ["interview", "--save", "w.yaml"], input="\n".join(answers) + "\n"
+    )
+    assert result.exit_code == Exit.OK, result.output
+    out = result.output
+    assert "Not an answer: assessment_date must be a date written YYYY-MM-DD." in out
+    assert "Not an answer: type a whole number." in out
+    assert "Not an answer: person.age must be at most 130." in out
+    assert "Rule under-18 (scope)" in out and "Clause scope.adults (Scope):" in out
+    assert "this policy does not apply" in out
+    assert "Question 2" not in out  # nothing else could change the outcome
+
+
+def test_any_answer_can_be_changed_at_the_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    answers = ["X-1", "2021-03-15", "12", "3", "40", "1", "1", "1", "1", "1", ""]
+    result = CliRunner().invoke(
+        main, ["interview", "--save", "x.yaml"], input="\n".join(answers) + "\n"
+    )
+    out = result.output
+    assert result.exit_code == Exit.OK, out
+    assert out.count("Check your answers") == 2
+    assert "Change an answer (person.age)" in out
+    assert "Question 2 (person.eligible_care_needs)" in out  # asked once age no longer settles it
+    record, _ = load_case(tmp_path / "x.yaml")
+    assert record.person.age == 40  # type: ignore[attr-defined]
+
+
+def test_a_partial_case_that_is_not_valid_is_refused_naming_the_field(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("person:\n  age: secret-value-7Qz\n", encoding="utf-8")
+    result = _run(["interview", str(bad)], "", tmp_path)
+    assert result.returncode == Exit.CANNOT_RUN
+    assert "person.age: must be a whole number" in result.stderr and "secret" not in result.stderr
+    missing = _run(["interview", "no-such.yaml"], "", tmp_path)
+    assert missing.returncode == Exit.USAGE
+    unknown = _run(["interview", "--policy", "1999"], "", tmp_path)
+    assert unknown.returncode == Exit.CANNOT_RUN
+
+
+def test_a_partial_case_without_the_basics_asks_them_first(tmp_path: Path) -> None:
+    partial = tmp_path / "p.yaml"
+    partial.write_text("person:\n  age: 12\n", encoding="utf-8")
+    result = _run(["interview", str(partial)], "P-1\n2021-03-15\n\n", tmp_path)
+    assert result.returncode == Exit.OK, result.stderr
+    assert "To start (case_id)" in result.stdout and "Question 1" not in result.stdout
+    assert partial.read_text() == "person:\n  age: 12\n"  # written by hand: never overwritten
+    saved = tmp_path / "P-1.yaml"
+    record, _ = load_case(saved)
+    assert (record.case_id, record.person.age) == ("P-1", 12)  # type: ignore[attr-defined]
+    assert "Saved by `transport-policy interview`" in saved.read_text()
+    again = _run(["interview", saved.name], "\n", tmp_path)
+    assert again.returncode == Exit.OK and f"saved in {saved.name}" in again.stdout
+
+
+def test_a_save_file_in_a_missing_folder_is_refused_before_any_question(tmp_path: Path) -> None:
+    result = _run(["interview", "--save", "no/such/folder/x.yaml"], "A-1\n", tmp_path)
+    assert result.returncode == Exit.CANNOT_RUN
+    assert "cannot write no/such/folder/x.yaml" in result.stderr
+    assert "To start" not in result.stdout

@@ -1,0 +1,142 @@
+"""The question engine: `next_questions` asks what a decision asks, in the policy's order, and
+only questions the verifier proves could change the outcome (the engine confirming each proof)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from interviewing import prove_relevant
+from strategies import fact, records, value_strategy, with_facts
+from transport_policy import decide, load_case, next_questions
+from transport_policy.api import select_policy
+from transport_policy.casefile import parse_record
+from transport_policy.engine.runtime import policy_fields, record_facts
+from transport_policy.errors import RecordError
+from transport_policy.model.fields import FIELDS
+from transport_policy.questions.engine import relevance_of
+from transport_policy.rules.model import Policy
+
+CASES = sorted((Path(__file__).resolve().parents[1] / "cases").glob("*.yaml"))
+
+
+def _policy(data: Any) -> Policy:
+    return select_policy(parse_record(data))
+
+
+def _same_as_the_decision(data: Any) -> None:
+    policy = _policy(data)
+    asked = next_questions(data, policy)
+    decision = decide(data)
+    by_field = {q.field: q for q in decision.questions}
+    assert sorted(q.field for q in asked) == sorted(by_field)
+    for question in asked:
+        assert question.model_dump(exclude={"rules"}) == by_field[question.field].model_dump()
+        spec = FIELDS[question.field]
+        assert question.answer_type == spec.answer_type
+        assert question.allowed_values == (list(spec.answer_values() or ()) or None)
+        rules = [r for r in policy.rules if r.id in question.rules]
+        assert rules and {r.clause for r in rules} == set(question.clauses)
+        assert all(question.field in r.fields for r in rules)
+    # in the policy's order: the order of the first rule asking each field
+    position = {r.id: n for n, r in enumerate(policy.rules)}
+    firsts = [position[q.rules[0]] for q in asked]
+    assert firsts == sorted(firsts)
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_with_nothing_skipped_the_engine_asks_what_the_golden_decision_asks(path: Path) -> None:
+    record, _ = load_case(path)
+    _same_as_the_decision(record)
+
+
+@given(records())
+def test_with_nothing_skipped_the_engine_asks_what_the_decision_asks(data: dict[str, Any]) -> None:
+    _same_as_the_decision(data)
+
+
+@st.composite
+def partial_with_skips(draw: st.DrawFn) -> tuple[dict[str, Any], list[str]]:
+    """A record, and some of its open deciding facts put to the assessor and left open."""
+    data = draw(records())
+    policy = _policy(data)
+    open_ = [p for p in relevance_of(policy).table_of if fact(data, p) is None]
+    skip = draw(st.lists(st.sampled_from(open_), unique=True)) if open_ else []
+    return data, skip
+
+
+@given(partial_with_skips())
+def test_every_question_asked_is_proved_relevant_and_the_engine_agrees(
+    case: tuple[dict[str, Any], list[str]],
+) -> None:
+    data, skip = case
+    policy = _policy(data)
+    asked = next_questions(data, policy, skip=skip)
+    assert not {q.field for q in asked} & set(skip)
+    for question in asked:
+        prove_relevant(data, question.field, policy)
+
+
+@given(partial_with_skips(), st.data())
+def test_an_open_fact_not_asked_never_changes_the_recommendation(
+    case: tuple[dict[str, Any], list[str]], draw: st.DataObject
+) -> None:
+    """When the engine asks nothing more (the outcome settled, or every fact that could matter
+    skipped), answering any other open fact leaves the recommendation as it is, whatever the
+    record's open facts (the skipped ones too) turn out to be."""
+    data, skip = case
+    policy = _policy(data)
+    assume(not next_questions(data, policy, skip=skip))
+    facts = record_facts(parse_record(data), policy_fields(policy), policy)
+    open_ = [p for p in relevance_of(policy).table_of if facts.get(p) is None]
+    unasked = [p for p in open_ if p not in skip]
+    assume(unasked)
+    others = {p: draw.draw(st.one_of(st.none(), value_strategy(p)), label=p) for p in open_}
+    target = draw.draw(st.sampled_from(unasked), label="answered")
+    completed = with_facts(data, {**others, target: None})
+    before = decide(completed).recommended_outcome
+    answer = draw.draw(value_strategy(target), label="answer")
+    assert decide(with_facts(completed, {target: answer})).recommended_outcome == before
+
+
+def test_a_skipped_fact_moves_the_questions_on_in_the_policy_order(policy: Policy) -> None:
+    """Age skipped: the other scope facts; every scope fact skipped: the alternatives, which
+    still could change the outcome once scope is answered."""
+    blank = {"case_id": "Q-1", "assessment_date": "2021-03-15"}
+    first = [q.field for q in next_questions(blank, policy)]
+    assert first[0] == "person.age"
+    assert [q.field for q in next_questions(blank, policy, skip=["person.age"])] == first[1:]
+    later = next_questions(blank, policy, skip=first)
+    assert later and all(q.field not in first for q in later)
+    assert {r.kind for q in later for r in policy.rules if r.id in q.rules} == {"exclusion"}
+    for question in later:
+        prove_relevant(blank, question.field, policy)
+
+
+def test_a_settled_outcome_asks_nothing(policy: Policy) -> None:
+    child = {"case_id": "Q-2", "assessment_date": "2021-03-15", "person": {"age": 12}}
+    assert decide(child, policy=policy).outcome == "out_of_scope"
+    assert next_questions(child, policy) == []
+
+
+def test_a_skip_that_is_not_a_field_is_an_error_naming_it(policy: Policy) -> None:
+    blank = {"case_id": "Q-3", "assessment_date": "2021-03-15"}
+    with pytest.raises(RecordError) as caught:
+        next_questions(blank, policy, skip=["person.age", "person.agge"])
+    assert [e.field for e in caught.value.errors] == ["skip[1]"]
+    assert "person.age" in caught.value.errors[0].message
+
+
+def test_the_policy_defaults_to_the_version_in_force_and_can_be_named() -> None:
+    blank = {"case_id": "Q-4", "assessment_date": "2021-03-15"}
+    in_force = next_questions(blank)
+    assert in_force == next_questions(blank, select_policy(parse_record(blank)))
+    assert [q.field for q in next_questions(blank, "2016")] == [q.field for q in in_force]
+
+
+def test_the_relevance_tables_are_made_once_per_policy(policy: Policy) -> None:
+    assert relevance_of(policy) is relevance_of(policy)
