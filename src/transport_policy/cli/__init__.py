@@ -19,6 +19,7 @@ from .exits import Exit
 
 COMMANDS: dict[str, str] = {
     "decide": "decide:decide_command",
+    "render": "render:render_command",
     "batch": "batch:batch_command",
     "audit": "audit:audit_group",
     "replay": "replay:replay_command",
