@@ -15,7 +15,8 @@ from click.testing import CliRunner, Result
 
 from transport_policy import decide, load_case
 from transport_policy.cli import COMMANDS, main
-from transport_policy.decision.render import render
+from transport_policy.documents import render as render_document
+from transport_policy.documents.sources import load_source
 
 CASES = sorted((Path(__file__).resolve().parents[1] / "cases").glob("*.yaml"))
 SECRET = "sk-live-7Q9Zx3SECRETv4lue"
@@ -36,6 +37,14 @@ circumstances:
 judgement:
   notes: {SECRET}
 """
+
+
+def render(path: Path, fmt: str) -> str:
+    """The support-plan section of the case at ``path``, as ``decide`` prints it off a terminal."""
+    found = load_source(str(path))
+    shown = render_document(found.decision, fmt, context=found.context)
+    assert isinstance(shown, str)
+    return shown
 
 
 def _run(*args: str, stdin: bytes | str | None = None) -> Result:
@@ -68,8 +77,7 @@ def test_text_is_the_default_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr("transport_policy.cli.decide.stdout_is_terminal", lambda: True)
     result = _run(str(CASES[0]))
     assert result.exit_code == 0
-    decision = decide(load_case(CASES[0])[0])
-    assert result.stdout == render(decision, "text", source=CASES[0].name) + "\n"
+    assert result.stdout == render(CASES[0], "text") + "\n"
 
 
 @pytest.mark.parametrize("fmt", ["text", "markdown"])
@@ -77,7 +85,7 @@ def test_text_and_markdown_render_each_case_in_order(fmt: str) -> None:
     paths = CASES[:3]
     result = _run(*map(str, paths), "--format", fmt)
     assert result.exit_code == 0
-    shown = [render(decide(load_case(p)[0]), fmt, source=p.name) for p in paths]
+    shown = [render(p, fmt) for p in paths]
     separator = "\n\n" + "=" * 88 + "\n\n" if fmt == "text" else "\n\n---\n\n"
     assert result.stdout == separator.join(shown) + "\n"
     at = [result.stdout.index(one) for one in shown]
@@ -164,8 +172,7 @@ def test_a_bad_case_in_text_formats_goes_to_stderr_only(tmp_path: Path, fmt: str
     bad, _, field = _write(tmp_path, "wrong_enum")
     result = _run(bad, str(CASES[0]), "--format", fmt)
     assert result.exit_code == 1
-    decision = decide(load_case(CASES[0])[0])
-    assert result.stdout.strip() == render(decision, fmt, source=CASES[0].name)
+    assert result.stdout.strip() == render(CASES[0], fmt)
     assert field in result.stderr and SECRET not in result.stdout + result.stderr
 
 

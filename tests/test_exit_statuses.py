@@ -40,6 +40,7 @@ def _commands(log: Path) -> dict[str, list[str]]:
     """Every command that loads a policy, as it is run (the rules folder is appended)."""
     return {
         "decide": ["decide", str(CASE), "--format", "json"],
+        "render": ["render", str(CASE)],
         "batch": ["batch", str(CASE), "--jobs", "1"],
         "replay": ["replay", str(log), "--jobs", "1"],
         "impact": ["impact", str(CASE), "--from", "2016", "--to", "2021-01", "--jobs", "1"],

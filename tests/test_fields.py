@@ -56,7 +56,7 @@ from pathlib import Path
 import transport_policy
 from transport_policy import decide
 from transport_policy.casefile import load_case, parse_record
-from transport_policy.decision.render import render_text
+from transport_policy.documents import render
 from transport_policy.errors import RecordError, RuleError
 from transport_policy.model.schema import schema
 from transport_policy.rules.loader import load_policy
@@ -73,7 +73,7 @@ policy = load_policy(policies / "2021-01")
 decision = decide(data, policy=policy)
 out["outcome"] = decision.outcome
 out["reasons"] = {r.rule: r.facts for r in decision.reasons if r.rule}
-out["text"] = render_text(decision)
+out["text"] = render(decision, "text")
 out["classes"] = list(Space(policy).classes.get("travel.has_bus_pass", ()))
 out["description"] = schema("record")["$defs"]["Travel"]["properties"]["has_bus_pass"]
 out["strategies"] = [p for p in strategies.FACT_PATHS if p.startswith(("travel.has", "circ"))]

@@ -12,25 +12,38 @@ from typing import Any
 import pytest
 
 from transport_policy import Decision, decide, load_case
-from transport_policy.decision.render import (
-    OUTCOME_WORDS,
-    WIDTH,
-    render,
-    render_markdown,
-    render_text,
-)
+from transport_policy.documents import Context
+from transport_policy.documents import render as render_document
+from transport_policy.documents.model import OUTCOME_WORDS
+from transport_policy.documents.text import DEFAULT_WIDTH as WIDTH
 
 CASES = sorted((Path(__file__).resolve().parents[1] / "cases").glob("*.yaml"))
 SECTION_TITLES = (
     "Why",
     "What was ruled out",
     "What to ask next",
+    "Next steps",
     "What to record in the support plan",
     "Charges",
     "How transport is provided",
     "How to appeal",
     "Assessor's notes",
 )
+
+
+def render(decision: Decision, fmt: str, *, source: str | None = None) -> str:
+    """The support-plan section as the assessor's terminal (88 columns) shows it."""
+    shown = render_document(decision, fmt, context=Context(source=source), width=WIDTH)
+    assert isinstance(shown, str)
+    return shown
+
+
+def render_text(decision: Decision, *, source: str | None = None) -> str:
+    return render(decision, "text", source=source)
+
+
+def render_markdown(decision: Decision, *, source: str | None = None) -> str:
+    return render(decision, "markdown", source=source)
 
 
 @cache
@@ -90,7 +103,8 @@ def test_every_clause_question_and_entry_appears(decision: Decision, fmt: str) -
     for question in decision.questions:
         assert _flat(question.prompt) in shown and question.field in shown
         assert all(clause in shown for clause in question.clauses)
-    for entry in [*decision.actions, *decision.charging, *decision.appeal]:
+    appeal = decision.appeal if decision.outcome != "needs_information" else []
+    for entry in [*decision.actions, *decision.charging, *appeal]:
         assert _flat(entry.summary) in shown and entry.clause in shown
     for warning in decision.warnings:
         assert _flat(warning) in shown
@@ -103,10 +117,11 @@ def test_sections_come_in_order_and_empty_ones_have_no_heading(decision: Decisio
         "Why": bool(decision.reasons),
         "What was ruled out": bool(decision.considered),
         "What to ask next": bool(decision.questions),
+        "Next steps": False,
         "What to record in the support plan": bool(decision.actions),
         "Charges": bool(decision.charging),
         "How transport is provided": decision.provision is not None,
-        "How to appeal": bool(decision.appeal),
+        "How to appeal": bool(decision.appeal) and decision.outcome != "needs_information",
         "Assessor's notes": bool(decision.notes.strip()),
     }
     if decision.override is not None:
@@ -136,9 +151,9 @@ def test_footer_identifies_the_case_policy_engine_and_input(decision: Decision) 
         policy.selected,
         decision.engine.version,
         decision.input_digest,
+        policy.digest,
     ):
         assert part in footer
-    assert policy.digest[:19] in footer
     markdown = render_markdown(decision, source="case.yaml")
     assert f"`{policy.digest}`" in markdown and f"`{decision.input_digest}`" in markdown
 
@@ -238,5 +253,5 @@ def test_assessor_notes_are_shown_safely() -> None:
 
 
 def test_an_unknown_format_is_refused() -> None:
-    with pytest.raises(ValueError, match="text, markdown"):
-        render(_decided()[0][1], "html")
+    with pytest.raises(ValueError, match="text, markdown, html, pdf, docx"):
+        render(_decided()[0][1], "rtf")

@@ -108,3 +108,25 @@ class EngineError(TransportPolicyError):
     def __init__(self, message: str, *, rule_id: str | None = None) -> None:
         self.rule_id = rule_id
         super().__init__(message)
+
+
+class DocumentError(TransportPolicyError):
+    """A document cannot be made: the source is not a case, a decision or a decision-log entry,
+    or the format needs a library that is not installed. ``source`` names the file."""
+
+    def __init__(self, message: str, *, source: str | None = None) -> None:
+        self.source = source
+        super().__init__(f"{source}: {message}" if source else message)
+
+
+EXTRA_FOR_DOCUMENTS = "documents"
+"""The ``pip`` extra that installs the HTML, PDF and DOCX renderers."""
+
+
+def extra_missing(fmt: str) -> DocumentError:
+    """The error for a format whose rendering library is not installed."""
+    return DocumentError(
+        f"{fmt} output needs the {EXTRA_FOR_DOCUMENTS!r} extra: "
+        f"pip install 'transport-policy[{EXTRA_FOR_DOCUMENTS}]' (text and markdown need nothing "
+        "more)"
+    )

@@ -80,10 +80,11 @@ def utc_now() -> str:
 
 @dataclass(frozen=True)
 class Appended:
-    """Where an entry went: its sequence number and hash."""
+    """Where an entry went: its sequence number, hash and time."""
 
     seq: int
     hash: str
+    time: str
 
 
 class DecisionLog:
@@ -174,9 +175,10 @@ class DecisionLog:
         if handle.seek(0, os.SEEK_END) != self._end:  # another writer appended since
             self.seq, self.last_hash, self._end = _read_tail(handle, str(self.path))
         seq = self.seq + 1
+        time = self.clock()
         members = {
             "seq": str(seq).encode(),
-            "time": canonical_json(self.clock()),
+            "time": canonical_json(time),
             "decision": decision_json,
             "prev": canonical_json(self.last_hash),
         }
@@ -194,7 +196,7 @@ class DecisionLog:
             raise LogError(f"{self.path}: cannot be written ({exc.strerror})") from None
         self.seq, self.last_hash = seq, entry_digest
         self._end = handle.tell()
-        return Appended(seq, entry_digest)
+        return Appended(seq, entry_digest, time)
 
 
 def _read_tail(handle: IO[bytes], name: str) -> tuple[int, str, int]:

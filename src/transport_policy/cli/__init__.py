@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "decide": "decide:decide_command",
     "interview": "interview:interview_command",
     "new-case": "new_case:new_case_command",
+    "render": "render:render_command",
     "batch": "batch:batch_command",
     "audit": "audit:audit_group",
     "replay": "replay:replay_command",

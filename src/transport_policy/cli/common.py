@@ -52,6 +52,16 @@ def jobs_option(help: str = "Worker processes (default: one per core).") -> Call
     return click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help=help)
 
 
+def width_option(func: F) -> F:
+    """``--width N``: wrap text to N columns (default: the terminal's width)."""
+    return click.option(
+        "--width",
+        type=click.IntRange(min=20),
+        help="Wrap text to this many columns (default: the terminal's width; 88 when not a "
+        "terminal). A long word (a web address, a digest) is never split.",
+    )(func)
+
+
 def policy_option(func: F) -> F:
     return click.option(
         "--policy",

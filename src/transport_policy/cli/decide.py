@@ -17,6 +17,7 @@ from .common import (
     policy_option,
     rules_option,
     stdout_is_terminal,
+    width_option,
 )
 from .exits import Exit, epilog
 
@@ -44,8 +45,9 @@ from .exits import Exit, epilog
     "--format",
     "fmt",
     type=click.Choice(["text", "json", "markdown"]),
-    help="text (for an assessor; the default on a terminal), json (JSON Lines, the contract; "
-    "the default otherwise) or markdown (for pasting into a support plan).",
+    help="text (the support-plan section for an assessor; the default on a terminal), json "
+    "(JSON Lines, the contract; the default otherwise) or markdown (for Markdown readers; for "
+    "Word, `render --format docx`).",
 )
 @click.option(
     "--log",
@@ -58,6 +60,7 @@ from .exits import Exit, epilog
     is_flag=True,
     help="Log only the digest of each record, not the record (such entries cannot be replayed).",
 )
+@width_option
 @policy_option
 @rules_option
 def decide_command(
@@ -65,6 +68,7 @@ def decide_command(
     fmt: str | None,
     log_path: Path | None,
     minimal: bool,
+    width: int | None,
     policy_version: str | None,
     rules_dir: Path | None,
 ) -> None:
@@ -76,7 +80,7 @@ def decide_command(
     """
     fmt = fmt or ("text" if stdout_is_terminal() else "json")
     if fmt != "json":
-        from ..decision.render import render
+        from ..documents import LogPosition, case_context, render
     rejected = 0
     printed = 0
     if minimal and log_path is None:
@@ -94,8 +98,7 @@ def decide_command(
             try:
                 record, _expected = load_case(path)
                 decision = decide(record, policy=policy_version, rules=rules_dir)
-                if log is not None:
-                    log.append(decision, record)
+                appended = log.append(decision, record) if log is not None else None
             except RecordError as error:
                 where = "<stdin>" if path == "-" else path
                 rejection = error if error.source else error.with_source(where)
@@ -112,5 +115,7 @@ def decide_command(
                 if printed:
                     click.echo("\n---\n" if fmt == "markdown" else "\n" + "=" * 88 + "\n")
                 printed += 1
-                click.echo(render(decision, fmt, source=Path(path).name if path != "-" else None))
+                position = LogPosition.of(log_path, appended) if log_path and appended else None
+                context = case_context(decision, record, path, position)
+                click.echo(render(decision, fmt, context=context, width=width))
     raise SystemExit(Exit.FINDINGS if rejected else Exit.OK)

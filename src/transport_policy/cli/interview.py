@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from ..decision.render import render
+from ..documents import LogPosition, case_context, render
 from ..errors import RecordError, TransportPolicyError
 from ..questions.dialogue import Dialogue, Stopped
 from ..questions.interview import Interview, default_save_path, load_partial
@@ -186,9 +186,12 @@ def interview_command(
             raise CannotRun(str(failure)) from None
         saver(interview)
         click.echo("")
-        click.echo(render(decision, "text", source=saver.path.name if saver.path else None))
-        if log is not None:
-            entry = log.append(decision, interview.record())
+        record = interview.record()
+        entry = log.append(decision, record) if log is not None else None
+        position = LogPosition.of(log_path, entry) if log_path and entry else None
+        path = str(saver.path) if saver.path else None
+        click.echo(render(decision, "text", context=case_context(decision, record, path, position)))
+        if entry is not None:
             click.echo(f"(Decision appended to {log_path} as entry {entry.seq}.)")
         if saver.path is not None:
             click.echo(f"(The record is saved in {saver.path}.)")

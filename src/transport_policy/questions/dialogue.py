@@ -17,7 +17,7 @@ import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ..decision.render import OUTCOME_WORDS
+from ..documents.model import OUTCOME_WORDS
 from ..errors import RecordError
 from ..model.decision import Decision, NextQuestion
 from ..model.fields import FIELDS, field_words

@@ -1,0 +1,137 @@
+"""What `render` renders: a case file (decided now), a decision (as `decide --format json` prints
+it) or one entry of a decision log (exactly the decision logged, never decided again).
+
+A log entry is checked against its own hash before it is rendered, so a document made for a
+complaint investigation shows what the person was told, or nothing. Every problem is a
+:class:`~transport_policy.errors.RecordError` (field paths) or
+:class:`~transport_policy.errors.DocumentError` naming the file; no input value is echoed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..api import decide
+from ..audit.log import check_entry, parse_entry, read_lines
+from ..casefile import (
+    MAX_BYTES,
+    parse_record,
+    parse_text,
+    read_source,
+    split_expected,
+    validation_errors,
+)
+from ..errors import DocumentError, FieldError, RecordError
+from ..model.decision import Decision
+from .context import Context, LogPosition, case_context, case_facts
+
+DECISION_KEYS = frozenset({"outcome", "input_digest"})
+"""Keys every decision has and no assessment record may have."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """A decision to render, with what the documents say beside it."""
+
+    decision: Decision
+    context: Context
+
+
+def parse_decision(data: Mapping[str, Any], *, source: str) -> Decision:
+    """Validate a decision read from a file or a log; field-path errors name its keys."""
+    try:
+        return Decision.model_validate(dict(data))
+    except ValidationError as exc:
+        errors = [
+            FieldError(e.field, "is not a key of a decision")
+            if e.message.startswith("is not a field of")
+            else e
+            for e in validation_errors(exc)
+        ]
+        raise RecordError(errors, source=source) from None
+
+
+def _first_line(path: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.readline(MAX_BYTES).rstrip(b"\n")
+    except OSError:
+        return b""  # reported by read_source, with the reason
+
+
+def _is_log(first_line: bytes) -> bool:
+    return bool(first_line.strip()) and parse_entry(first_line)[0] is not None
+
+
+def from_log(path: str, seq: int) -> Source:
+    """Entry ``seq`` of the decision log at ``path``, checked against its hash."""
+    where = f"{path}, entry {seq}"
+    found: tuple[bytes, bool] | None = None
+    lines = 0
+    for number, raw, complete in read_lines(path):
+        lines = number
+        if number == seq:
+            found = (raw, complete)
+            break
+    if found is None:
+        raise DocumentError(f"has no entry {seq} (it has {lines} lines)", source=path)
+    raw, complete = found
+    entry, problem = check_entry(raw) if complete else (None, "is incomplete")
+    if entry is None:
+        raise DocumentError(
+            f"{problem}; nothing was rendered. Run `transport-policy audit verify` on the log",
+            source=where,
+        )
+    if entry["seq"] != seq:
+        raise DocumentError(
+            f"line {seq} holds entry {entry['seq']}: the log is not intact. Run "
+            "`transport-policy audit verify` on it",
+            source=path,
+        )
+    decision = parse_decision(entry["decision"], source=where)
+    position = LogPosition(str(path), seq, str(entry["time"]), str(entry["hash"]))
+    facts = case_facts(decision, entry.get("record"))
+    return Source(decision, Context(facts, position=position))
+
+
+def load_source(
+    path: str,
+    *,
+    seq: int | None = None,
+    policy: str | None = None,
+    rules: str | Path | None = None,
+) -> Source:
+    """The decision in ``path``: a log's entry ``seq``, a decision, or a case file decided under
+    ``policy`` (default: the version in force on its assessment date) from ``rules``."""
+    if seq is not None:
+        if policy is not None:
+            raise DocumentError("--policy applies to a case file; a log entry is shown as logged")
+        return from_log(path, seq)
+    if path != "-" and _is_log(_first_line(path)):
+        raise DocumentError(
+            "is a decision log: give --seq N, the number of the entry to render", source=path
+        )
+    text, name = read_source(path)
+    if path == "-" and _is_log(text.partition("\n")[0].encode()):
+        raise DocumentError("is a decision log: give the log's file and --seq N", source=name)
+    shown = Path(name).name if path != "-" else None
+    data, _expected = split_expected(parse_text(text, source=name))
+    if isinstance(data, Mapping) and data.keys() >= DECISION_KEYS:
+        if policy is not None:
+            raise DocumentError("--policy applies to a case file; a decision is shown as made")
+        decision = parse_decision(data, source=name)
+        return Source(decision, Context(case_facts(decision, None), source=shown))
+    record = parse_record(data, source=name)
+    try:
+        decision = decide(record, policy=policy, rules=rules)
+    except RecordError as error:
+        raise error.with_source(name) from None
+    return Source(decision, case_context(decision, record, path))
+
+
+__all__ = ["Source", "from_log", "load_source", "parse_decision"]
