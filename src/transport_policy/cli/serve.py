@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 
 import click
 
@@ -92,6 +93,8 @@ def serve_command(
     if log_path:
         os.environ[service_main.ENV_LOG] = log_path
     os.environ[service_main.ENV_MAX_BODY] = str(max_body)
+    # One secret for the pages' form tokens, shared by every worker (kept if already set).
+    os.environ.setdefault("TRANSPORT_POLICY_WEB_SECRET", secrets.token_hex(32))
     try:  # fail here, clearly, rather than with a traceback in every worker
         service_main.load_tokens()
         from ..audit.log import DecisionLog

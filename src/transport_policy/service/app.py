@@ -30,6 +30,7 @@ from ..errors import PolicyVersionError, RecordError, TransportPolicyError
 from ..model.decision import Decision
 from ..model.schema import schema
 from ..rules.versions import PolicyStore
+from ..web.routes import web_app
 from .auth import Token, scopes_of
 from .deciding import batch_items, batch_line, decide_one
 from .openapi import BATCH_BODY, RECORD_REF, install, problems, request_body
@@ -128,6 +129,7 @@ def create_app(settings: Settings) -> FastAPI:
     install(app)
     _decision_routes(app, service)
     _info_routes(app, service)
+    app.mount("/assess", web_app(service))  # the assessor pages (transport_policy.web)
     return app
 
 
