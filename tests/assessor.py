@@ -65,6 +65,11 @@ class Visit:
         if self.axe:
             assert_accessible(self.page)
 
+    def press(self, name: str, role: str = "button") -> None:
+        """Click a button (or link) and wait for the page it leads to to load."""
+        with self.page.expect_navigation():
+            self.page.get_by_role(role, name=name, exact=True).click()
+
     def asking(self) -> str | None:
         """The field the page asks, or ``None`` when it is not a question page."""
         fields = self.page.locator("input[name=fields]")
@@ -77,31 +82,34 @@ def sign_in(visit: Visit, url: str, token: str) -> None:
     assert page.url.endswith("/assess/login")
     visit.arrived("sign-in")
     page.fill("#token", token)
-    page.get_by_role("button", name="Sign in", exact=True).click()
+    visit.press("Sign in")
     assert page.url.endswith("/assess/")
     visit.arrived("start")
 
 
 def start_case(visit: Visit, data: dict[str, Any]) -> None:
     page = visit.page
-    page.get_by_role("button", name="Start a new case").click()
+    visit.press("Start a new case")
     visit.arrived("new-case")
     year, month, day = data["assessment_date"].split("-")
     page.fill("#f-case-id", data["case_id"])
     page.fill("#f-assessment-date-day", day)
     page.fill("#f-assessment-date-month", month)
     page.fill("#f-assessment-date-year", year)
-    page.get_by_role("button", name="Continue").click()
+    visit.press("Continue")
 
 
-def answer_all(visit: Visit, data: dict[str, Any]) -> None:
+def answer_all(visit: Visit, data: dict[str, Any], stop_after: int | None = None) -> None:
     """Answer every question asked from ``data`` ("don't know yet" for its unknown facts),
-    until the check-answers page; no field may be asked twice."""
+    until the check-answers page (or only ``stop_after`` of them); no field may be asked
+    twice."""
     page = visit.page
     for _ in range(MAX_PAGES):
         path = visit.asking()
         if path is None:
             break
+        if stop_after is not None and len(visit.asked) == stop_after:
+            return
         assert path not in visit.asked, f"{path} was asked twice"
         visit.asked.append(path)
         visit.arrived(path.replace(".", "-"))
@@ -111,11 +119,11 @@ def answer_all(visit: Visit, data: dict[str, Any]) -> None:
             wanted = DONT_KNOW if value is None else form_value(value)
             page.check(f'input[type=radio][name="{path}"][value="{wanted}"]')
         elif value is None:
-            page.get_by_role("button", name="Don't know yet").click()
+            visit.press("Don't know yet")
             continue
         else:
             page.fill(f'[name="{path}"]', form_value(value))
-        page.get_by_role("button", name="Continue").click()
+        visit.press("Continue")
     assert page.locator("h1").inner_text() == "Check your answers"
     visit.arrived("check-answers")
 
@@ -123,7 +131,7 @@ def answer_all(visit: Visit, data: dict[str, Any]) -> None:
 def get_decision(visit: Visit) -> Decision:
     """From check answers: the decision page, and the decision saved from it as JSON."""
     page = visit.page
-    page.get_by_role("button", name="Get the decision").click()
+    visit.press("Get the decision")
     visit.arrived("decision")
     with page.expect_download() as download:
         page.get_by_role("button", name="Save the decision as JSON").click()

@@ -120,12 +120,19 @@ def widget(
             shown = DONT_KNOW
         allowed = spec.allowed() or ()
         options = tuple(
-            Option(form_value(v), capital(value_words(v)), form_value(v) == shown) for v in allowed
+            Option(form_value(v), capital(value_words(_fact(v))), form_value(v) == shown)
+            for v in allowed
         )
         if unknown is not None:
             options += (Option(DONT_KNOW, unknown, shown == DONT_KNOW),)
     parts = _date_parts(path, value, sent) if kind == "date" else ("", "", "")
-    return Widget(path, kind, title, spec.description, options, unknown, shown, parts, error, clauses)
+    return Widget(
+        path, kind, title, spec.description, options, unknown, shown, parts, error, clauses
+    )
+
+
+def _fact(value: object) -> str | bool:
+    return value if isinstance(value, str | bool) else str(value)
 
 
 def capital(text: str) -> str:
@@ -215,6 +222,10 @@ def record_messages(errors: list[FieldError]) -> dict[str, str]:
     for err in errors:
         path = err.field if err.field in FIELDS else err.field.rpartition(".")[0]
         words = label_of(path) if path in FIELDS else err.field
-        joint = " " if err.message.startswith(("is ", "must ")) else ": "
-        out.setdefault(path if path in FIELDS else err.field, f"{words}{joint}{err.message}")
+        if err.message == "is required":
+            message = f"Enter the {words.lower()}"
+        else:
+            joint = " " if err.message.startswith(("is ", "must ")) else ": "
+            message = f"{words}{joint}{err.message}"
+        out.setdefault(path if path in FIELDS else err.field, message)
     return out

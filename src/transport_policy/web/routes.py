@@ -76,7 +76,9 @@ class Web:
             return form, Interview.from_form(form.get(STATE_FIELD))
         except (StateError, RecordError):
             detail = "Nothing was changed. Start again, or upload the record you saved."
-            return self.pages.problem(request, 400, "The case on this page could not be read", detail)
+            return self.pages.problem(
+                request, 400, "The case on this page could not be read", detail
+            )
 
     # Signing in and out
 

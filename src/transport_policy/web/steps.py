@@ -145,7 +145,11 @@ class Steps:
     def download(self, request: Request, interview: Interview, kind: str) -> Response:
         """The case as YAML or JSON, or its decision as JSON, as a file to save."""
         if kind == "yaml":
-            body, media, suffix = record_yaml(interview, dt.date.today()), "application/yaml", ".yaml"
+            body, media, suffix = (
+                record_yaml(interview, dt.date.today()),
+                "application/yaml",
+                ".yaml",
+            )
         elif kind == "json":
             body, media, suffix = record_json(interview), "application/json", ".json"
         else:
