@@ -46,9 +46,10 @@ def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def web_browser() -> Iterator[Any]:
-    """One headless Chromium for the page tests."""
+    """A headless Chromium for one module's page tests (closed after it: Playwright's sync API
+    keeps an event loop running while it is open, which other tests' asyncio.run would meet)."""
     from browser import chromium_browser
 
     with chromium_browser() as launched:

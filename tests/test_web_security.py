@@ -230,3 +230,15 @@ def test_an_unknown_page_is_an_html_page() -> None:
     assert "Page not found" in response.text and response.headers["content-type"].startswith(
         "text/html"
     )
+
+
+def test_every_page_says_what_the_service_keeps(tmp_path: Path) -> None:
+    page = _client().get("/assess/login")
+    assert "Nothing about the person is kept on the server" in page.text
+    logging = TestClient(
+        create_app(Settings(tokens=TOKENS, log=str(tmp_path / "decisions.log"))),
+        base_url="https://testserver",
+    )
+    with logging:
+        text = logging.get("/assess/login").text
+    assert "added to this service's decision log" in text
