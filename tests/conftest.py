@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -30,3 +32,34 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 def policy() -> Policy:
     """The 2021-01 policy version, loaded from the source checkout."""
     return load_policy(POLICY_2021)
+
+
+WEB_TOKEN = "web-page-token"
+
+
+@pytest.fixture(scope="session")
+def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The real service on 127.0.0.1 (two workers, a decision log) for the page tests."""
+    from live_server import served
+
+    with served(tmp_path_factory.mktemp("web-server"), WEB_TOKEN, log=True) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def web_browser() -> Iterator[Any]:
+    """A headless Chromium for one module's page tests (closed after it: Playwright's sync API
+    keeps an event loop running while it is open, which other tests' asyncio.run would meet)."""
+    from browser import chromium_browser
+
+    with chromium_browser() as launched:
+        yield launched
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where page tests keep their screenshots: ``$TRANSPORT_POLICY_SCREENSHOTS``, else a
+    temporary folder."""
+    from assessor import screenshot_folder
+
+    return screenshot_folder(tmp_path_factory.mktemp("screenshots"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -90,6 +91,8 @@ def serve_command(
         service_main.ENV_REQUEST_TIMEOUT: request_timeout,
     }
     os.environ.update({name: str(value) for name, value in settings.items() if value is not None})
+    # One secret for the pages' form tokens, shared by every worker (kept if already set).
+    os.environ.setdefault("TRANSPORT_POLICY_WEB_SECRET", secrets.token_hex(32))
     try:  # fail here, clearly, rather than with a traceback in every worker
         service_main.preflight()
     except TransportPolicyError as exc:

@@ -25,6 +25,7 @@ from ..audit.verify import Checkpoint
 from ..errors import TransportPolicyError
 from ..model.schema import schema
 from ..rules.versions import PolicyStore
+from ..web.routes import web_app
 from .context import BodyLimit, Service, Settings
 from .deciding import asking, batch_items, batch_line, batch_stream, pinned
 from .endpoint import DecisionEndpoint
@@ -64,6 +65,7 @@ def create_app(settings: Settings) -> FastAPI:
     # Each group of endpoints is a router: more (pages, say) are added the same way.
     app.include_router(_decision_routes(service))
     app.include_router(_info_routes(service))
+    app.mount("/assess", web_app(service))  # the assessor pages (transport_policy.web)
     return app
 
 

@@ -1,0 +1,2 @@
+"""The assessor pages (``/assess/``): the guided interview in a browser, served by
+``transport-policy serve``."""

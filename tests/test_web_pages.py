@@ -1,0 +1,94 @@
+"""The assessor pages in real headless Chromium against the real server on 127.0.0.1 (two
+workers, a decision log): three golden cases interviewed to their expected decisions, with
+JavaScript and without, every page checked with axe-core (WCAG 2.2 A/AA) and screenshotted.
+
+Screenshots go to ``$TRANSPORT_POLICY_SCREENSHOTS`` when it is set (kept), else to pytest's
+temporary folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from assessor import (
+    GOLDEN,
+    Visit,
+    answer_all,
+    assert_expected,
+    get_decision,
+    golden,
+    sign_in,
+    start_case,
+)
+from live_server import Server
+from transport_policy.audit.verify import verify
+
+
+def _checkpoint(server: Server) -> int:
+    auth = {"Authorization": f"Bearer {server.token}"}
+    entries: int = httpx.get(server.url + "/v1/log/checkpoint", headers=auth).json()["entries"]
+    return entries
+
+
+def _interview(browser: Any, server: Server, shots: Path, name: str, *, js: bool) -> None:
+    data, expected = golden(name)
+    context = browser.new_context(java_script_enabled=js, accept_downloads=True)
+    try:
+        visit = Visit(context.new_page(), shots, f"{'js' if js else 'nojs'}-{name[:40]}", axe=js)
+        sign_in(visit, server.url, server.token)
+        start_case(visit, data)
+        answer_all(visit, data)
+        before = _checkpoint(server)
+        decision = get_decision(visit)
+        assert _checkpoint(server) == before + 1  # --log: the decision was logged, once
+        assert "added to this service's decision log" in visit.page.locator("footer").inner_text()
+    finally:
+        context.close()
+    assert_expected(decision, expected, name)
+    assert decision.case_id == data["case_id"]
+
+
+@pytest.mark.parametrize("name", GOLDEN, ids=[n[:50] for n in GOLDEN])
+def test_a_golden_case_interviewed_in_the_browser_reaches_its_decision(
+    web_browser: Any, web_server: Server, screenshots: Path, name: str
+) -> None:
+    _interview(web_browser, web_server, screenshots, name, js=True)
+
+
+@pytest.mark.parametrize("name", GOLDEN, ids=[n[:50] for n in GOLDEN])
+def test_the_same_interview_works_with_javascript_off(
+    web_browser: Any, web_server: Server, screenshots: Path, name: str
+) -> None:
+    _interview(web_browser, web_server, screenshots, name, js=False)
+
+
+def test_the_decision_page_shows_reasons_support_plan_and_receipt(
+    web_browser: Any, web_server: Server, screenshots: Path
+) -> None:
+    data, expected = golden(GOLDEN[1])  # not provided, and the person pays their own fuel
+    context = web_browser.new_context(accept_downloads=True)
+    try:
+        visit = Visit(context.new_page(), screenshots, "decision-page", axe=False)
+        sign_in(visit, web_server.url, web_server.token)
+        start_case(visit, data)
+        answer_all(visit, data)
+        decision = get_decision(visit)
+        text = visit.page.locator("main").inner_text()
+    finally:
+        context.close()
+    assert "Recommendation: do not provide Council transport" in text
+    for entry in [*decision.reasons, *decision.charging, *decision.actions, *decision.appeal]:
+        assert entry.summary in text and f"({entry.clause})" in text
+    for considered in decision.considered:
+        assert considered.summary in text
+    assert decision.input_digest in text and decision.policy.digest in text
+    assert expected["charging"] and "Charges" in text
+
+
+def test_the_decision_log_holds_every_decision_the_pages_gave(web_server: Server) -> None:
+    assert web_server.log is not None
+    report = verify(web_server.log)
+    assert report.ok and report.entries == _checkpoint(web_server)
