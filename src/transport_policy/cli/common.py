@@ -5,12 +5,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from ..batch.workers import DASK_EXTRA, ENGINES, Workers
 from ..errors import RecordError, TransportPolicyError
 from .exits import Exit
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -50,6 +54,89 @@ def format_option(help: str = "text for people, json for scripts.") -> Callable[
 def jobs_option(help: str = "Worker processes (default: one per core).") -> Callable[[F], F]:
     """``--jobs/-j N``: worker processes for the commands that use the worker pool."""
     return click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help=help)
+
+
+def workers_options(
+    jobs_help: str = "Worker processes (default: one per core).",
+) -> Callable[[F], F]:
+    """``--jobs/-j N``, ``--engine local|dask`` and ``--scheduler ADDRESS``: where the work runs
+    (read them with :func:`workers`)."""
+
+    def decorate(func: F) -> F:
+        func = click.option(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="Run on the existing Dask cluster whose scheduler is at ADDRESS "
+            "(tcp://host:8786); implies --engine dask. Its workers need this package, the rules "
+            "and the inputs' case files at the same paths, and one thread each.",
+        )(func)
+        func = click.option(
+            "--engine",
+            type=click.Choice(ENGINES),
+            default=None,
+            help="Where records are decided: local (worker processes on this machine; the "
+            "default) or dask (a local Dask cluster of --jobs single-threaded worker processes, "
+            f"or --scheduler's; needs {DASK_EXTRA}).",
+        )(func)
+        return jobs_option(jobs_help)(func)
+
+    return decorate
+
+
+def workers(jobs: int | None, engine: str | None, scheduler: str | None) -> Workers:
+    """The :class:`Workers` of :func:`workers_options`, or a usage error."""
+    if scheduler is None:
+        return Workers("dask" if engine == "dask" else "local", jobs)
+    if engine == "local":
+        raise click.UsageError("--scheduler names a Dask cluster: it cannot go with --engine local")
+    if jobs is not None:
+        raise click.UsageError(
+            "--jobs sets the workers of a local cluster: with --scheduler the cluster's own "
+            "workers are used"
+        )
+    return Workers("dask", None, scheduler)
+
+
+def partitions_options(func: F) -> F:
+    """``--partitions DIR`` and ``--partition-rows N``: results also as verifiable partitions."""
+    func = click.option(
+        "--partition-rows",
+        type=click.IntRange(min=1),
+        default=65536,
+        show_default=True,
+        help="Rows per partition (a power of two).",
+    )(func)
+    return click.option(
+        "--partitions",
+        "partitions",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Also write the results as Parquet partitions with hash roots to this folder "
+        "(created; it must be empty). `audit verify DIR` checks them.",
+    )(func)
+
+
+def progress_option(func: F) -> F:
+    return click.option(
+        "--progress/--no-progress",
+        default=None,
+        help="Show a progress bar on stderr (default: when stderr is a terminal).",
+    )(func)
+
+
+def progress_bar(length: int | None, progress: bool | None, label: str) -> ProgressBar[Any]:
+    """A bar on stderr over ``length`` bytes (a count of records when ``None``), shown when
+    ``progress`` says so or, by default, when stderr is a terminal."""
+    show = sys.stderr.isatty() if progress is None else progress
+    return click.progressbar(
+        (_ for _ in ()) if length is None else None,
+        length=length,
+        file=sys.stderr,
+        hidden=not show,
+        label=label,
+        show_pos=length is None,
+        show_percent=length is not None,
+        show_eta=length is not None,
+    )
 
 
 def policy_option(func: F) -> F:
