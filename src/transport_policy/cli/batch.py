@@ -11,7 +11,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
 import click
 
@@ -38,6 +38,7 @@ from .common import (
     CannotRun,
     cannot_write,
     count,
+    open_partitions,
     partitions_options,
     policy_option,
     progress_bar,
@@ -49,9 +50,6 @@ from .common import (
 )
 from .exits import Exit, epilog
 from .signals import Stopped, StopSignals
-
-if TYPE_CHECKING:
-    from ..audit.partitions import PartitionWriter
 
 PROGRESS_EVERY = 100
 """Records between two redraws of the progress bar."""
@@ -288,7 +286,14 @@ def _write_all(paths: list[str], settings: Settings, state: Run) -> None:
         log = None
         if log_path is not None:
             log = stack.enter_context(DecisionLog(log_path, minimal=settings.log == "minimal"))
-        parts = _partitions(state, settings, stack)
+        parts = open_partitions(
+            stack,
+            state.partitions,
+            "batch",
+            partition_schema,
+            rows=state.partition_rows,
+            about={"command": "batch", "policy": settings.policy},
+        )
         bar = stack.enter_context(progress_bar(length, state.progress, "deciding"))
         # Closed first on the way out: an early stop stops the workers' work.
         results = stack.enter_context(
@@ -311,26 +316,6 @@ def _write_all(paths: list[str], settings: Settings, state: Run) -> None:
         bar.update(step)
         if parts is not None:
             state.root = parts.root
-
-
-def _partitions(state: Run, settings: Settings, stack: ExitStack) -> PartitionWriter | None:
-    """The writer of ``--partitions``, if asked for."""
-    if state.partitions is None:
-        return None
-    from ..audit.partitions import PartitionError, PartitionWriter
-
-    about = {"command": "batch", "policy": settings.policy}
-    try:
-        writer = PartitionWriter(
-            state.partitions,
-            "batch",
-            partition_schema(),
-            partition_rows=state.partition_rows,
-            about=about,
-        )
-    except PartitionError as exc:
-        raise CannotRun(str(exc)) from None
-    return stack.enter_context(writer)
 
 
 def _write_result(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -14,7 +15,10 @@ from ..errors import RecordError, TransportPolicyError
 from .exits import Exit
 
 if TYPE_CHECKING:
+    import pyarrow as pa
     from click._termui_impl import ProgressBar
+
+    from ..audit.partitions import PartitionWriter
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -113,6 +117,28 @@ def partitions_options(func: F) -> F:
         help="Also write the results as Parquet partitions with hash roots to this folder "
         "(created; it must be empty). `audit verify DIR` checks them.",
     )(func)
+
+
+def open_partitions(
+    stack: ExitStack,
+    folder: Path | None,
+    kind: str,
+    schema: Callable[[], pa.Schema],
+    *,
+    key: str = "index",
+    rows: int,
+    about: Mapping[str, Any],
+) -> PartitionWriter | None:
+    """The writer of ``--partitions`` (closed with ``stack``), or ``None`` when not asked for."""
+    if folder is None:
+        return None
+    from ..audit.partitions import PartitionError, PartitionWriter
+
+    try:
+        writer = PartitionWriter(folder, kind, schema(), key=key, partition_rows=rows, about=about)
+    except PartitionError as exc:
+        raise CannotRun(str(exc)) from None
+    return stack.enter_context(writer)
 
 
 def progress_option(func: F) -> F:
