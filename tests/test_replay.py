@@ -154,3 +154,12 @@ def test_entries_logged_under_the_earlier_digest_definition_replay_as_rules_chan
     results = list(replay(path, jobs=1))
     assert [r.status for r in results] == [RULES_CHANGED] * 5
     assert all([c.path for c in r.changes] == ["policy.digest"] for r in results)
+
+
+def test_progress_is_shown_on_stderr_only_when_asked(tmp_path: Path) -> None:
+    log = str(_log(tmp_path / "d.log", None))
+    quiet = CliRunner().invoke(replay_command, [log, "-j", "1"])
+    shown = CliRunner().invoke(replay_command, [log, "-j", "1", "--progress"])
+    assert quiet.exit_code == shown.exit_code == 0
+    assert "replaying" not in quiet.stderr and "replaying" in shown.stderr
+    assert shown.stdout == quiet.stdout

@@ -101,7 +101,12 @@ def _check_partition(
         raise _Problem(f"partition {name} cannot be read as Parquet ({exc})") from None
     root = as_text(tree.root())
     last = first + tree.size - 1
-    if first != part["first"] or tree.size != part["rows"] or root != part["root"]:
+    if tree.size != part["rows"]:
+        raise _Problem(
+            f"partition {name} holds {tree.size} rows, not the {part['rows']} the manifest "
+            "records (rows removed or added)"
+        )
+    if first != part["first"] or root != part["root"]:
         raise _Problem(
             f"partition {name} (rows {first} to {last}) was changed: its rows do not match "
             "the root the manifest records"
