@@ -73,7 +73,7 @@ def _svg(values: list[dict[str, Any]], quantity: str, title: str) -> str:
                 "encoding": {"text": {"field": "text"}},
             },
         ],
-        "config": {"font": "DejaVu Sans, sans-serif", "axis": {"labelLimit": 320}},
+        "config": {"font": "Liberation Sans, Arial, sans-serif", "axis": {"labelLimit": 320}},
     }
     svg: str = vl_convert.vegalite_to_svg(spec, allowed_base_urls=[])
     start = svg.index("<svg") + len("<svg")
