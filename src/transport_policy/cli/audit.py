@@ -11,7 +11,7 @@ import click
 from ..audit.log import LogError
 from ..audit.merkle import PREFIX
 from ..audit.verify import Checkpoint, Report, verify
-from .common import CannotRun, format_option
+from .common import CannotRun, count, format_option
 from .exits import Exit, epilog
 
 
@@ -166,8 +166,8 @@ def _verify_folder(folder: Path, root: str | None, fmt: str) -> None:
     elif report.ok:
         agrees = " and has the root given" if root is not None else ""
         click.echo(
-            f"{folder}: intact{agrees}, {report.rows} rows of {report.kind} results in "
-            f"{report.partitions} partitions"
+            f"{folder}: intact{agrees}, {count(report.rows, 'row')} of {report.kind} results "
+            f"in {count(report.partitions, 'partition')}"
         )
         click.echo(f"root: {report.root}")
     else:
