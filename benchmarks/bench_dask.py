@@ -90,7 +90,7 @@ def _on_workers(path: str, kind: str) -> list[float]:
                 n_workers=2,
                 threads_per_worker=1,
                 host="127.0.0.1",
-                dashboard_address=None,
+                dashboard_address="127.0.0.1:0",
                 silence_logs=logging.ERROR,
             )
             client = Client(local)

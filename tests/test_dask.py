@@ -123,7 +123,7 @@ def _existing_cluster(threads: int) -> Iterator[str]:
             n_workers=1,
             threads_per_worker=threads,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",
             silence_logs=logging.ERROR,
         ) as existing:
             yield existing.scheduler_address

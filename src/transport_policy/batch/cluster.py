@@ -139,7 +139,7 @@ def connect(jobs: int, scheduler: str | None) -> Iterator[Client]:
                 threads_per_worker=1,
                 processes=True,
                 host="127.0.0.1",
-                dashboard_address=None,
+                dashboard_address="127.0.0.1:0",  # loopback, any free port
                 silence_logs=logging.ERROR,
             )
         with cluster, Client(cluster, set_as_default=False) as client:

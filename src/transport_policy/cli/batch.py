@@ -15,7 +15,7 @@ from typing import IO
 
 import click
 
-from ..audit.log import DecisionLog, LogError
+from ..audit.log import DecisionLog
 from ..batch.inputs import expand_inputs
 from ..batch.inputs import total_bytes as input_bytes
 from ..batch.resume import ResumeError, ResumePoint
@@ -185,8 +185,6 @@ def batch_command(
     except BrokenPipeError:
         _silence_stdout()
         raise SystemExit(Exit.BROKEN_PIPE) from None
-    except (LogError, ResumeError) as exc:
-        raise CannotRun(str(exc)) from None
     except OSError as exc:
         where_ = f"{exc.filename}: " if exc.filename else ""
         raise CannotRun(f"{where_}{exc.strerror or exc}") from None
@@ -195,7 +193,7 @@ def batch_command(
             "a worker process stopped unexpectedly; the output holds every record decided "
             "before it, in order"
         ) from None
-    except TransportPolicyError as exc:  # the Dask cluster could not be used, or lost workers
+    except TransportPolicyError as exc:  # a log or resume error; a Dask cluster unusable
         raise CannotRun(str(exc)) from None
     _finish(state, time.perf_counter() - started)
 
