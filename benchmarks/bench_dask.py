@@ -219,9 +219,10 @@ def run_impact(
         "json",
         "--output",
         str(out),
-        "--no-progress",
         *args,
     ]
+    if python == sys.executable:  # an earlier checkout may not have the option
+        command.append("--no-progress")
     started = time.perf_counter()
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     watch = Watch(process.pid)
@@ -311,7 +312,7 @@ def strong_draft(folder: Path) -> Path:
     rules = {"rules": [*changed.values(), *draft]}
     (folder / "exclusions.yaml").write_text(yaml.safe_dump(rules, sort_keys=False))
     manifest = yaml.safe_load((DRAFT / "policy.yaml").read_text())
-    manifest.update(version="bench-draft", notes="Benchmark only: not Council policy.")
+    manifest.update(notes="Benchmark only: not Council policy.")
     (folder / "policy.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
     return folder
 
