@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -155,6 +156,22 @@ def test_cli_exit_statuses_and_output_file(tmp_path: Path) -> None:
     assert usage.exit_code == 2
     missing = runner.invoke(batch_command, [str(tmp_path / "nope.jsonl")])
     assert missing.exit_code == 2
+
+
+def test_the_summary_counts_outcomes(tmp_path: Path) -> None:
+    result = CliRunner().invoke(batch_command, [str(ROOT / "cases"), "--jobs", "1"])
+    outcomes = Counter(json.loads(line)["outcome"] for line in result.stdout.splitlines())
+    listed = ", ".join(f"{n} {o}" for o, n in sorted(outcomes.items()))
+    assert f"batch: {len(CASES)} records: {len(CASES)} decided ({listed}), 0 rejected" in (
+        result.stderr
+    )
+    assert len(outcomes) == 4
+
+
+def test_partitions_cannot_be_resumed(tmp_path: Path) -> None:
+    args = [str(CASES[0]), "-o", str(tmp_path / "o"), "--resume", "--partitions", str(tmp_path)]
+    result = CliRunner().invoke(batch_command, args)
+    assert result.exit_code == 2 and "--partitions cannot be resumed" in result.output
 
 
 def test_cli_reads_folders_case_files_and_stdin(tmp_path: Path) -> None:

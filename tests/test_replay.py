@@ -185,3 +185,12 @@ def test_entries_logged_before_questions_had_answer_types_replay_identically(
     for result, case in zip(results[1::2], asked, strict=True):
         first = decide(load_case(case)[0]).questions[0].field
         assert [c.path for c in result.changes] == [f"questions[{first}].answer_type"]
+
+
+def test_progress_is_shown_on_stderr_only_when_asked(tmp_path: Path) -> None:
+    log = str(_log(tmp_path / "d.log", None))
+    quiet = CliRunner().invoke(replay_command, [log, "-j", "1"])
+    shown = CliRunner().invoke(replay_command, [log, "-j", "1", "--progress"])
+    assert quiet.exit_code == shown.exit_code == 0
+    assert "replaying" not in quiet.stderr and "replaying" in shown.stderr
+    assert shown.stdout == quiet.stdout

@@ -1,32 +1,104 @@
 """Impact analysis: decide every case under two policy versions and compare the outcomes.
 
-The report counts the outcome transitions (``provide → do_not_provide``, ...), and breaks them
-down by service area and by the clauses responsible: the reason clauses that appear in the new
-decision and not the old one (``added``), or the other way round (``removed``).
+Each case becomes one row (:func:`assess`): its outcome under each version, the fields it is
+broken down by (service area, age band and any other the user names), and what caused any
+change: the reasons that appear or disappear (``added``, ``removed``), each with its rule and the
+facts it cites, and the questions newly asked or no longer asked (``asked``, ``not_asked``), each
+with the field asked about. The rows are written, in input order, as verifiable Parquet
+partitions (:mod:`.partitions`), never kept in memory, and the counts are computed over those
+files by DuckDB (:mod:`.impact_tables`), so memory does not grow with the number of cases or of
+changed cases. :mod:`.impact_report` and :mod:`.impact_html` render the counts.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Final
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
 
 from ..api import select_policy
 from ..batch.inputs import Item, expand_inputs, item_record, iter_items
-from ..batch.pool import chunked, default_jobs, ordered_map
+from ..batch.pool import chunked
+from ..batch.workers import Workers, map_chunks
 from ..engine import engine_for
 from ..errors import RecordError, TransportPolicyError
+from ..model.decision import Decision
+from ..model.fields import FIELDS, closest
+from ..model.record import AssessmentRecord
 from ..rules.model import Policy
 from ..rules.versions import PolicyStore
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from .impact_tables import Report
+
 WHY: Final = "requested for impact analysis"
-SHOWN: Final = 20
-"""Changed cases listed in the table (all of them are in the JSON)."""
-CSV_COLUMNS: Final = ("breakdown", "service_area", "clause", "change", "from", "to", "cases")
+AGE_BAND: Final = "person.age_band"
+DEFAULT_BY: Final = ("person.service_area", AGE_BAND)
+"""Every report is broken down by these; ``--by`` adds others."""
+AGE_BANDS: Final = ((18, "under 18"), (25, "18-24"), (35, "25-34"), (45, "35-44"), (55, "45-54"))
+AGE_BANDS_OLDER: Final = ((65, "55-64"), (75, "65-74"), (85, "75-84"))
+UNKNOWN: Final = "unknown"
+GROUPABLE: Final = ("bool", "enum", "integer")
+"""Field kinds a breakdown can use: each has a small set of values (free text never)."""
+
+
+class ImpactError(TransportPolicyError):
+    """An impact analysis that cannot be made as asked (a breakdown by an unknown field)."""
+
+
+def age_band(age: int | None) -> str:
+    """The age band of an age in years, as equality monitoring usually groups ages."""
+    if age is None:
+        return UNKNOWN
+    for limit, name in (*AGE_BANDS, *AGE_BANDS_OLDER):
+        if age < limit:
+            return name
+    return "85 and over"
+
+
+def groupable_fields() -> list[str]:
+    """The field paths a report can be broken down by."""
+    return [AGE_BAND, *(f.path for f in FIELDS.values() if f.kind in GROUPABLE)]
+
+
+def group_fields(extra: Iterable[str] = ()) -> tuple[str, ...]:
+    """The breakdowns of a report: the defaults, then each of ``extra`` once (an unknown or
+    free-valued field is an :class:`ImpactError` naming the closest field)."""
+    out = list(DEFAULT_BY)
+    allowed = groupable_fields()
+    for name in extra:
+        if name in allowed:
+            if name not in out:
+                out.append(name)
+            continue
+        spec = FIELDS.get(name)
+        if spec is not None:
+            raise ImpactError(
+                f"{name} is {spec.kind.replace('_', ' ')}: a breakdown needs a field with a "
+                "small set of values (yes/no, one of a list, or a whole number such as "
+                f"person.age; {AGE_BAND} groups ages)"
+            )
+        raise ImpactError(f"no field {name!r} to break the report down by{closest(name, allowed)}")
+    return tuple(out)
+
+
+def group_value(record: AssessmentRecord, path: str) -> str:
+    """The value of a breakdown field for a record, as text (``unknown`` when not recorded)."""
+    if path == AGE_BAND:
+        return age_band(getattr(record.person, "age", None))
+    value: Any = record
+    for part in path.split("."):
+        value = getattr(value, part, None)
+    if value is None:
+        return UNKNOWN
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -47,276 +119,177 @@ class Versions:
 
 
 @dataclass(frozen=True)
-class CaseImpact:
-    """One case under both versions (or why it could not be decided)."""
+class Settings:
+    """What a worker needs to assess a case: the versions and the breakdown fields."""
 
-    index: int
-    source: str
-    case_id: str | None
-    service_area: str = "unknown"
-    before: str = ""
-    after: str = ""
-    added: tuple[str, ...] = ()
-    removed: tuple[str, ...] = ()
-    errors: tuple[dict[str, str], ...] = ()
-
-    @property
-    def changed(self) -> bool:
-        return self.before != self.after or bool(self.added or self.removed)
+    versions: Versions
+    by: tuple[str, ...] = DEFAULT_BY
 
 
-def assess(item: Item, versions: Versions) -> CaseImpact:
-    """Decide one input item under both versions."""
+def _causes(old: Decision, new: Decision) -> list[dict[str, str | None]]:
+    """What changed between two decisions of a case: reasons added or removed (each with its
+    rule and every fact it cites) and questions newly asked or no longer asked."""
+    out: list[dict[str, str | None]] = []
+    for change, decision, other in (("added", new, old), ("removed", old, new)):
+        gone = {r.clause for r in other.reasons}
+        for reason in decision.reasons:
+            if reason.clause not in gone:
+                facts: list[str | None] = [*reason.facts] or [None]
+                for fact in facts:
+                    out.append(_cause(change, reason.clause, reason.rule, fact))
+    for change, decision, other in (("asked", new, old), ("not_asked", old, new)):
+        asked = {q.field for q in other.questions}
+        for question in decision.questions:
+            if question.field not in asked:
+                out.append(_cause(change, question.clauses[0], None, question.field))
+    return out
+
+
+def _cause(change: str, clause: str, rule: str | None, fact: str | None) -> dict[str, str | None]:
+    return {"change": change, "clause": clause, "rule": rule, "fact": fact}
+
+
+def assess(item: Item, settings: Settings) -> dict[str, Any]:
+    """One input item decided under both versions, as a row of :func:`partition_schema`."""
+    versions = settings.versions
+    row: dict[str, Any] = {
+        "index": item.ordinal,
+        "source": item.source,
+        "case_id": None,
+        "status": "rejected",
+        "from": None,
+        "to": None,
+        "outcome_changed": False,
+        "changed": False,
+        **dict.fromkeys(settings.by),
+        "causes": [],
+        "errors": [],
+    }
     try:
         record = item_record(item)
-        decisions = [
+        row["case_id"] = record.case_id
+        old, new = (
             engine_for(select_policy(record, version=v, rules=r)).decide(record, selected=WHY)
             for v, r in (
                 (versions.before, versions.rules),
                 (versions.after, versions.to_rules or versions.rules),
             )
-        ]
+        )
     except RecordError as exc:
-        return CaseImpact(
-            item.ordinal, item.source, exc.case_id, errors=tuple(e.as_dict() for e in exc.errors)
-        )
+        row["case_id"] = row["case_id"] or exc.case_id
+        row["errors"] = [e.as_dict() for e in exc.errors]
+        return row
     except TransportPolicyError as exc:
-        return CaseImpact(
-            item.ordinal, item.source, None, errors=({"field": "(engine)", "message": str(exc)},)
-        )
-    old, new = ([r.clause for r in d.reasons] for d in decisions)
-    return CaseImpact(
-        item.ordinal,
-        item.source,
-        record.case_id,
-        record.person.service_area or "unknown",
-        decisions[0].outcome,
-        decisions[1].outcome,
-        tuple(c for c in new if c not in old),
-        tuple(c for c in old if c not in new),
+        row["errors"] = [{"field": "(engine)", "message": str(exc)}]
+        return row
+    causes = _causes(old, new)
+    row.update(
+        {
+            "status": "decided",
+            "from": old.outcome,
+            "to": new.outcome,
+            "outcome_changed": old.outcome != new.outcome,
+            "changed": old.outcome != new.outcome or bool(causes),
+            "causes": causes,
+        }
     )
+    row.update({path: group_value(record, path) for path in settings.by})
+    return row
 
 
-def _assess_chunk(chunk: list[Item], versions: Versions) -> list[CaseImpact]:
-    return [assess(item, versions) for item in chunk]
+def _assess_chunk(chunk: list[Item], settings: Settings) -> list[tuple[dict[str, Any], int]]:
+    return [(assess(item, settings), item.size) for item in chunk]
 
 
-@dataclass
-class Report:
-    """The counts of an impact analysis, and the cases that changed or were rejected."""
+def partition_schema(by: Sequence[str]) -> pa.Schema:
+    """The columns of the per-case rows: one per breakdown field, named by its path."""
+    import pyarrow as pa
 
-    before: Policy
-    after: Policy
-    cases: int = 0
-    transitions: Counter[tuple[str, str]] = field(default_factory=Counter)
-    by_area: Counter[tuple[str, str, str]] = field(default_factory=Counter)
-    by_clause: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
-    changed: list[CaseImpact] = field(default_factory=list)
-    rejected: list[CaseImpact] = field(default_factory=list)
-
-    def add(self, case: CaseImpact) -> None:
-        if case.errors:
-            self.rejected.append(case)
-            return
-        self.cases += 1
-        self.transitions[case.before, case.after] += 1
-        self.by_area[case.service_area, case.before, case.after] += 1
-        for change, clauses in (("added", case.added), ("removed", case.removed)):
-            for clause in clauses:
-                self.by_clause[clause, change, case.before, case.after] += 1
-        if case.changed:
-            self.changed.append(case)
-
-    @property
-    def outcome_changes(self) -> int:
-        return sum(n for (a, b), n in self.transitions.items() if a != b)
+    text = pa.string()
+    cause = pa.struct([("change", text), ("clause", text), ("rule", text), ("fact", text)])
+    error = pa.struct([("field", text), ("message", text)])
+    return pa.schema(
+        [
+            pa.field("index", pa.int64(), nullable=False),
+            ("source", text),
+            ("case_id", text),
+            pa.field("status", text, nullable=False),
+            ("from", text),
+            ("to", text),
+            pa.field("outcome_changed", pa.bool_(), nullable=False),
+            pa.field("changed", pa.bool_(), nullable=False),
+            *((path, text) for path in by),
+            ("causes", pa.list_(cause)),
+            ("errors", pa.list_(error)),
+        ]
+    )
 
 
 def analyse(
     inputs: Sequence[str],
     versions: Versions,
     *,
+    by: Iterable[str] = (),
     jobs: int | None = None,
+    workers: Workers | None = None,
+    partitions: str | Path | None = None,
+    partition_rows: int | None = None,
     chunk_size: int = 100,
     skipped: list[str] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Report:
     """Decide every input record under both versions and count what changes.
 
-    The entries of input folders that are not read (subfolders, other files) are added to
-    ``skipped`` when it is given.
+    The per-case rows go to ``partitions`` (a folder, kept) or to a temporary folder removed
+    when the report is closed. ``progress`` is called with the input bytes of each case done.
+    The entries of input folders that are not read are added to ``skipped`` when it is given.
     """
+    from .impact_tables import Report
+    from .partitions import PARTITION_ROWS, PartitionWriter
+
+    settings = Settings(versions, group_fields(by))
     before, after = versions.policies()
-    report = Report(before, after)
-    chunks = chunked(iter_items(expand_inputs(inputs, skipped)), chunk_size)
-    for results in ordered_map(_assess_chunk, chunks, versions, jobs or default_jobs()):
-        for case in results:
-            report.add(case)
-    return report
-
-
-def _arrow(a: str, b: str) -> str:
-    return f"{a} → {b}" if a != b else f"{a} (unchanged)"
-
-
-def _rows(report: Report) -> Iterable[dict[str, Any]]:
-    for (a, b), n in sorted(report.transitions.items()):
-        yield {"breakdown": "transition", "from": a, "to": b, "cases": n}
-    for (area, a, b), n in sorted(report.by_area.items()):
-        yield {"breakdown": "service_area", "service_area": area, "from": a, "to": b, "cases": n}
-    for (clause, change, a, b), n in sorted(report.by_clause.items()):
-        yield {
-            "breakdown": "clause",
-            "clause": clause,
-            "change": change,
-            "from": a,
-            "to": b,
-            "cases": n,
-        }
-
-
-def _version(policy: Policy) -> dict[str, str]:
-    return {
-        "version": policy.version,
-        "effective_from": policy.effective_from.isoformat(),
-        "digest": policy.digest,
-        "directory": policy.directory,
-    }
-
-
-def to_json(report: Report) -> str:
-    data = {
-        "from": _version(report.before),
-        "to": _version(report.after),
-        "cases": report.cases,
-        "outcome_changes": report.outcome_changes,
-        "rows": list(_rows(report)),
-        "changed_cases": [
-            {
-                "index": c.index,
-                "source": c.source,
-                "case_id": c.case_id,
-                "service_area": c.service_area,
-                "from": c.before,
-                "to": c.after,
-                "added": list(c.added),
-                "removed": list(c.removed),
-            }
-            for c in report.changed
-        ],
-        "rejected": [
-            {"index": c.index, "source": c.source, "case_id": c.case_id, "errors": list(c.errors)}
-            for c in report.rejected
-        ],
-    }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
-def to_csv(report: Report) -> str:
-    """One row per count (``breakdown`` says which table it belongs to); pivot-friendly."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for row in _rows(report):
-        writer.writerow({k: row.get(k, "") for k in CSV_COLUMNS})
-    return buffer.getvalue()
-
-
-def _table(
-    header: Sequence[str], rows: Sequence[Sequence[object]], counts: bool = True
-) -> list[str]:
-    """Aligned columns; the last is a count (right-aligned) unless ``counts`` is false."""
-    cells = [list(map(str, header)), *[list(map(str, r)) for r in rows]]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    out = []
-    for n, row in enumerate(cells):
-        last = len(row) - 1 if counts else -1
-        out.append(
-            "  "
-            + "  ".join(
-                c.rjust(widths[i]) if i == last else c.ljust(widths[i]) for i, c in enumerate(row)
-            ).rstrip()
+    temporary = tempfile.TemporaryDirectory(prefix="impact-") if partitions is None else None
+    folder = Path(temporary.name if temporary is not None else str(partitions))
+    try:
+        chunks = chunked(iter_items(expand_inputs(inputs, skipped)), chunk_size)
+        warm = (
+            (versions.rules, versions.before),
+            (versions.to_rules or versions.rules, versions.after),
         )
-        if n == 0:
-            out.append("  " + "  ".join("-" * w for w in widths))
-    return out
+        mapped = map_chunks(_assess_chunk, chunks, settings, workers or Workers(jobs=jobs), warm)
+        about = {"command": "impact", "from": before.version, "to": after.version}
+        with (
+            closing(mapped),
+            PartitionWriter(
+                folder,
+                "impact",
+                partition_schema(settings.by),
+                partition_rows=partition_rows or PARTITION_ROWS,
+                about=about,
+            ) as writer,
+        ):
+            for results in mapped:
+                for row, size in results:
+                    writer.add(row)
+                    if progress is not None:
+                        progress(size)
+        return Report.of(before, after, settings.by, folder, writer.root, temporary)
+    except BaseException:
+        if temporary is not None:
+            temporary.cleanup()
+        raise
 
 
-def to_table(report: Report) -> str:
-    b, a = report.before, report.after
-    lines = [
-        f"Impact of deciding under {a.version} (in force {a.effective_from.isoformat()}) instead "
-        f"of {b.version} (in force {b.effective_from.isoformat()})",
-        f"{report.cases} cases decided under both: {report.outcome_changes} change outcome, "
-        f"{len(report.changed) - report.outcome_changes} keep it with different reasons"
-        + (f"; {len(report.rejected)} rejected (not counted)" if report.rejected else ""),
-        "",
-        "Outcome transitions (changed first)",
-        *_table(
-            ("from", "to", "cases"),
-            [
-                (x, y if x != y else "(unchanged)", n)
-                for (x, y), n in sorted(
-                    report.transitions.items(), key=lambda kv: (kv[0][0] == kv[0][1], -kv[1], kv[0])
-                )
-            ],
-        ),
-    ]
-    moved = sorted((k, n) for k, n in report.by_area.items() if k[1] != k[2])
-    lines += ["", "Changed outcomes by service area"]
-    lines += (
-        _table(
-            ("service area", "from → to", "cases"),
-            [(area, _arrow(x, y), n) for (area, x, y), n in moved],
-        )
-        if moved
-        else ["  none"]
-    )
-    lines += ["", "Clauses responsible (reasons that appear or disappear)"]
-    clauses = sorted(report.by_clause.items())
-    lines += (
-        _table(
-            ("clause", "change", "from → to", "cases"),
-            [(c, ch, _arrow(x, y), n) for (c, ch, x, y), n in clauses],
-        )
-        if clauses
-        else ["  none"]
-    )
-    lines += _case_lines(report)
-    return "\n".join(lines) + "\n"
-
-
-def _case_lines(report: Report) -> list[str]:
-    """The table's sections listing the cases that changed and the rejected cases."""
-    lines: list[str] = []
-    if report.changed:
-        lines += [
-            "",
-            "Cases that changed"
-            + (
-                f" (first {SHOWN}; all of them with --format json)"
-                if len(report.changed) > SHOWN
-                else ""
-            ),
-        ]
-        lines += _table(
-            ("case", "from → to", "source"),
-            [
-                (c.case_id or "", _arrow(c.before, c.after), c.source)
-                for c in report.changed[:SHOWN]
-            ],
-            counts=False,
-        )
-    if report.rejected:
-        lines += ["", "Rejected cases (not decided)"]
-        lines += [
-            f"  {c.source}: " + "; ".join(f"{e['field']}: {e['message']}" for e in c.errors)
-            for c in report.rejected
-        ]
-    return lines
-
-
-def render(report: Report, fmt: str) -> str:
-    return {"table": to_table, "csv": to_csv, "json": to_json}[fmt](report)
-
-
-__all__ = ["CaseImpact", "Report", "Versions", "analyse", "assess", "render"]
+__all__ = [
+    "AGE_BAND",
+    "DEFAULT_BY",
+    "ImpactError",
+    "Settings",
+    "Versions",
+    "age_band",
+    "analyse",
+    "assess",
+    "group_fields",
+    "partition_schema",
+]

@@ -10,18 +10,22 @@ replayed. Each entry is checked against its own hash first; ``audit verify`` che
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from ..batch.pool import chunked, default_jobs, ordered_map
+from ..batch.pool import chunked
+from ..batch.workers import Workers, map_chunks
 from ..casefile import parse_record
 from ..engine import engine_for
 from ..errors import PolicyVersionError, RecordError
 from ..rules.versions import PolicyStore
 from .log import check_entry, read_lines
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 IDENTICAL: Final = "identical"
 CHANGED: Final = "changed"
@@ -78,6 +82,8 @@ class Replayed:
     changes: tuple[Change, ...] = ()
     message: str = ""
     details: tuple[str, ...] = field(default=())
+    size: int = field(default=0, compare=False)
+    """Bytes of the log line (for progress; not part of the result)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -249,7 +255,9 @@ def _status(changes: tuple[Change, ...]) -> str:
 
 
 def _replay_chunk(chunk: list[tuple[int, bytes]], settings: Settings) -> list[Replayed]:
-    return [replay_entry(number, raw, settings) for number, raw in chunk]
+    return [
+        replace(replay_entry(number, raw, settings), size=len(raw) + 1) for number, raw in chunk
+    ]
 
 
 def replay(
@@ -258,16 +266,50 @@ def replay(
     policy: str | None = None,
     rules: str | Path | None = None,
     jobs: int | None = None,
+    workers: Workers | None = None,
     chunk_size: int = 100,
-) -> Iterator[Replayed]:
-    """Replay every entry of a log, in order (in worker processes for long logs)."""
+) -> Generator[Replayed, None, None]:
+    """Replay every entry of a log, in order (in worker processes for long logs; ``workers``
+    says where, by default the local pool with ``jobs`` processes)."""
     settings = Settings.of(rules, policy)
     lines = ((number, raw) for number, raw, _complete in read_lines(path))
     chunks = chunked(lines, chunk_size)
-    mapped = ordered_map(_replay_chunk, chunks, settings, jobs or default_jobs())
-    with closing(mapped):  # stopped early: the worker processes are terminated at once
+    where = workers or Workers(jobs=jobs)
+    warm = ((settings.rules, settings.policy),)
+    mapped = map_chunks(_replay_chunk, chunks, settings, where, warm)
+    with closing(mapped):  # stopped early: the workers' work is stopped at once
         for results in mapped:
             yield from results
+
+
+def to_json_line(result: Replayed) -> str:
+    """One entry's result as ``replay --format json`` prints it."""
+    return json.dumps(result.as_dict(), ensure_ascii=False)
+
+
+def partition_schema() -> pa.Schema:
+    """The columns of ``replay --partitions``: each entry's result, and its status in brief."""
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            pa.field("entry", pa.int64(), nullable=False),
+            pa.field("status", pa.string(), nullable=False),
+            ("case_id", pa.string()),
+            ("version", pa.string()),
+            pa.field("line", pa.string(), nullable=False),
+        ]
+    )
+
+
+def partition_row(result: Replayed) -> dict[str, Any]:
+    return {
+        "entry": result.entry,
+        "status": result.status,
+        "case_id": result.case_id,
+        "version": result.version,
+        "line": to_json_line(result),
+    }
 
 
 def render_value(value: Any, width: int = 100) -> str:

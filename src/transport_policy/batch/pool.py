@@ -3,7 +3,8 @@ worker processes, results in input order, with bounded memory and clean stopping
 
 Only a bounded number of chunks is in flight between this process and the workers, so memory
 stays flat however long the input. Each worker builds its own engine (durable-rules handles never
-cross a process boundary).
+cross a process boundary). :func:`map_chunks` runs the same work on the engine a
+:class:`Workers` names: this local pool, or a Dask cluster (:mod:`.cluster`).
 """
 
 from __future__ import annotations

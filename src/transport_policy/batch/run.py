@@ -12,20 +12,25 @@ import json
 from collections.abc import Generator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
-from typing import IO, Final, NamedTuple
+from typing import IO, TYPE_CHECKING, Any, Final, NamedTuple
 
 from ..api import decide
 from ..digest import canonical_json
 from ..errors import FieldError, RecordError, TransportPolicyError
 from ..rules.versions import PolicyStore
 from .inputs import Item, item_record, iter_items
-from .pool import chunked, default_jobs, ordered_map
+from .pool import chunked
+from .workers import Workers, map_chunks
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 CHUNK_SIZE: Final = 200
 
 
 DECIDED, REJECTED, FAILED = 0, 1, 2
 """Result statuses: decided; the record was rejected (invalid); the engine failed on it."""
+STATUS_NAMES: Final = ("decided", "rejected", "failed")
 
 
 class Result(NamedTuple):
@@ -37,6 +42,12 @@ class Result(NamedTuple):
     record_json: bytes | None = None
     input_digest: str = ""
     size: int = 0
+    ordinal: int = 0
+    """The item's position in the batch, from 1 (the ``index`` of its row)."""
+    case_id: str | None = None
+    outcome: str | None = None
+    version: str | None = None
+    """The policy version that decided."""
 
 
 @dataclass(frozen=True)
@@ -71,25 +82,59 @@ def decide_item(item: Item, settings: Settings) -> Result:
     except Exception as exc:  # a fault, not the record's: keep the other records going
         message = f"unexpected {type(exc).__name__} while deciding; please report it"
         return _error(item, FAILED, record.case_id, [FieldError("(engine)", message)])
-    if settings.log is None:
-        return Result(DECIDED, decision.to_json(), size=item.size)
-    record_json = None
+    decision_json = record_json = None
+    if settings.log is not None:
+        decision_json = canonical_json(decision.model_dump(mode="json"))
     if settings.log == "full":
         record_json = canonical_json(record.model_dump(mode="json", exclude_none=True))
     return Result(
         DECIDED,
         decision.to_json(),
-        canonical_json(decision.model_dump(mode="json")),
+        decision_json,
         record_json,
         decision.input_digest,
         item.size,
+        item.ordinal,
+        decision.case_id,
+        decision.outcome,
+        decision.policy.version,
     )
 
 
 def _error(item: Item, status: int, case_id: str | None, errors: list[FieldError]) -> Result:
     error = RecordError(errors, source=item.source, case_id=case_id)
     line = json.dumps({"index": item.ordinal, **error.as_dict()}, ensure_ascii=False)
-    return Result(status, line, size=item.size)
+    return Result(status, line, size=item.size, ordinal=item.ordinal, case_id=case_id)
+
+
+def partition_schema() -> pa.Schema:
+    """The columns of ``batch --partitions``: each output line, and what it says in brief."""
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            pa.field("index", pa.int64(), nullable=False),
+            pa.field("status", pa.string(), nullable=False),
+            ("case_id", pa.string()),
+            ("outcome", pa.string()),
+            ("policy_version", pa.string()),
+            ("input_digest", pa.string()),
+            pa.field("line", pa.string(), nullable=False),
+        ]
+    )
+
+
+def partition_row(result: Result) -> dict[str, Any]:
+    """A result as a row of :func:`partition_schema`."""
+    return {
+        "index": result.ordinal,
+        "status": STATUS_NAMES[result.status],
+        "case_id": result.case_id,
+        "outcome": result.outcome,
+        "policy_version": result.version,
+        "input_digest": result.input_digest or None,
+        "line": result.line,
+    }
 
 
 def decide_chunk(chunk: list[Item], settings: Settings) -> list[Result]:
@@ -111,17 +156,20 @@ def run(
     settings: Settings,
     *,
     jobs: int | None = None,
+    workers: Workers | None = None,
     stdin: IO[bytes] | None = None,
     chunk_size: int = CHUNK_SIZE,
     skip: int = 0,
 ) -> Generator[Result, None, None]:
     """Decide every input record; one :class:`Result` per record, in input order.
 
-    Closing the generator before the end (or an exception while it waits) terminates the
-    worker processes at once. ``skip`` input records are read but not decided (a resumed run).
+    ``workers`` says where (default: the local pool with ``jobs`` processes). Closing the
+    generator before the end (or an exception while it waits) stops the workers' work at once.
+    ``skip`` input records are read but not decided (a resumed run).
     """
     chunks = chunked(itertools.islice(iter_items(paths, stdin), skip, None), chunk_size)
-    mapped = ordered_map(decide_chunk, chunks, settings, jobs or default_jobs())
+    warm = ((settings.rules, settings.policy),)
+    mapped = map_chunks(decide_chunk, chunks, settings, workers or Workers(jobs=jobs), warm)
     with closing(mapped):
         for results in mapped:
             yield from results
@@ -136,5 +184,7 @@ __all__ = [
     "check_settings",
     "decide_chunk",
     "decide_item",
+    "partition_row",
+    "partition_schema",
     "run",
 ]

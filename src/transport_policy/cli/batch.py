@@ -6,99 +6,69 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections import Counter
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import ExitStack, closing, contextmanager
+from contextlib import ExitStack, closing
+from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO
 
 import click
 
-from ..audit.log import DecisionLog, LogError
+from ..audit.log import DecisionLog
 from ..batch.inputs import expand_inputs
 from ..batch.inputs import total_bytes as input_bytes
 from ..batch.resume import ResumeError, ResumePoint
 from ..batch.resume import prepare as prepare_resume
 from ..batch.resume import start as start_resumable
-from ..batch.run import DECIDED, FAILED, REJECTED, Result, Settings, check_settings, run
+from ..batch.run import (
+    DECIDED,
+    FAILED,
+    REJECTED,
+    Result,
+    Settings,
+    check_settings,
+    partition_row,
+    partition_schema,
+    run,
+)
+from ..batch.workers import Workers
 from ..errors import TransportPolicyError
 from .common import (
     CannotRun,
     cannot_write,
     count,
-    jobs_option,
+    open_partitions,
+    partitions_options,
     policy_option,
+    progress_bar,
+    progress_option,
     rules_option,
     skipped_message,
+    workers,
+    workers_options,
 )
 from .exits import Exit, epilog
-
-if TYPE_CHECKING:
-    from click._termui_impl import ProgressBar
+from .signals import Stopped, StopSignals
 
 PROGRESS_EVERY = 100
 """Records between two redraws of the progress bar."""
-STOP_SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
-)
 
 
-class Stopped(BaseException):
-    """A stop signal arrived (SIGINT, SIGTERM or SIGHUP): end the run, keeping what is written.
+@dataclass
+class Run:
+    """What a batch run was asked to do, and what it has done so far."""
 
-    A ``BaseException``, like ``KeyboardInterrupt``, so that no ``except Exception`` swallows it.
-    """
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-class StopSignals:
-    """While installed, SIGINT, SIGTERM and SIGHUP raise :class:`Stopped` in the main thread.
-
-    Inside :meth:`writing` a signal waits until the output line and its log entry are both
-    written, so that neither is left half-written; a second signal there stops at once (an
-    output that blocks for ever cannot hold the run up). A signal that was being ignored when
-    the run began (``nohup``, a background job) stays ignored.
-    """
-
-    def __init__(self) -> None:
-        self.pending: int | None = None
-        self._writing = False
-
-    def _handle(self, signum: int, _frame: FrameType | None) -> None:
-        if self._writing and self.pending is None:
-            self.pending = signum
-            return
-        raise Stopped(signum)
-
-    @contextmanager
-    def installed(self) -> Iterator[StopSignals]:
-        previous: dict[int, object] = {}
-        try:
-            for signum in STOP_SIGNALS:
-                if signal.getsignal(signum) != signal.SIG_IGN:
-                    previous[signum] = signal.signal(signum, self._handle)
-        except ValueError:  # not the main thread: leave the signals alone
-            pass
-        try:
-            yield self
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)  # type: ignore[arg-type]
-
-    @contextmanager
-    def writing(self) -> Iterator[None]:
-        self._writing = True
-        try:
-            yield
-        finally:
-            self._writing = False
-        if self.pending is not None:
-            signum, self.pending = self.pending, None
-            raise Stopped(signum)
+    output: str
+    log_path: Path | None
+    workers: Workers
+    progress: bool | None
+    partitions: Path | None = None
+    partition_rows: int = 65536
+    resuming: bool = False
+    counts: dict[int, int] = field(default_factory=lambda: {DECIDED: 0, REJECTED: 0, FAILED: 0})
+    outcomes: Counter[str] = field(default_factory=Counter)
+    root: str | None = None
 
 
 @click.command(
@@ -157,18 +127,15 @@ every line already written, each complete.""",
     help="Log only the digest of each record, not the record (data minimisation; such "
     "entries cannot be replayed).",
 )
-@jobs_option("Worker processes (default: one per core; 1 decides in this process).")
+@workers_options("Worker processes (default: one per core; 1 decides in this process).")
 @click.option(
     "--resume",
     is_flag=True,
     help="Continue a killed run with the same inputs, --output and --log: keep the output's "
     "complete lines and go on after them, logging no decision twice.",
 )
-@click.option(
-    "--progress/--no-progress",
-    default=None,
-    help="Show a progress bar on stderr (default: when stderr is a terminal).",
-)
+@progress_option
+@partitions_options
 @policy_option
 @rules_option
 def batch_command(
@@ -177,8 +144,12 @@ def batch_command(
     log_path: Path | None,
     minimal: bool,
     jobs: int | None,
+    engine: str | None,
+    scheduler: str | None,
     resume: bool,
     progress: bool | None,
+    partitions: Path | None,
+    partition_rows: int,
     policy_version: str | None,
     rules_dir: Path | None,
 ) -> None:
@@ -190,7 +161,8 @@ def batch_command(
     input. Each line is flushed as soon as it is written, so an interrupted run keeps
     everything already decided.
     """
-    _check_usage(minimal, log_path, resume, output)
+    _check_usage(minimal, log_path, resume, output, partitions)
+    where = workers(jobs, engine, scheduler)
     settings = _settings(policy_version, rules_dir, log_path, minimal)
     skipped: list[str] = []
     paths = expand_inputs(inputs, skipped)
@@ -198,15 +170,14 @@ def batch_command(
         click.echo(skipped_message("batch", skipped), err=True)
     if not paths:
         click.echo("batch: no case or JSON Lines files in the inputs given", err=True)
-    show = sys.stderr.isatty() if progress is None else progress
     started = time.perf_counter()
-    counts = {DECIDED: 0, REJECTED: 0, FAILED: 0}
+    state = Run(output, log_path, where, progress, partitions, partition_rows, resume)
     try:
-        _write_all(paths, settings, output, log_path, jobs, show, counts, resume)
+        _write_all(paths, settings, state)
     except Stopped as stop:
         name = signal.Signals(stop.signum).name
         click.echo(
-            f"batch: stopped by {name} after {count(sum(counts.values()), 'record')}; "
+            f"batch: stopped by {name} after {count(sum(state.counts.values()), 'record')}; "
             "the output holds each of them, in order",
             err=True,
         )
@@ -214,17 +185,17 @@ def batch_command(
     except BrokenPipeError:
         _silence_stdout()
         raise SystemExit(Exit.BROKEN_PIPE) from None
-    except (LogError, ResumeError) as exc:
-        raise CannotRun(str(exc)) from None
     except OSError as exc:
-        where = f"{exc.filename}: " if exc.filename else ""
-        raise CannotRun(f"{where}{exc.strerror or exc}") from None
+        where_ = f"{exc.filename}: " if exc.filename else ""
+        raise CannotRun(f"{where_}{exc.strerror or exc}") from None
     except BrokenProcessPool:
         raise CannotRun(
             "a worker process stopped unexpectedly; the output holds every record decided "
             "before it, in order"
         ) from None
-    _finish(counts, time.perf_counter() - started)
+    except TransportPolicyError as exc:  # a log or resume error; a Dask cluster unusable
+        raise CannotRun(str(exc)) from None
+    _finish(state, time.perf_counter() - started)
 
 
 def _settings(
@@ -243,26 +214,35 @@ def _settings(
     return settings
 
 
-def _finish(counts: dict[int, int], seconds: float) -> None:
+def _finish(state: Run, seconds: float) -> None:
     """Print the summary of the run and exit with its status."""
+    counts = state.counts
     decided, rejected, failed = counts[DECIDED], counts[REJECTED], counts[FAILED]
+    outcomes = ", ".join(f"{n} {o}" for o, n in sorted(state.outcomes.items()))
     click.echo(
-        f"batch: {count(decided + rejected + failed, 'record')}: {decided} decided, "
-        f"{rejected} rejected"
+        f"batch: {count(decided + rejected + failed, 'record')}: {decided} decided"
+        + (f" ({outcomes})" if outcomes else "")
+        + f", {rejected} rejected"
         + (f", {failed} failed in the engine" if failed else "")
         + f" ({seconds:.1f} s)",
         err=True,
     )
+    if state.root is not None:
+        click.echo(f"batch: partitions in {state.partitions}, root {state.root}", err=True)
     if failed:
         raise SystemExit(Exit.CANNOT_RUN)
     raise SystemExit(Exit.FINDINGS if rejected else Exit.OK)
 
 
-def _check_usage(minimal: bool, log_path: Path | None, resume: bool, output: str) -> None:
+def _check_usage(
+    minimal: bool, log_path: Path | None, resume: bool, output: str, partitions: Path | None
+) -> None:
     if minimal and log_path is None:
         raise click.UsageError("--minimal applies to the decision log: give --log FILE too")
     if resume and output == "-":
         raise click.UsageError("--resume continues an output file: give --output FILE")
+    if resume and partitions is not None:
+        raise click.UsageError("--partitions cannot be resumed: run again without --resume")
 
 
 def _silence_stdout() -> None:
@@ -285,61 +265,55 @@ def _open_output(output: str, stack: ExitStack, append: bool = False) -> IO[str]
         raise CannotRun(cannot_write(output, exc)) from None
 
 
-def _write_all(
-    paths: list[str],
-    settings: Settings,
-    output: str,
-    log_path: Path | None,
-    jobs: int | None,
-    show: bool,
-    counts: dict[int, int],
-    resuming: bool = False,
-) -> None:
-    """Decide and write every record, counting them in ``counts`` as they are written (only
-    those after the kept output when ``resuming``)."""
+def _write_all(paths: list[str], settings: Settings, state: Run) -> None:
+    """Decide and write every record, counting them in ``state`` as they are written (only
+    those after the kept output when resuming)."""
+    output, log_path = state.output, state.log_path
     point = ResumePoint(0, None)
-    if resuming:
+    if state.resuming:
         point = prepare_resume(output, log_path)
         click.echo(f"batch: resuming after {count(point.kept, 'record')}", err=True)
     elif output != "-":
         start_resumable(output, log_path)
-    length = None if resuming else input_bytes(paths)
+    length = None if state.resuming else input_bytes(paths)
     name = "standard output" if output == "-" else output
     stop = StopSignals()
     with ExitStack() as stack:
         stack.enter_context(stop.installed())
-        out = _open_output(output, stack, append=resuming)
+        out = _open_output(output, stack, append=state.resuming)
         log = None
         if log_path is not None:
             log = stack.enter_context(DecisionLog(log_path, minimal=settings.log == "minimal"))
-        bar = stack.enter_context(_progress_bar(length, show))
-        # Closed first on the way out: an early stop terminates the workers.
-        results = stack.enter_context(closing(run(paths, settings, jobs=jobs, skip=point.kept)))
+        parts = open_partitions(
+            stack,
+            state.partitions,
+            "batch",
+            partition_schema,
+            rows=state.partition_rows,
+            about={"command": "batch", "policy": settings.policy},
+        )
+        bar = stack.enter_context(progress_bar(length, state.progress, "deciding"))
+        # Closed first on the way out: an early stop stops the workers' work.
+        results = stack.enter_context(
+            closing(run(paths, settings, workers=state.workers, skip=point.kept))
+        )
         step = 0
         logged = point.logged_ahead
         for result in results:
             with stop.writing():
                 logged = _write_result(result, logged, log, out, name)
-                counts[result.status] += 1
+                state.counts[result.status] += 1
+            if result.outcome is not None:
+                state.outcomes[result.outcome] += 1
+            if parts is not None:
+                parts.add(partition_row(result))
             step += result.size if length is not None else 1
-            if sum(counts.values()) % PROGRESS_EVERY == 0:
+            if sum(state.counts.values()) % PROGRESS_EVERY == 0:
                 bar.update(step)
                 step = 0
         bar.update(step)
-
-
-def _progress_bar(length: int | None, show: bool) -> ProgressBar[Any]:
-    """A bar over bytes read when every input has a size; a count of records otherwise."""
-    return click.progressbar(
-        (_ for _ in ()) if length is None else None,
-        length=length,
-        file=sys.stderr,
-        hidden=not show,
-        label="deciding",
-        show_pos=length is None,
-        show_percent=length is not None,
-        show_eta=length is not None,
-    )
+        if parts is not None:
+            state.root = parts.root
 
 
 def _write_result(

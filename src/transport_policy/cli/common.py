@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from ..batch.workers import DASK_EXTRA, ENGINES, Workers
 from ..errors import RecordError, TransportPolicyError
 from .exits import Exit
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from click._termui_impl import ProgressBar
+
+    from ..audit.partitions import PartitionWriter
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -60,6 +68,111 @@ def width_option(func: F) -> F:
         help="Wrap text to this many columns (default: the terminal's width; 88 when not a "
         "terminal). A long word (a web address, a digest) is never split.",
     )(func)
+
+
+def workers_options(
+    jobs_help: str = "Worker processes (default: one per core).",
+) -> Callable[[F], F]:
+    """``--jobs/-j N``, ``--engine local|dask`` and ``--scheduler ADDRESS``: where the work runs
+    (read them with :func:`workers`)."""
+
+    def decorate(func: F) -> F:
+        func = click.option(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="Run on the existing Dask cluster whose scheduler is at ADDRESS "
+            "(tcp://host:8786); implies --engine dask. Its workers need this package, the rules "
+            "and the inputs' case files at the same paths, and one thread each.",
+        )(func)
+        func = click.option(
+            "--engine",
+            type=click.Choice(ENGINES),
+            default=None,
+            help="Where records are decided: local (worker processes on this machine; the "
+            "default) or dask (a local Dask cluster of --jobs single-threaded worker processes, "
+            f"or --scheduler's; needs {DASK_EXTRA}).",
+        )(func)
+        return jobs_option(jobs_help)(func)
+
+    return decorate
+
+
+def workers(jobs: int | None, engine: str | None, scheduler: str | None) -> Workers:
+    """The :class:`Workers` of :func:`workers_options`, or a usage error."""
+    if scheduler is None:
+        return Workers("dask" if engine == "dask" else "local", jobs)
+    if engine == "local":
+        raise click.UsageError("--scheduler names a Dask cluster: it cannot go with --engine local")
+    if jobs is not None:
+        raise click.UsageError(
+            "--jobs sets the workers of a local cluster: with --scheduler the cluster's own "
+            "workers are used"
+        )
+    return Workers("dask", None, scheduler)
+
+
+def partitions_options(func: F) -> F:
+    """``--partitions DIR`` and ``--partition-rows N``: results also as verifiable partitions."""
+    func = click.option(
+        "--partition-rows",
+        type=click.IntRange(min=1),
+        default=65536,
+        show_default=True,
+        help="Rows per partition (a power of two).",
+    )(func)
+    return click.option(
+        "--partitions",
+        "partitions",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Also write the results as Parquet partitions with hash roots to this folder "
+        "(created; it must be empty). `audit verify DIR` checks them.",
+    )(func)
+
+
+def open_partitions(
+    stack: ExitStack,
+    folder: Path | None,
+    kind: str,
+    schema: Callable[[], pa.Schema],
+    *,
+    key: str = "index",
+    rows: int,
+    about: Mapping[str, Any],
+) -> PartitionWriter | None:
+    """The writer of ``--partitions`` (closed with ``stack``), or ``None`` when not asked for."""
+    if folder is None:
+        return None
+    from ..audit.partitions import PartitionError, PartitionWriter
+
+    try:
+        writer = PartitionWriter(folder, kind, schema(), key=key, partition_rows=rows, about=about)
+    except PartitionError as exc:
+        raise CannotRun(str(exc)) from None
+    return stack.enter_context(writer)
+
+
+def progress_option(func: F) -> F:
+    return click.option(
+        "--progress/--no-progress",
+        default=None,
+        help="Show a progress bar on stderr (default: when stderr is a terminal).",
+    )(func)
+
+
+def progress_bar(length: int | None, progress: bool | None, label: str) -> ProgressBar[Any]:
+    """A bar on stderr over ``length`` bytes (a count of records when ``None``), shown when
+    ``progress`` says so or, by default, when stderr is a terminal."""
+    show = sys.stderr.isatty() if progress is None else progress
+    return click.progressbar(
+        (_ for _ in ()) if length is None else None,
+        length=length,
+        file=sys.stderr,
+        hidden=not show,
+        label=label,
+        show_pos=length is None,
+        show_percent=length is not None,
+        show_eta=length is not None,
+    )
 
 
 def policy_option(func: F) -> F:

@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
-from ..audit.impact import Versions, analyse, render
+from ..audit.impact import ImpactError, Versions, analyse, group_fields
+from ..audit.impact_report import BINARY, FORMATS, write
+from ..batch.inputs import expand_inputs, total_bytes
 from ..errors import TransportPolicyError
-from .common import CannotRun, cannot_write, jobs_option, rules_option, skipped_message
+from .common import (
+    CannotRun,
+    cannot_write,
+    partitions_options,
+    progress_bar,
+    progress_option,
+    rules_option,
+    skipped_message,
+    workers,
+    workers_options,
+)
 from .exits import Exit, epilog
+
+
+def _by(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    try:
+        return group_fields(value)
+    except ImpactError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @click.command(
@@ -18,7 +38,10 @@ from .exits import Exit, epilog
         """Examples:
   transport-policy impact cases/ --from 2016 --to 2021-01
   transport-policy impact cases/ --from 2021-01 --to draft-2027 \\
-      --to-rules docs/examples/draft-2027 --format csv --output impact.csv""",
+      --to-rules docs/examples/draft-2027 --format csv --output impact.csv
+  transport-policy impact cases/ --from 2021-01 --to draft-2027 \\
+      --to-rules docs/examples/draft-2027 --by destination.purpose \\
+      --format html --output impact.html""",
         {
             Exit.OK: "every case was decided under both versions and the report written",
             Exit.FINDINGS: "the report was written, but some cases were rejected (listed in it)",
@@ -46,58 +69,103 @@ from .exits import Exit, epilog
     help="Folder holding the --to version (a draft kept outside the rules), if not under --rules.",
 )
 @click.option(
+    "--by",
+    "by",
+    multiple=True,
+    callback=_by,
+    metavar="FIELD",
+    help="Also break the report down by this record field (repeatable), as it is by "
+    "person.service_area and person.age_band: a yes/no, one-of-a-list or whole-number field.",
+)
+@click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "csv", "json"]),
+    type=click.Choice(FORMATS),
     default="table",
     show_default=True,
-    help="table for people; csv or json for analysis.",
+    help="table for people; csv, json or parquet for analysis; html for a committee paper "
+    "(charts as SVG; needs pip install 'transport-policy[report]').",
 )
 @click.option(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report to this file instead of standard output.",
+    help="Write the report to this file instead of standard output (needed for parquet).",
 )
-@jobs_option()
+@partitions_options
+@workers_options()
+@progress_option
 @rules_option
 def impact_command(
     cases: tuple[str, ...],
     before: str,
     after: str,
     to_rules: Path | None,
+    by: tuple[str, ...],
     fmt: str,
     output: Path | None,
+    partitions: Path | None,
+    partition_rows: int,
     jobs: int | None,
+    engine: str | None,
+    scheduler: str | None,
+    progress: bool | None,
     rules_dir: Path | None,
 ) -> None:
     """Decide every case under two policy versions and report what would change.
 
     CASES are case files, folders or JSON Lines files of records, as for `batch`. The report
-    counts the outcome transitions (provide → do_not_provide, ...), broken down by service
-    area and by the clauses responsible (reasons that appear or disappear), as a table, CSV
-    (one row per count, with a `breakdown` column) or JSON (with the cases that changed).
+    counts the outcome transitions (provide → do_not_provide, ...), with the unchanged cases,
+    broken down by service area, age band and each --by field, and the causes of each change:
+    the reasons that appear or disappear (their clause, rule and facts) and the questions
+    newly asked or no longer asked. Each count has its percentage. The cases themselves are
+    written as Parquet partitions (--partitions to keep them), never held in memory.
     """
+    if fmt in BINARY and output is None:
+        raise click.UsageError(f"--format {fmt} is written to a file: give --output FILE")
+    where = workers(jobs, engine, scheduler)
     versions = Versions(
         before, after, str(rules_dir) if rules_dir else None, str(to_rules) if to_rules else None
     )
     skipped: list[str] = []
+    length = total_bytes(expand_inputs(cases))
     try:
-        report = analyse(cases, versions, jobs=jobs, skipped=skipped)
+        with progress_bar(length, progress, "deciding") as bar:
+            report = analyse(
+                cases,
+                versions,
+                by=by,
+                workers=where,
+                partitions=partitions,
+                partition_rows=partition_rows,
+                skipped=skipped,
+                progress=bar.update if length is not None else lambda _size: bar.update(1),
+            )
     except TransportPolicyError as exc:
         raise CannotRun(str(exc)) from None
     if skipped:
         click.echo(skipped_message("impact", skipped), err=True)
-    text = render(report, fmt)
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise CannotRun(cannot_write(output, exc)) from None
-        click.echo(f"impact: wrote {output}", err=True)
+    with report:
+        _write(report, fmt, output)
+        if partitions is not None:
+            click.echo(f"impact: partitions in {partitions}, root {report.root}", err=True)
     raise SystemExit(Exit.FINDINGS if report.rejected else Exit.OK)
+
+
+def _write(report: object, fmt: str, output: Path | None) -> None:
+    from ..audit.impact_tables import Report
+
+    assert isinstance(report, Report)
+    try:
+        if output is None:  # a closed pipe or a full disk is the command line's to report
+            write(report, fmt, sys.stdout)
+            return
+        write(report, fmt, path=output)
+    except OSError as exc:
+        raise CannotRun(cannot_write(output, exc)) from None
+    except TransportPolicyError as exc:
+        raise CannotRun(str(exc)) from None
+    click.echo(f"impact: wrote {output}", err=True)
 
 
 __all__ = ["impact_command"]
