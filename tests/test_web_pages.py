@@ -7,6 +7,7 @@ temporary folder."""
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from assessor import (
 )
 from live_server import Server
 from transport_policy.audit.verify import verify
+from transport_policy.documents import build
 
 
 def _checkpoint(server: Server) -> int:
@@ -86,6 +88,49 @@ def test_the_decision_page_shows_reasons_support_plan_and_receipt(
         assert considered.summary in text
     assert decision.input_digest in text and decision.policy.digest in text
     assert expected["charging"] and "Charges" in text
+
+
+def _downloads(page: Any, labels: list[str], folder: Path) -> dict[str, Path]:
+    """Each button's download, saved under ``folder``."""
+    saved = {}
+    for label in labels:
+        with page.expect_download() as download:
+            page.get_by_role("button", name=label).click()
+        path = folder / download.value.suggested_filename
+        download.value.save_as(path)
+        saved[label] = path
+    return saved
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
+def test_the_decision_page_shows_the_letter_and_offers_both_documents_as_files(
+    web_browser: Any, web_server: Server, screenshots: Path, tmp_path: Path, js: bool
+) -> None:
+    data, _expected = golden(GOLDEN[1])
+    context = web_browser.new_context(java_script_enabled=js, accept_downloads=True)
+    kinds = ("letter", "support-plan section")
+    labels = [f"Download the {k} as {f}" for k in kinds for f in ("PDF", "Word", "a web")]
+    try:
+        visit = Visit(context.new_page(), screenshots, f"documents-{js}", axe=js)
+        sign_in(visit, web_server.url, web_server.token)
+        start_case(visit, data)
+        answer_all(visit, data)
+        decision = get_decision(visit)
+        letter = visit.page.locator("section.app-document").inner_text()
+        files = _downloads(visit.page, labels, tmp_path)
+    finally:
+        context.close()
+    documents = {"letter": build(decision, "letter"), "plan": build(decision, "support-plan")}
+    assert documents["letter"].title in letter and "If you disagree" in letter
+    assert decision.policy.digest not in letter  # no digests or clause ids in the letter
+    assert not any(f"({r.clause})" in letter for r in decision.reasons)
+    for kind, audience in zip(kinds, documents.values(), strict=True):
+        pdf, word, html = (files[f"Download the {kind} as {f}"] for f in ("PDF", "Word", "a web"))
+        assert pdf.name.startswith(decision.case_id) and pdf.read_bytes().startswith(b"%PDF-")
+        with zipfile.ZipFile(word) as docx:
+            assert audience.title in docx.read("word/document.xml").decode("utf-8")
+        page = html.read_text(encoding="utf-8")
+        assert page.startswith("<!DOCTYPE html>") and audience.title in page
 
 
 def test_the_decision_log_holds_every_decision_the_pages_gave(web_server: Server) -> None:

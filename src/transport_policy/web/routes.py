@@ -20,6 +20,7 @@ from starlette.staticfiles import StaticFiles
 from ..errors import FieldError, RecordError
 from ..model.fields import FIELDS
 from ..service.auth import scopes_of
+from .documents import DOCUMENT_FILES
 from .forms import read_answers, read_date, read_one, record_messages, widget
 from .interview import STATE_FIELD, Interview, StateError, new_case, read_upload
 from .pages import Pages
@@ -223,7 +224,7 @@ class Web:
             return got
         form, interview = got
         kind = str(form.get("format", ""))
-        if kind not in ("yaml", "json", "decision"):
+        if kind not in ("yaml", "json", "decision", *DOCUMENT_FILES):
             return self.pages.problem(request, 400, "No such download", "Go back and try again.")
         return self.steps.download(request, interview, kind)
 

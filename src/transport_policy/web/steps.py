@@ -14,8 +14,10 @@ from ..casefile import parse_record
 from ..errors import FieldError
 from ..model.decision import Decision
 from ..model.fields import FIELDS
+from ..model.record import AssessmentRecord
 from ..rules.model import Policy
 from ..service.deciding import decide_one
+from .documents import DOCUMENT_FILES, document_bytes, letter
 from .forms import Widget, capital, group_of, label_of, record_messages, widget
 from .interview import Interview, download_name, record_json, record_yaml
 from .pages import Pages
@@ -31,6 +33,7 @@ class Decided:
     """A case decided as it stands, with the questions the engine would ask next."""
 
     interview: Interview
+    record: AssessmentRecord
     decision: Decision
     policy: Policy
     asks: list[Ask]
@@ -52,7 +55,8 @@ class Steps:
         decision = decide_one(store, interview.record, None, sink, source="the case")
         policy = store.get(decision.policy.version)
         record = parse_record(interview.record, source="the case")
-        return Decided(interview, decision, policy, questions_for(record, policy, interview.asked))
+        asks = questions_for(record, policy, interview.asked)
+        return Decided(interview, record, decision, policy, asks)
 
     def next_step(self, request: Request, interview: Interview) -> Response:
         """The next question still to ask in this sitting, else the check-answers page."""
@@ -139,25 +143,35 @@ class Steps:
             policy=decided.policy,
             record=interview.record,
             journey=journey(interview),
+            letter=letter(decided.decision, decided.record),
             state=interview.to_form(),
         )
 
     def download(self, request: Request, interview: Interview, kind: str) -> Response:
-        """The case as YAML or JSON, or its decision as JSON, as a file to save."""
+        """The case as YAML or JSON, its decision as JSON, or one of its documents (the letter
+        or the support-plan section as HTML, PDF or Word), as a file to save."""
         if kind == "yaml":
             body, media, suffix = (
-                record_yaml(interview, dt.date.today()),
+                record_yaml(interview, dt.date.today()).encode("utf-8"),
                 "application/yaml",
                 ".yaml",
             )
         elif kind == "json":
-            body, media, suffix = record_json(interview), "application/json", ".json"
-        else:
-            body = self.decide(interview).decision.to_json() + "\n"
+            body, media, suffix = (
+                record_json(interview).encode("utf-8"),
+                "application/json",
+                ".json",
+            )
+        elif kind == "decision":
+            body = (self.decide(interview).decision.to_json() + "\n").encode("utf-8")
             media, suffix = "application/json", "-decision.json"
+        else:
+            file, decided = DOCUMENT_FILES[kind], self.decide(interview)
+            body = document_bytes(decided.decision, decided.record, file)
+            media, suffix = file.media, file.suffix
         name = download_name(interview, suffix)
         response = Response(
-            body.encode("utf-8"),
+            body,
             media_type=media,
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
