@@ -4,13 +4,15 @@ and the wrapper around durable-rules stays safe to use."""
 from __future__ import annotations
 
 import os
-import threading
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from hypothesis import given
 
+from conftest import POLICY_2021
 from strategies import FACT_PATHS, allowed_values, records
 from transport_policy.casefile import parse_record
 from transport_policy.engine import Engine
@@ -21,7 +23,6 @@ from transport_policy.engine.runtime import (
     policy_fields,
     record_facts,
 )
-from transport_policy.errors import EngineError
 from transport_policy.rules.model import Policy
 
 ANCHORED = {ANCHOR_KEY: ANCHOR}
@@ -116,37 +117,56 @@ def test_a_policy_compiled_twice_gets_two_working_rulesets(policy: Policy) -> No
     assert one.decide(record).to_json() == two.decide(record).to_json()
 
 
-def test_the_engine_refuses_to_run_in_a_forked_child(
-    policy: Policy, durable: DurableEvaluator
-) -> None:
-    if not hasattr(os, "fork"):
-        pytest.skip("this platform has no fork")
-    if threading.active_count() > 1:
-        pytest.skip("forking with threads running is not safe")
-    facts = facts_of({"case_id": "C-3", "assessment_date": "2021-06-01"}, policy)
-    durable.statuses(facts)
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: report what happened through the pipe, then leave at once
+FORKED_CHILD = r"""
+import os, sys
+from transport_policy.casefile import parse_record
+from transport_policy.engine.runtime import DurableEvaluator, PythonEvaluator
+from transport_policy.engine.runtime import policy_fields, record_facts
+from transport_policy.errors import EngineError
+from transport_policy.rules.loader import load_policy
+
+policy = load_policy(sys.argv[1])
+durable = DurableEvaluator(policy)
+record = parse_record({"case_id": "C-3", "assessment_date": "2021-06-01"})
+facts = record_facts(record, policy_fields(policy), policy)
+durable.statuses(facts)
+read_end, write_end = os.pipe()
+pid = os.fork()
+if pid == 0:  # the child: report what happened through the pipe, then leave at once
+    try:
+        os.close(read_end)
         try:
-            os.close(read_end)
-            try:
-                durable.statuses(facts)
-                outcome = b"no error"
-            except EngineError:
-                outcome = b"EngineError"
-            except BaseException as exc:
-                outcome = type(exc).__name__.encode()
-            os.write(write_end, outcome)
-        finally:
-            os._exit(0)
-    os.close(write_end)
-    with os.fdopen(read_end, "rb") as pipe:
-        reported = pipe.read()
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0, "the child crashed"
-    assert reported == b"EngineError"
-    assert durable.statuses(facts) == PythonEvaluator(policy).statuses(facts)
+            durable.statuses(facts)
+            outcome = b"no error"
+        except EngineError:
+            outcome = b"EngineError"
+        except BaseException as exc:
+            outcome = type(exc).__name__.encode()
+        os.write(write_end, outcome)
+    finally:
+        os._exit(0)
+os.close(write_end)
+with os.fdopen(read_end, "rb") as pipe:
+    reported = pipe.read()
+_, status = os.waitpid(pid, 0)
+assert os.waitstatus_to_exitcode(status) == 0, "the child crashed"
+assert durable.statuses(facts) == PythonEvaluator(policy).statuses(facts), "the parent changed"
+print(reported.decode())
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="this platform has no fork")
+def test_the_engine_refuses_to_run_in_a_forked_child() -> None:
+    """Run in a fresh interpreter, so no thread of another test is running when it forks."""
+    done = subprocess.run(
+        [sys.executable, "-c", FORKED_CHILD, str(POLICY_2021)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "EngineError"
 
 
 def _anchored(match: dict[str, Any]) -> bool:
