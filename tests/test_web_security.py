@@ -242,3 +242,22 @@ def test_every_page_says_what_the_service_keeps(tmp_path: Path) -> None:
     with logging:
         text = logging.get("/assess/login").text
     assert "added to this service's decision log" in text
+
+
+def test_an_upload_over_the_size_limit_gets_a_page_naming_no_value() -> None:
+    client = TestClient(
+        create_app(Settings(tokens=TOKENS, max_body=4096)), base_url="https://testserver"
+    )
+    page = client.get("/assess/login")
+    client.post("/assess/login", data={"csrf_token": _csrf(page.text), "token": TOKEN})
+    token = _csrf(client.get("/assess/upload").text)
+    big = ("notes: " + SECRET_VALUE * 400 + "\n").encode()
+    files = {"record": ("case.yaml", big, "application/yaml")}
+    response = client.post("/assess/upload", data={"csrf_token": token}, files=files)
+    assert response.status_code == 413
+    assert response.headers["content-type"].startswith("text/html")
+    assert "The file is too large" in response.text and "4 KB" in response.text
+    assert SECRET_VALUE not in response.text
+    api = client.post("/v1/decisions", content=big, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert api.status_code == 413
+    assert api.headers["content-type"] == "application/problem+json"

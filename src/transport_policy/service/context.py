@@ -27,21 +27,30 @@ class Settings:
     """Seconds a request may take, from its headers to its last byte out."""
 
 
+def declared_length(scope: Scope) -> int | None:
+    """The body length a request declares (``Content-Length``), if it declares one."""
+    for name, value in scope["headers"]:
+        if name == b"content-length" and value.isdigit():
+            return int(value)
+    return None
+
+
 class BodyLimit:
     """Refuse a body whose declared length is over the limit (413) before reading it; a body
     sent without a length is counted as it is read (:meth:`Service.body`). Plain ASGI, so it
-    adds next to nothing to each request."""
+    adds next to nothing to each request. Paths under ``pages`` (the assessor pages) are left to
+    their own limit, which answers with a page instead of a problem document."""
 
-    def __init__(self, app: ASGIApp, max_body: int) -> None:
-        self.app, self.max_body = app, max_body
+    def __init__(self, app: ASGIApp, max_body: int, pages: str = "/assess/") -> None:
+        self.app, self.max_body, self.pages = app, max_body, pages
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            for name, value in scope["headers"]:
-                if name == b"content-length" and value.isdigit() and int(value) > self.max_body:
-                    detail = f"the request body is over {self.max_body} bytes"
-                    await problem(413, "Payload Too Large", detail)(scope, receive, send)
-                    return
+        if scope["type"] == "http" and not scope["path"].startswith(self.pages):
+            length = declared_length(scope)
+            if length is not None and length > self.max_body:
+                detail = f"the request body is over {self.max_body} bytes"
+                await problem(413, "Payload Too Large", detail)(scope, receive, send)
+                return
         await self.app(scope, receive, send)
 
 

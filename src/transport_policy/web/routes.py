@@ -16,10 +16,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..errors import FieldError, RecordError
 from ..model.fields import FIELDS
 from ..service.auth import scopes_of
+from ..service.context import declared_length
 from .documents import DOCUMENT_FILES
 from .forms import read_answers, read_date, read_one, record_messages, widget
 from .interview import STATE_FIELD, Interview, StateError, new_case, read_upload
@@ -234,7 +236,25 @@ class Web:
         return self.pages.problem(request, status, title, "Go back to the start of the service.")
 
 
-def web_app(service: Service) -> Starlette:
+class PageLimit:
+    """The service's body-size limit for the pages: a form or upload declared over it gets the
+    pages' own error page (413), before any of it is read."""
+
+    def __init__(self, app: ASGIApp, web: Web, max_body: int) -> None:
+        self.app, self.web, self.max_body = app, web, max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        length = declared_length(scope) if scope["type"] == "http" else None
+        if length is not None and length > self.max_body:
+            size = f"{self.max_body // 1024:,} KB"
+            detail = f"Choose a saved record smaller than {size}, or start a new case."
+            page = self.web.pages.problem(Request(scope), 413, "The file is too large", detail)
+            await page(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def web_app(service: Service) -> ASGIApp:
     """The pages, to be mounted at ``/assess`` on the service's app."""
     web = Web(service)
     pages: list[tuple[str, Handler, str]] = [
@@ -256,4 +276,5 @@ def web_app(service: Service) -> Starlette:
         Route(path, web.safe(handler), methods=[method]) for path, handler, method in pages
     ]
     routes.append(Mount("/static", app=StaticFiles(directory=STATIC), name="static"))
-    return Starlette(routes=routes, exception_handlers={HTTPException: web.not_found})
+    app = Starlette(routes=routes, exception_handlers={HTTPException: web.not_found})
+    return PageLimit(app, web, service.settings.max_body)
