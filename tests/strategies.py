@@ -67,6 +67,8 @@ def free_strategy(spec: FieldSpec) -> st.SearchStrategy[Any]:
         return st.lists(st.sampled_from(spec.values), unique=True, max_size=len(spec.values))
     if spec.kind == "text":
         return _one_line if spec.one_line else _short_text
+    if spec.kind == "date":
+        return st.dates(dt.date(2000, 1, 1), dt.date(2030, 12, 31))
     raise AssertionError(f"{spec.path}: no strategy for a {spec.kind} fact")
 
 

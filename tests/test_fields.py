@@ -36,7 +36,7 @@ ANCHOR = '    _t("judgement.notes",'
 NEW_ENTRIES = """\
     _b("travel.has_bus_pass", "Holds a concessionary bus pass valid for this journey.",
        "has a bus pass"),
-    FieldSpec("circumstances.ill_carer_relied_on_for", "enum_list",
+    FieldSpec("circumstances.ill_carer_helps_with", "enum_list",
               "What the ill carer was relied on for.",
               values=("walking", "public_transport", "driving")),
 """
@@ -68,7 +68,7 @@ out = {"package": transport_policy.__file__}
 record, _ = load_case(case)
 data = record.model_dump()
 data["travel"]["has_bus_pass"] = True
-data["circumstances"]["ill_carer_relied_on_for"] = ["walking", "driving"]
+data["circumstances"]["ill_carer_helps_with"] = ["walking", "driving"]
 policy = load_policy(policies / "2021-01")
 decision = decide(data, policy=policy)
 out["outcome"] = decision.outcome
@@ -78,8 +78,8 @@ out["classes"] = list(Space(policy).classes.get("travel.has_bus_pass", ()))
 out["description"] = schema("record")["$defs"]["Travel"]["properties"]["has_bus_pass"]
 out["strategies"] = [p for p in strategies.FACT_PATHS if p.startswith(("travel.has", "circ"))]
 errors = []
-for change in ({"ill_carer_relied_on_for": ["walking", "walking"]},
-               {"ill_carer_relied_on_for": ["cycling"]}, {"has_bus_pas": True}):
+for change in ({"ill_carer_helps_with": ["walking", "walking"]},
+               {"ill_carer_helps_with": ["cycling"]}, {"has_bus_pas": True}):
     try:
         parse_record({"case_id": "x", "assessment_date": "2022-05-09",
                       "travel" if "has_bus_pas" in change else "circumstances": change})
@@ -89,7 +89,7 @@ out["errors"] = errors
 broken = policies / "2021-01" / "exclusions.yaml"
 broken.write_text(broken.read_text().replace(
     "{field: benefits.higher_rate_mobility, is: true}",
-    "{field: circumstances.ill_carer_relied_on_for, is: walking}", 1))
+    "{field: circumstances.ill_carer_helps_with, is: walking}", 1))
 try:
     load_policy(policies / "2021-01")
 except RuleError as e:
@@ -158,11 +158,12 @@ def test_adding_a_record_field_is_one_registry_entry_plus_its_rules(tmp_path: Pa
         "circumstances.temporary_illness",
         "circumstances.urgent_or_exceptional",
         "circumstances.ill_carer_relied_on_for",
+        "circumstances.ill_carer_helps_with",
     ]
     # the list field is validated strictly (no repeats, only its values); misspellings are helped
     repeat, unknown, misspelt = out["errors"]
-    assert "circumstances.ill_carer_relied_on_for: must not list a value twice" in repeat
-    assert "circumstances.ill_carer_relied_on_for.0: is not one of walking" in unknown
+    assert "circumstances.ill_carer_helps_with: must not list a value twice" in repeat
+    assert "circumstances.ill_carer_helps_with.0: is not one of walking" in unknown
     assert "did you mean 'travel.has_bus_pass'?" in misspelt
     assert "a rule can only test whether it is known" in out["rule_error"]
 

@@ -131,6 +131,18 @@ REGISTRY: tuple[FieldSpec, ...] = (
     ),
     _b("person.eligible_care_needs", "Care Act eligible needs established by a needs assessment."),
     _b("person.needs_transport_to_access_service", "Transport is needed to access the service."),
+    _b(
+        "person.transition_assessment",
+        "A Care Act (s58) transition assessment for an adult service is under way or done: with "
+        "it, a 17-year-old is assessed as an adult for the service from their 18th birthday.",
+        "has a transition assessment for adult services",
+    ),
+    _b(
+        "person.has_ehc_plan",
+        "Has an Education, Health and Care plan (this and an age of 18 to 24 may mean the "
+        "education transport duty applies first).",
+        "has an EHC plan",
+    ),
     _e(
         "destination.purpose",
         ("day_opportunity", "respite", "community_activity", "education", "employment", "other"),
@@ -158,6 +170,24 @@ REGISTRY: tuple[FieldSpec, ...] = (
         "Distance in miles; informs the assessor's reasonableness judgement only.",
         minimum=0,
     ),
+    FieldSpec(
+        "destination.public_transport_minutes",
+        "integer",
+        "Public transport journey time in minutes, one way, door to door; evidence for the "
+        "reasonableness judgement only.",
+        minimum=0,
+        maximum=1440,
+        label="public transport minutes one way",
+    ),
+    FieldSpec(
+        "destination.public_transport_changes",
+        "integer",
+        "Changes of bus or train on that journey, one way; evidence for the reasonableness "
+        "judgement only.",
+        minimum=0,
+        maximum=20,
+        label="public transport changes one way",
+    ),
     _e(
         "travel.can_mobilise_safely",
         ABILITY,
@@ -184,6 +214,26 @@ REGISTRY: tuple[FieldSpec, ...] = (
         "Could learn road safety and orientation (Independent Travel Training).",
     ),
     _b(
+        "travel.mobilise_support_from_unpaid_carer",
+        "The support behind a with_support answer to walking or wheeling there is given by an "
+        "unpaid carer, family member or friend (not a paid worker or volunteer).",
+        "support to walk or wheel there is from an unpaid carer",
+    ),
+    _b(
+        "travel.public_transport_support_from_unpaid_carer",
+        "The support behind a with_support answer to public transport is given by an unpaid "
+        "carer, family member or friend (not a paid worker or volunteer).",
+        "support on public transport is from an unpaid carer",
+    ),
+    FieldSpec(
+        "travel.vehicle_needs",
+        "enum_list",
+        "What Council transport would need to provide, if it is provided; never changes whether "
+        "a taxi may be used.",
+        values=("wheelchair_accessible", "passenger_assistant", "travel_alone"),
+        label="what the transport needs",
+    ),
+    _b(
         "benefits.higher_rate_mobility",
         "DLA higher rate or PIP enhanced rate mobility component.",
         "gets the higher rate mobility component",
@@ -192,6 +242,11 @@ REGISTRY: tuple[FieldSpec, ...] = (
         "benefits.residual_unmet_need",
         "A transport need remains after fully using that benefit.",
         "need remains after using the mobility component",
+    ),
+    _b(
+        "benefits.standard_rate_mobility",
+        "PIP standard rate or DLA lower rate mobility component.",
+        "gets the standard rate mobility component",
     ),
     _b("vehicles.private_car", "Access to a private car (Motability included)."),
     _b("vehicles.motability", "The car is a Motability vehicle.", "Motability car"),
@@ -207,28 +262,59 @@ REGISTRY: tuple[FieldSpec, ...] = (
     ),
     _b(
         "support_network.carer_wellbeing_considered",
-        "The impact on that carer has been considered and recorded (false is read as not yet "
+        "The impact on every unpaid carer relied on (to drive them, or as the support behind a "
+        "with_support answer) has been considered and recorded (false is read as not yet "
         "considered).",
         "carer's wellbeing considered",
     ),
+    _b(
+        "support_network.carer_uses_own_car",
+        "The unpaid carer who drives them uses the carer's own car (false: the person's car).",
+        "carer drives their own car",
+    ),
     _e(
         "circumstances.temporary_illness",
-        ("none", "person", "carer"),
-        "A temporary illness of the person or of an important carer or family member.",
+        ("none", "person", "carer", "both"),
+        "A temporary illness of the person, of an important carer or family member, or of both; "
+        "every other fact describes the usual arrangement, illness aside.",
     ),
     _b(
         "circumstances.urgent_or_exceptional",
         "Urgent or exceptional: only then may a taxi be used.",
+    ),
+    FieldSpec(
+        "circumstances.ill_carer_relied_on_for",
+        "enum_list",
+        "What the temporarily ill carer usually gives: support to walk or wheel there, support on "
+        "public transport, driving them ([] for none of these).",
+        values=("walking", "public_transport", "driving"),
+        label="the ill carer usually helps with",
     ),
     _b("choices.declines_own_arrangements", "Assessed able to arrange own transport but declines."),
     _b("choices.has_capacity_for_decision", "Recorded; informs the rationale."),
     _b("choices.decision_by_representative", "The decision is being made on the person's behalf."),
     _b("choices.representative_in_best_interests", "Recorded; informs the rationale."),
     _b(
+        "choices.declines_offered_transport",
+        "The person (or someone on their behalf) declines the transport the Council offers.",
+        "declines the transport offered",
+    ),
+    _b(
         "finance.assessed_to_contribute",
         "Financial assessment says they contribute to the cost of care.",
     ),
     _b("finance.self_funds_day_opportunities", "They fund their own day opportunities."),
+    _b(
+        "current_provision.receives_council_transport",
+        "The person receives Council transport for this journey now (the assessment is a review).",
+        "receives Council transport now",
+    ),
+    FieldSpec(
+        "current_provision.since",
+        "date",
+        "Since when they have received it; recorded only.",
+        fact=False,
+    ),
     _b(
         "judgement.own_vehicle_use_reasonable",
         "The assessor's judgement: reasonable to expect them to use their own car.",
@@ -238,6 +324,23 @@ REGISTRY: tuple[FieldSpec, ...] = (
         "judgement.family_transport_reasonable",
         "The assessor's judgement, carer's needs considered.",
         "reasonable for family or friends to drive",
+    ),
+    _b(
+        "judgement.mobilising_reasonable",
+        "The assessor's judgement: reasonable for this person to walk or wheel there.",
+        "reasonable to walk or wheel there",
+    ),
+    _b(
+        "judgement.public_transport_reasonable",
+        "The assessor's judgement: reasonable for this person to use public transport for this "
+        "journey (time, changes, distance, cost).",
+        "reasonable to use public transport",
+    ),
+    _b(
+        "judgement.voluntary_transport_reasonable",
+        "The assessor's judgement: reasonable for this person to use the voluntary or community "
+        "service for this journey.",
+        "reasonable to use voluntary transport",
     ),
     _t("judgement.notes", "Copied into the decision.", max_length=10_000, one_line=False),
     FieldSpec(
@@ -257,6 +360,10 @@ REGISTRY: tuple[FieldSpec, ...] = (
 )
 
 DECLARED_SECTIONS = ("assessor", "override")
+LATER_SECTIONS = ("current_provision",)
+"""Sections added after the record's first revision. One is absent (``None``), not an empty
+section, when nothing in it is known, so that the input digest of a record written before the
+section existed does not change."""
 """Sections declared by hand in ``model/record.py`` (code reads them directly); the registry
 still describes their fields, and a check at import keeps the two in step."""
 

@@ -25,7 +25,7 @@ from pydantic import (
     field_validator,
 )
 
-from .fields import DECLARED_SECTIONS, FIELDS, REGISTRY, FieldSpec, sections
+from .fields import DECLARED_SECTIONS, FIELDS, LATER_SECTIONS, REGISTRY, FieldSpec, sections
 
 OverrideOutcome = Literal["provide", "do_not_provide"]
 
@@ -109,6 +109,14 @@ def _none_is_empty(value: Any) -> Any:
 
 
 FACT_SECTIONS: tuple[str, ...] = tuple(s for s in sections() if s not in DECLARED_SECTIONS)
+_FILLED_SECTIONS = tuple(s for s in FACT_SECTIONS if s not in LATER_SECTIONS)
+
+
+def _empty_is_absent(value: Any) -> Any:
+    """A later section with nothing known is absent, however it was written."""
+    if isinstance(value, BaseModel) and all(v is None for v in value.__dict__.values()):
+        return None
+    return value
 
 
 if TYPE_CHECKING:
@@ -123,10 +131,15 @@ if TYPE_CHECKING:
 class _RecordBase(_Section):
     """The declared part of the record; the fact sections are added from the registry."""
 
-    @field_validator(*FACT_SECTIONS, mode="before", check_fields=False)
+    @field_validator(*_FILLED_SECTIONS, mode="before", check_fields=False)
     @classmethod
     def _null_section(cls, value: Any) -> Any:
         return _none_is_empty(value)
+
+    @field_validator(*LATER_SECTIONS, mode="after", check_fields=False)
+    @classmethod
+    def _empty_section(cls, value: Any) -> Any:
+        return _empty_is_absent(value)
 
     case_id: Annotated[
         str,
@@ -153,7 +166,9 @@ def record_model(fields: tuple[FieldSpec, ...] = REGISTRY) -> type[_RecordBase]:
         assert model_names == spec_names, f"{name}: registry {spec_names} != model {model_names}"
     added: dict[str, Any] = {}
     for name, specs in by_section.items():
-        if name not in DECLARED_SECTIONS:
+        if name in LATER_SECTIONS:
+            added[name] = (section_model(name, specs) | None, None)
+        elif name not in DECLARED_SECTIONS:
             model = section_model(name, specs)
             added[name] = (model, Field(default_factory=model))
     added["override"] = (Override | None, None)
