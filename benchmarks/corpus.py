@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from transport_policy import AssessmentRecord, parse_record
+from transport_policy.model.fields import FIELDS
 from transport_policy.model.record import FIELD_PATHS, field_values
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -62,7 +63,7 @@ LEANINGS: dict[str, dict[object, float]] = {
         "employment": 0.06,
         "other": 0.04,
     },
-    "circumstances.temporary_illness": {"none": 0.8, "person": 0.12, "carer": 0.08},
+    "circumstances.temporary_illness": {"none": 0.8, "person": 0.11, "carer": 0.07, "both": 0.02},
     "circumstances.urgent_or_exceptional": {True: 0.1, False: 0.9},
     "choices.decision_by_representative": {True: 0.15, False: 0.85},
     # People referred for transport mostly lack the alternatives the exclusions look for.
@@ -75,6 +76,11 @@ LEANINGS: dict[str, dict[object, float]] = {
     "support_network.carer_able_and_willing": {True: 0.35, False: 0.65},
     "destination.nearest_suitable": {True: 0.8, False: 0.2},
     "choices.declines_own_arrangements": {True: 0.05, False: 0.95},
+    "choices.declines_offered_transport": {True: 0.03, False: 0.97},
+    "person.transition_assessment": {True: 0.03, False: 0.97},
+    "person.has_ehc_plan": {True: 0.06, False: 0.94},
+    "benefits.standard_rate_mobility": {True: 0.15, False: 0.85},
+    "current_provision.receives_council_transport": {True: 0.3, False: 0.7},
 }
 
 CENTRES = (
@@ -111,6 +117,15 @@ def _leaf_value(rng: random.Random, path: str) -> object:
         return rng.choice(CENTRES)
     if path == "judgement.notes":
         return rng.choice(NOTES)
+    if path == "destination.public_transport_minutes":
+        return rng.randint(5, 180)
+    if path == "destination.public_transport_changes":
+        return rng.randint(0, 4)
+    if path == "current_provision.since":
+        return (FIRST_DATE - dt.timedelta(days=rng.randrange(0, 3000))).isoformat()
+    if path in ("travel.vehicle_needs", "circumstances.ill_carer_relied_on_for"):
+        spec = FIELDS[path]
+        return sorted(rng.sample(spec.values, rng.randint(0, len(spec.values))))
     allowed = field_values(path)
     if allowed is None:
         raise ValueError(f"the corpus does not know how to generate {path}; add it to corpus.py")
@@ -128,6 +143,64 @@ def _sections() -> dict[str, list[str]]:
 
 
 _SECTIONS = _sections()
+
+
+def _fact(out: dict[str, Any], path: str) -> object:
+    section, _, leaf = path.partition(".")
+    part = out.get(section)
+    return part.get(leaf) if isinstance(part, dict) else None
+
+
+def _set(out: dict[str, Any], path: str, value: object) -> None:
+    section, _, leaf = path.partition(".")
+    out[section][leaf] = value
+
+
+def _consistent(out: dict[str, Any]) -> dict[str, Any]:
+    """The record with the facts that contradict each other (which the record model rejects)
+    made consistent, the way an assessor would have recorded them."""
+    if _fact(out, "vehicles.motability") is True and _fact(out, "vehicles.private_car") is False:
+        _set(out, "vehicles.private_car", True)
+    if (
+        _fact(out, "travel.needs_supervision") is True
+        and _fact(out, "travel.can_use_public_transport") == "independently"
+    ):
+        _set(out, "travel.needs_supervision", False)
+    supports = (
+        ("travel.can_mobilise_safely", "travel.mobilise_support_from_unpaid_carer", "walking"),
+        (
+            "travel.can_use_public_transport",
+            "travel.public_transport_support_from_unpaid_carer",
+            "public_transport",
+        ),
+    )
+    illness = _fact(out, "circumstances.temporary_illness")
+    relied = _fact(out, "circumstances.ill_carer_relied_on_for")
+    if isinstance(relied, list) and illness in ("none", "person"):
+        _set(out, "circumstances.ill_carer_relied_on_for", None)
+        relied = None
+    for answer_path, support_path, use in supports:
+        answer, support = _fact(out, answer_path), _fact(out, support_path)
+        if support is True and answer is not None and answer != "with_support":
+            _set(out, support_path, False)
+            support = False
+        unusable = support is False or (answer is not None and answer != "with_support")
+        if isinstance(relied, list) and use in relied and unusable:
+            relied.remove(use)
+    able = _fact(out, "support_network.carer_able_and_willing")
+    if isinstance(relied, list) and "driving" in relied and able is False:
+        relied.remove("driving")
+    own_car = _fact(out, "support_network.carer_uses_own_car")
+    if own_car is not None and able is False:
+        _set(out, "support_network.carer_uses_own_car", None)
+    elif own_car is False and _fact(out, "vehicles.private_car") is False:
+        _set(out, "support_network.carer_uses_own_car", True)
+    if (
+        _fact(out, "benefits.standard_rate_mobility") is True
+        and _fact(out, "benefits.higher_rate_mobility") is True
+    ):
+        _set(out, "benefits.standard_rate_mobility", False)
+    return out
 
 
 def record(rng: random.Random, index: int) -> dict[str, Any]:
@@ -153,7 +226,7 @@ def record(rng: random.Random, index: int) -> dict[str, Any]:
             "outcome": rng.choice(("provide", "do_not_provide")),
             "reason": rng.choice(OVERRIDE_REASONS),
         }
-    return out
+    return _consistent(out)
 
 
 def generate(n: int, seed: int = 2021) -> list[dict[str, Any]]:
