@@ -237,3 +237,14 @@ def test_rule_files_use_yaml_1_2_booleans(copy: Path) -> None:
     error = broken(copy)
     assert (error.path, error.rule_id) == ("exclusions.yaml", "shared-vehicle")
     assert "is not a value of vehicles.shared_community_vehicle" in str(error)
+
+
+def test_a_clause_not_from_the_policy_text_needs_its_source(copy: Path) -> None:
+    text = (copy / "clauses.yaml").read_text(encoding="utf-8")
+    start = text.index("  - id: review.withdrawal")
+    source = text.index("    source: >-", start)
+    marker = text.index("    from_policy_text: false", start)
+    (copy / "clauses.yaml").write_text(text[:source] + text[marker:], encoding="utf-8")
+    err = broken(copy)
+    assert err.path == "clauses.yaml" and err.field == "review.withdrawal"
+    assert "needs its source" in str(err)

@@ -169,6 +169,12 @@ def _load_policy(root: Path) -> Policy:
                 path=rel,
                 field=c.id,
             )
+        if not c.from_policy_text and c.source is None:
+            raise RuleError(
+                "a clause not from the policy text needs its source",
+                path=rel,
+                field=c.id,
+            )
 
     def check_clause(cid: str, rel: str, rule_id: str | None, where: str) -> str:
         if cid not in clauses:

@@ -119,7 +119,9 @@ def render_rulebook(policy: Policy) -> str:
             f"*Role: {clause.role}.*",
             "",
         ]
-        if clause.source:
+        if clause.source and not clause.from_policy_text:
+            out += [f"**Not from the policy text.** Source: {clause.source}", ""]
+        elif clause.source:
             out += [f"Policy text: “{clause.source}”", ""]
         if clause.informative_reason:
             out += [f"**Informative only.** {clause.informative_reason}", ""]

@@ -32,6 +32,9 @@ class ClauseSpec(_Spec):
     role: Role
     text: Text
     source: Text | None = None
+    from_policy_text: bool = True
+    """False for a clause the policy text does not contain (a statutory duty or guidance the
+    policy must be read with); its ``source`` then names where it comes from."""
     informative_reason: Text | None = None
 
 
