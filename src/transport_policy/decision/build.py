@@ -20,6 +20,7 @@ from ..model.decision import (
     EngineRef,
     Entry,
     PolicyRef,
+    Provision,
     Reason,
 )
 from ..model.record import AssessmentRecord
@@ -116,6 +117,12 @@ def _reasons(verdict: Verdict, wording: Wording) -> list[Reason]:
     return _in_clause_order(reasons, wording.policy.clause_order)
 
 
+def _with_requirements(provision: Provision, record: AssessmentRecord) -> Provision:
+    """The provision with what the transport must offer (the record's vehicle needs)."""
+    needs = getattr(getattr(record, "travel", None), "vehicle_needs", None)  # a registry section
+    return provision.model_copy(update={"requirements": list(needs)}) if needs else provision
+
+
 def assemble(
     record: AssessmentRecord,
     verdict: Verdict,
@@ -143,13 +150,15 @@ def assemble(
         case_id=record.case_id,
         outcome=verdict.outcome,  # type: ignore[arg-type]
         recommended_outcome=rec.outcome.value,
-        temporary=rec.temporary,
-        review_required=rec.review,
+        temporary=verdict.temporary,
+        review_required=verdict.review,
         reasons=_reasons(verdict, wording),
         considered=_in_clause_order(considered, order),
         questions=wording.questions(rec.asked),
         charging=_in_clause_order(list(map(wording.entry, verdict.charging)), order),
-        provision=wording.provision(*provision) if provision is not None else None,
+        provision=_with_requirements(wording.provision(*provision), record)
+        if provision is not None
+        else None,
         actions=_in_clause_order(list(map(wording.entry, verdict.actions)), order),
         appeal=_in_clause_order(list(map(wording.entry, verdict.appeal)), order),
         override=applied,

@@ -183,6 +183,25 @@ class Verdict(NamedTuple):
     appeal: tuple[Rule, ...]
     provision: tuple[Rule, RuleStatus] | None
     """The provision rule for the final outcome, and its status (holds: a taxi is permitted)."""
+    temporary: bool = False
+    """Temporary provision: only when both the recommendation and the final outcome are
+    ``provide`` (:func:`provision_flags`)."""
+    review: bool = False
+    """A review of the care and support plan is recommended (:func:`provision_flags`)."""
+
+
+def provision_flags(rec: Recommendation, final: str, actions: Iterable[Rule]) -> tuple[bool, bool]:
+    """Whether provision is temporary and whether a review is recommended.
+
+    Both are false unless the recommendation and the final outcome are both ``provide`` (an
+    override either way leaves nothing temporary to review). A review is recommended by a
+    provide criterion marked ``review``, or by an action marked ``review`` that applies (travel
+    training: a Progressive Support Plan keeps access while the person trains); actions never
+    make provision temporary.
+    """
+    if not (rec.outcome is Outcome.PROVIDE and final == Outcome.PROVIDE.value):
+        return False, False
+    return rec.temporary, rec.review or any(r.review for r in actions)
 
 
 def _triggered(
@@ -212,13 +231,17 @@ def precedence(policy: Policy, states: States, requested: str | None) -> Verdict
         None,
     )
     appeal = tuple(r for r in kinds.get("appeal", ()) if states[r.id].status is _HOLDS)
+    actions = _triggered(kinds.get("action", ()), states, recommended, final)
+    temporary, review = provision_flags(rec, final, actions)
     return Verdict(
         recommendation=rec,
         outcome=final,
         override=applied,
         warnings=tuple(warnings),
         charging=_triggered(kinds.get("charging", ()), states, recommended, final),
-        actions=_triggered(kinds.get("action", ()), states, recommended, final),
+        actions=actions,
         appeal=appeal,
         provision=provision,
+        temporary=temporary,
+        review=review,
     )

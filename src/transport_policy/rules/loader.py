@@ -278,8 +278,10 @@ def _check_shape(spec: RuleSpec, condition: Condition, unless: Condition | None,
         )
     if (spec.effect is None) == (spec.kind == "override"):
         raise fail("effect is required for an override rule, and only for it", "effect")
-    if (spec.temporary or spec.review) and spec.kind != "provide":
-        raise fail("temporary and review belong to provide rules", "temporary")
+    if spec.temporary and spec.kind != "provide":
+        raise fail("temporary belongs to provide rules", "temporary")
+    if spec.review and spec.kind not in ("provide", "action"):
+        raise fail("review belongs to provide and action rules", "review")
 
 
 def _considered(rel: str, spec: RuleSpec, unless: Condition | None, fail: Any) -> dict[str, str]:
