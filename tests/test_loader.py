@@ -248,3 +248,15 @@ def test_a_clause_not_from_the_policy_text_needs_its_source(copy: Path) -> None:
     err = broken(copy)
     assert err.path == "clauses.yaml" and err.field == "review.withdrawal"
     assert "needs its source" in str(err)
+
+
+def test_an_unknown_field_shown_as_evidence(copy: Path) -> None:
+    edit(
+        copy,
+        "exclusions.yaml",
+        "evidence: [support_network.carer_uses_own_car,",
+        "evidence: [support_network.carer_uses_own_cars,",
+    )
+    err = broken(copy)
+    assert err.rule_id == "family-driver" and err.field == "evidence[0]"
+    assert "did you mean 'support_network.carer_uses_own_car'" in str(err)

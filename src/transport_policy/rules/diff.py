@@ -28,6 +28,7 @@ FIELD_WORDS = {
     "effect": "effect",
     "temporary": "temporary",
     "review": "review",
+    "evidence": "facts shown as evidence",
 }
 MANIFEST_KEYS = ("id", "title", "effective_from", "supersedes", "approved", "notes")
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from ..casefile import load_yaml
 from ..digest import canonical_json, sha256_digest
 from ..errors import RuleError
+from ..model.fields import FIELDS
 from ..model.record import FIELD_PATHS
 from .conditions import (
     All,
@@ -347,6 +348,13 @@ def _build_rule(rel: str, spec: RuleSpec, rule_ids: set[str], check_clause: Any)
         for i, a in enumerate(spec.also_cites)
     )
     summary = _summary(rel, spec, parser, fail)
+    for i, path in enumerate(spec.evidence):
+        if path not in FIELD_PATHS:
+            raise fail(
+                f"unknown field path {path!r}" + closest(path, FIELD_PATHS), f"evidence[{i}]"
+            )
+        if not FIELDS[path].fact:
+            raise fail(f"{path} is recorded only, not a fact a rule can show", f"evidence[{i}]")
     return Rule(
         id=spec.id,
         kind=spec.kind,
@@ -365,6 +373,7 @@ def _build_rule(rel: str, spec: RuleSpec, rule_ids: set[str], check_clause: Any)
         review=spec.review,
         effect=spec.effect,
         source=rel,
+        evidence=tuple(spec.evidence),
     )
 
 

@@ -42,6 +42,8 @@ class Rule:
     review: bool
     effect: str | None
     source: str
+    evidence: tuple[str, ...] = ()
+    """Facts shown with the rule's facts that its condition does not test."""
 
     @property
     def fields(self) -> list[str]:

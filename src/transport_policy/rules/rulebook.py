@@ -56,6 +56,8 @@ def _facts(rule: Rule) -> list[tuple[str, str]]:
     if rule.temporary or rule.review:
         flags = [w for w, on in (("temporary", rule.temporary), ("review", rule.review)) if on]
         out.append(("Marks the decision", " and ".join(flags)))
+    if rule.evidence:
+        out.append(("Shows as well", ", ".join(rule.evidence)))
     for clause, when in rule.also_cites:
         out.append(
             ("Also cites", clause + ("" if isinstance(when, Always) else f" when {describe(when)}"))

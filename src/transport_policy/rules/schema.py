@@ -84,6 +84,8 @@ class RuleSpec(_Spec):
     temporary: bool = False
     review: bool = False
     effect: Literal["apply", "warn"] | None = None
+    evidence: list[Text] = Field(default_factory=list)
+    """Facts shown with the rule's reason that never decide it (e.g. whose car is used)."""
 
 
 class RuleFile(_Spec):
