@@ -260,3 +260,14 @@ def test_an_unknown_field_shown_as_evidence(copy: Path) -> None:
     err = broken(copy)
     assert err.rule_id == "family-driver" and err.field == "evidence[0]"
     assert "did you mean 'support_network.carer_uses_own_car'" in str(err)
+
+
+def test_a_role_on_a_rule_that_is_not_an_exclusion(copy: Path) -> None:
+    edit(
+        copy,
+        "provide.yaml",
+        "    clause: provide.supervision\n",
+        "    clause: provide.supervision\n    role: expectation\n",
+    )
+    err = broken(copy)
+    assert err.rule_id == "supervision" and err.field == "role"

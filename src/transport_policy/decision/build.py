@@ -26,7 +26,7 @@ from ..model.decision import (
 from ..model.record import AssessmentRecord
 from ..rules.conditions import FAILS, HOLDS, UNKNOWN, Reading, Statuses
 from ..rules.model import Policy, Rule
-from .precedence import STATES, RuleState, Verdict, precedence, rule_state
+from .precedence import STATES, RuleState, Verdict, grounds_roles, precedence, rule_state
 from .wording import Wording
 
 _Cited = TypeVar("_Cited", Reason, Considered, Entry)
@@ -113,7 +113,7 @@ def _reasons(verdict: Verdict, wording: Wording) -> list[Reason]:
         if rec.outcome.value == "out_of_scope":
             reasons.extend(wording.also_reasons(rule))
     if rec.past_scope:
-        reasons.extend(wording.procedure_reasons(rec.outcome.value))
+        reasons.extend(wording.procedure_reasons(rec.outcome.value, grounds_roles(rec)))
     return _in_clause_order(reasons, wording.policy.clause_order)
 
 

@@ -108,8 +108,18 @@ def _not_holding(rules: Iterable[Rule], states: States) -> tuple[tuple[Rule, Rul
     return tuple((r, status) for r in rules if (status := states[r.id].status) is not _HOLDS)
 
 
+def grounds_roles(rec: Recommendation) -> frozenset[str]:
+    """The roles of the exclusions a ``do_not_provide`` recommendation rests on: ``alternative``
+    (another way to make the journey exists) and/or ``expectation`` (the policy expects the person
+    to meet the need another way). A procedure reason naming a role is given only with it."""
+    return frozenset(r.role for r in rec.grounds if r.role is not None)
+
+
 def recommend(policy: Policy, states: States) -> Recommendation:
-    """The recommendation: scope, then any alternative, then ask, then provide."""
+    """The recommendation: scope, then any alternative or expectation, then ask, then provide.
+
+    An expectation that holds settles ``do_not_provide`` as an alternative does, so when one
+    holds no unknown alternative is asked (the outcome is settled)."""
     kinds = policy.by_kind
     unknown: list[Rule] = []
     for rule in kinds.get("scope", ()):

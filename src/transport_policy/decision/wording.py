@@ -124,12 +124,13 @@ class Wording:
             out.append(Reason(clause=clause, rule=rule.id, summary=summary, facts=facts))
         return out
 
-    def procedure_reasons(self, outcome: str) -> list[Reason]:
-        """The reasons the policy's procedure gives for this outcome."""
+    def procedure_reasons(self, outcome: str, roles: frozenset[str] = frozenset()) -> list[Reason]:
+        """The reasons the policy's procedure gives for this outcome (one naming a ``grounds``
+        role only when the grounds include a rule of that role)."""
         return [
             Reason(clause=p.clause, rule=None, summary=fill(p.summary, self.raw), facts={})
             for p in self.policy.procedure
-            if p.outcome == outcome
+            if p.outcome == outcome and (p.grounds is None or p.grounds in roles)
         ]
 
     def considered(self, rule: Rule, status: RuleStatus) -> Considered:

@@ -29,6 +29,7 @@ FIELD_WORDS = {
     "temporary": "temporary",
     "review": "review",
     "evidence": "facts shown as evidence",
+    "role": "role (alternative or expectation)",
 }
 MANIFEST_KEYS = ("id", "title", "effective_from", "supersedes", "approved", "notes")
 

@@ -279,6 +279,8 @@ def _check_shape(spec: RuleSpec, condition: Condition, unless: Condition | None,
         )
     if (spec.effect is None) == (spec.kind == "override"):
         raise fail("effect is required for an override rule, and only for it", "effect")
+    if spec.role is not None and spec.kind != "exclusion":
+        raise fail("role belongs to exclusion rules (alternative or expectation)", "role")
     if spec.temporary and spec.kind != "provide":
         raise fail("temporary belongs to provide rules", "temporary")
     if spec.review and spec.kind not in ("provide", "action"):
@@ -374,6 +376,7 @@ def _build_rule(rel: str, spec: RuleSpec, rule_ids: set[str], check_clause: Any)
         effect=spec.effect,
         source=rel,
         evidence=tuple(spec.evidence),
+        role=spec.role or ("alternative" if spec.kind == "exclusion" else None),
     )
 
 

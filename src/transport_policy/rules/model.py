@@ -44,6 +44,9 @@ class Rule:
     source: str
     evidence: tuple[str, ...] = ()
     """Facts shown with the rule's facts that its condition does not test."""
+    role: str | None = None
+    """Exclusions: ``alternative`` or ``expectation`` (:data:`.schema.GroundsRole`); ``None`` for
+    every other kind."""
 
     @property
     def fields(self) -> list[str]:

@@ -56,6 +56,14 @@ def _facts(rule: Rule) -> list[tuple[str, str]]:
     if rule.temporary or rule.review:
         flags = [w for w, on in (("temporary", rule.temporary), ("review", rule.review)) if on]
         out.append(("Marks the decision", " and ".join(flags)))
+    if rule.role == "expectation":
+        out.append(
+            (
+                "Role",
+                "an expectation, not an alternative: the policy expects the person "
+                "to meet the need another way",
+            )
+        )
     if rule.evidence:
         out.append(("Shows as well", ", ".join(rule.evidence)))
     for clause, when in rule.also_cites:
