@@ -126,12 +126,20 @@ class Wording:
 
     def procedure_reasons(self, outcome: str, roles: frozenset[str] = frozenset()) -> list[Reason]:
         """The reasons the policy's procedure gives for this outcome (one naming a ``grounds``
-        role only when the grounds include a rule of that role)."""
-        return [
-            Reason(clause=p.clause, rule=None, summary=fill(p.summary, self.raw), facts={})
-            for p in self.policy.procedure
-            if p.outcome == outcome and (p.grounds is None or p.grounds in roles)
-        ]
+        role only when the grounds include a rule of that role, one with a ``when`` only when it
+        holds, citing the facts it read)."""
+        out = []
+        for p, when in zip(self.policy.procedure, self.policy.procedure_when, strict=True):
+            if p.outcome != outcome or (p.grounds is not None and p.grounds not in roles):
+                continue
+            facts: dict[str, FactValue] = {}
+            if not isinstance(when, Always):
+                if self.reading.status(when) != HOLDS:
+                    continue
+                facts = self._values(self.reading.explain(when))
+            summary = fill(p.summary, self.raw)
+            out.append(Reason(clause=p.clause, rule=None, summary=summary, facts=facts))
+        return out
 
     def considered(self, rule: Rule, status: RuleStatus) -> Considered:
         return Considered(

@@ -39,9 +39,10 @@ def condition_fields(policy: Policy) -> tuple[str, ...]:
 
 def policy_fields(policy: Policy) -> tuple[str, ...]:
     """Every record field the policy's conditions read, then the facts its rules show as
-    evidence (read for the explanation only)."""
+    evidence and those its procedure reasons' ``when`` read (read for the explanation only)."""
     shown = (f for rule in policy.rules for f in rule.evidence)
-    return tuple(dict.fromkeys((*condition_fields(policy), *shown)))
+    procedure = (f for cond in policy.procedure_when for f in fields_read(cond))
+    return tuple(dict.fromkeys((*condition_fields(policy), *shown, *procedure)))
 
 
 def record_values(record: AssessmentRecord, fields: tuple[str, ...]) -> Facts:

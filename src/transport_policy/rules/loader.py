@@ -199,7 +199,7 @@ def _load_policy(root: Path) -> Policy:
     )
 
     prompts = _prompts(resolved, built)
-    _check_manifest(resolved, check_clause)
+    procedure_when = _check_manifest(resolved, check_clause)
     digest = policy_digest(resolved)
     files = tuple(sorted({rel for rel, _ in specs} | {"policy.yaml"}))
     return Policy(
@@ -219,11 +219,13 @@ def _load_policy(root: Path) -> Policy:
         files=files,
         extends=manifest.extends,
         folders=resolved.folders,
+        procedure_when=procedure_when,
     )
 
 
-def _check_manifest(resolved: Resolved, check_clause: Any) -> None:
-    """The readings and procedure reasons name known fields and clauses."""
+def _check_manifest(resolved: Resolved, check_clause: Any) -> tuple[Condition, ...]:
+    """The readings and procedure reasons name known fields and clauses; returns each procedure
+    reason's ``when``, parsed."""
     for reading in resolved.readings:
         if reading.field not in FIELD_PATHS:
             raise RuleError(
@@ -232,9 +234,14 @@ def _check_manifest(resolved: Resolved, check_clause: Any) -> None:
                 field="readings",
             )
         check_clause(reading.clause, "policy.yaml", None, "readings")
-    for reason in resolved.procedure:
+    conditions: list[Condition] = []
+    for i, reason in enumerate(resolved.procedure):
         check_clause(reason.clause, "policy.yaml", None, "procedure")
         _check_text(reason.summary, "policy.yaml", None, "procedure")
+        parser = ConditionParser("policy.yaml", "", set())
+        when = reason.when
+        conditions.append(Always() if when is None else parser.parse(when, f"procedure[{i}].when"))
+    return tuple(conditions)
 
 
 def _prompts(resolved: Resolved, built: tuple[Rule, ...]) -> dict[str, str]:

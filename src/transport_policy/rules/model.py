@@ -96,6 +96,9 @@ class Policy:
     extends: str | None = None
     folders: tuple[str, ...] = field(default=())
     """The folders this version was loaded from: its own, then its base's, and so on."""
+    procedure_when: tuple[Condition, ...] = field(default=())
+    """Each procedure reason's ``when`` (``Always`` when it has none), in the order of
+    ``procedure``."""
 
     @cached_property
     def clause_order(self) -> dict[str, int]:

@@ -141,13 +141,14 @@ def render_rulebook(policy: Policy) -> str:
             out += ["", f"How the text was read: {rule.note}", ""]
         for rule, when in citing.get(cid, []):
             out += [f"Also cited by rule `{rule.id}`{when}.", ""]
-        for reason in policy.procedure:
+        for reason, given in zip(policy.procedure, policy.procedure_when, strict=True):
             if reason.clause == cid:
-                out += [
-                    f"Cited by the decision procedure on every `{reason.outcome}` decision: "
-                    f"{reason.summary}",
-                    "",
-                ]
+                which = f"every `{reason.outcome}` decision"
+                if reason.grounds is not None:
+                    which = f"a `{reason.outcome}` decision resting on an {reason.grounds}"
+                if not isinstance(given, Always):
+                    which = f"a `{reason.outcome}` decision when {describe(given)}"
+                out += [f"Cited by the decision procedure on {which}: {reason.summary}", ""]
         for reading in policy.readings:
             if reading.clause == cid:
                 out += [

@@ -111,6 +111,8 @@ class ProcedureReason(_Spec):
     summary: Text
     grounds: GroundsRole | None = None
     """Given only when a rule of this role is among the grounds (an exclusion that holds)."""
+    when: Any = None
+    """Given only when this condition holds (no ``rule:`` references)."""
 
 
 class Manifest(_Spec):
