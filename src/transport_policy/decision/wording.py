@@ -102,7 +102,8 @@ class Wording:
         paths = self.reading.explain(rule.condition)
         if rule.unless is not None and self.states[rule.id].status in _EXPLAINED_WITH_DEFEATER:
             paths += [p for p in self.reading.explain(rule.unless) if p not in paths]
-        paths += [p for p in rule.evidence if p not in paths]
+        if rule.evidence and self.states[rule.id].status is RuleStatus.HOLDS:
+            paths += [p for p in rule.evidence if p not in paths]
         return self._values(paths)
 
     def reason(self, rule: Rule) -> Reason:
