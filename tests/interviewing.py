@@ -84,8 +84,17 @@ class Assessor:
 
     def run(self, start: Mapping[str, Any] | None = None) -> Any:
         """The interview's decision, started from ``start`` (default: the full record's
-        override only, which is the assessor's own decision rather than a question)."""
-        override = self.full.get("override")
-        begin = dict(start) if start is not None else ({"override": override} if override else {})
+        override, which is the assessor's own decision rather than a question, and its transition
+        assessment, which the policy never asks: a referral records it)."""
+        begin: dict[str, Any] = {}
+        if start is not None:
+            begin = dict(start)
+        else:
+            if self.full.get("override"):
+                begin["override"] = self.full["override"]
+            if fact(self.full, "person.transition_assessment") is not None:
+                begin["person"] = {
+                    "transition_assessment": self.full["person"]["transition_assessment"]
+                }
         self.interview = Interview.start(begin)
         return Dialogue(self.interview, self.read, self.write).run()

@@ -46,6 +46,7 @@ def _observed(decision: Any) -> dict[str, Any]:
         "temporary": decision.temporary,
         "review_required": decision.review_required,
         "taxi_permitted": decision.provision.taxi_permitted if decision.provision else None,
+        "requirements": decision.provision.requirements if decision.provision else None,
         "considered": {c.clause: c.status for c in decision.considered},
         "warnings": len(decision.warnings),
     }

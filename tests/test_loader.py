@@ -237,3 +237,37 @@ def test_rule_files_use_yaml_1_2_booleans(copy: Path) -> None:
     error = broken(copy)
     assert (error.path, error.rule_id) == ("exclusions.yaml", "shared-vehicle")
     assert "is not a value of vehicles.shared_community_vehicle" in str(error)
+
+
+def test_a_clause_not_from_the_policy_text_needs_its_source(copy: Path) -> None:
+    text = (copy / "clauses.yaml").read_text(encoding="utf-8")
+    start = text.index("  - id: review.withdrawal")
+    source = text.index("    source: >-", start)
+    marker = text.index("    from_policy_text: false", start)
+    (copy / "clauses.yaml").write_text(text[:source] + text[marker:], encoding="utf-8")
+    err = broken(copy)
+    assert err.path == "clauses.yaml" and err.field == "review.withdrawal"
+    assert "needs its source" in str(err)
+
+
+def test_an_unknown_field_shown_as_evidence(copy: Path) -> None:
+    edit(
+        copy,
+        "exclusions.yaml",
+        "evidence: [support_network.carer_uses_own_car,",
+        "evidence: [support_network.carer_uses_own_cars,",
+    )
+    err = broken(copy)
+    assert err.rule_id == "family-driver" and err.field == "evidence[0]"
+    assert "did you mean 'support_network.carer_uses_own_car'" in str(err)
+
+
+def test_a_role_on_a_rule_that_is_not_an_exclusion(copy: Path) -> None:
+    edit(
+        copy,
+        "provide.yaml",
+        "    clause: provide.supervision\n",
+        "    clause: provide.supervision\n    role: expectation\n",
+    )
+    err = broken(copy)
+    assert err.rule_id == "supervision" and err.field == "role"

@@ -84,7 +84,8 @@ def test_an_overlay_replaces_adds_and_removes_rules(rules: Path) -> None:
     )
     folder = _overlay(
         rules,
-        'extends: "2021-01"\nfiles: [a.yaml, b.yaml]\nremove_rules: [mobility-benefit]\n',
+        'extends: "2021-01"\nfiles: [a.yaml, b.yaml]\n'
+        "remove_rules: [mobility-benefit, use-mobility-benefit-for-this-journey]\n",
         a_yaml=replaced,
         b_yaml=added,
     )
@@ -92,7 +93,8 @@ def test_an_overlay_replaces_adds_and_removes_rules(rules: Path) -> None:
     ids = [r.id for r in overlay.rules]
     base_ids = [r.id for r in original.rules]
     assert "mobility-benefit" in base_ids and "mobility-benefit" not in ids
-    kept = [i for i in base_ids if i != "mobility-benefit"]
+    removed = {"mobility-benefit", "use-mobility-benefit-for-this-journey"}  # the rule, its action
+    kept = [i for i in base_ids if i not in removed]
     assert ids.index("private-car") == kept.index("private-car")
     exclusions = [r.id for r in overlay.by_kind["exclusion"]]
     assert exclusions[-1] == "shared-vehicle-again"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 
 from strategies import records
-from transport_policy import parse_record
+from transport_policy import decide, load_case, parse_record
 from transport_policy.decision.precedence import (
     Outcome,
     RuleState,
@@ -83,3 +84,17 @@ def test_the_explanation_pass_reads_every_condition_as_the_reference_does(
     for slot, cond in policy.slots:
         assert reading.status(cond) == evaluate(cond, facts), slot
         assert reading.status(cond) == evaluate(cond, facts), slot  # remembered, unchanged
+
+
+CASES = Path(__file__).resolve().parents[1] / "cases"
+
+
+def test_the_family_driver_reason_shows_whose_car_it_is() -> None:
+    """The car fields are shown with the family driver's reason (its evidence), though they never
+    decide it."""
+    name = "a-man-with-his-own-car-whose-daughter-drives-him-in-hers-pays-no-own-car-costs"
+    record, _ = load_case(CASES / f"{name}-and-mileage-is-explored.yaml")
+    reason = next(r for r in decide(record).reasons if r.clause == "exclude.family_driver")
+    assert reason.facts["support_network.carer_uses_own_car"] is True
+    assert reason.facts["vehicles.private_car"] is True
+    assert reason.facts["judgement.family_transport_reasonable"] is True

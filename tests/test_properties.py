@@ -208,11 +208,18 @@ def test_every_decision_keeps_the_output_contract(data: dict[str, Any]) -> None:
 
     if decision.override is None:
         assert decision.outcome == decision.recommended_outcome
-    if decision.recommended_outcome != "provide":
+    if "provide" not in (decision.recommended_outcome, decision.outcome) or (
+        decision.recommended_outcome != decision.outcome
+    ):
         assert not decision.temporary and not decision.review_required
     assert (decision.provision is not None) == (decision.outcome == "provide")
     if decision.recommended_outcome == "out_of_scope":
-        assert decision.considered == [] and decision.actions == []
+        # only the withdrawal with notice and the education transport duty
+        assert decision.considered == []
+        assert {a.clause for a in decision.actions} <= {
+            "review.withdrawal",
+            "legal.education_transport",
+        }
 
 
 # --- bad input -----------------------------------------------------------------------------------

@@ -140,3 +140,19 @@ def test_the_policy_defaults_to_the_version_in_force_and_can_be_named() -> None:
 
 def test_the_relevance_tables_are_made_once_per_policy(policy: Policy) -> None:
     assert relevance_of(policy) is relevance_of(policy)
+
+
+def test_the_transition_assessment_is_never_asked(policy: Policy) -> None:
+    """Whatever is skipped, person.transition_assessment is never a question; a 17-year-old's
+    purpose is asked once the assessment is recorded, and not before."""
+    seventeen = {"case_id": "Q-4", "assessment_date": "2024-09-02", "person": {"age": 17}}
+    for record in ({"case_id": "Q-4", "assessment_date": "2024-09-02"}, seventeen):
+        skipped: list[str] = []
+        while asked := [q.field for q in next_questions(record, policy, skip=skipped)]:
+            assert "person.transition_assessment" not in asked
+            if record is seventeen:
+                assert "destination.purpose" not in asked
+            skipped += asked
+    person = {"age": 17, "transition_assessment": True}
+    asked = [q.field for q in next_questions({**seventeen, "person": person}, policy)]
+    assert asked[0] == "destination.purpose" and "person.transition_assessment" not in asked

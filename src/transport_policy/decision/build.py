@@ -20,12 +20,13 @@ from ..model.decision import (
     EngineRef,
     Entry,
     PolicyRef,
+    Provision,
     Reason,
 )
 from ..model.record import AssessmentRecord
 from ..rules.conditions import FAILS, HOLDS, UNKNOWN, Reading, Statuses
 from ..rules.model import Policy, Rule
-from .precedence import STATES, RuleState, Verdict, precedence, rule_state
+from .precedence import STATES, RuleState, Verdict, grounds_roles, precedence, rule_state
 from .wording import Wording
 
 _Cited = TypeVar("_Cited", Reason, Considered, Entry)
@@ -112,8 +113,14 @@ def _reasons(verdict: Verdict, wording: Wording) -> list[Reason]:
         if rec.outcome.value == "out_of_scope":
             reasons.extend(wording.also_reasons(rule))
     if rec.past_scope:
-        reasons.extend(wording.procedure_reasons(rec.outcome.value))
+        reasons.extend(wording.procedure_reasons(rec.outcome.value, grounds_roles(rec)))
     return _in_clause_order(reasons, wording.policy.clause_order)
+
+
+def _with_requirements(provision: Provision, record: AssessmentRecord) -> Provision:
+    """The provision with what the transport must offer (the record's vehicle needs)."""
+    needs = getattr(getattr(record, "travel", None), "vehicle_needs", None)  # a registry section
+    return provision.model_copy(update={"requirements": list(needs)}) if needs else provision
 
 
 def assemble(
@@ -143,13 +150,15 @@ def assemble(
         case_id=record.case_id,
         outcome=verdict.outcome,  # type: ignore[arg-type]
         recommended_outcome=rec.outcome.value,
-        temporary=rec.temporary,
-        review_required=rec.review,
+        temporary=verdict.temporary,
+        review_required=verdict.review,
         reasons=_reasons(verdict, wording),
         considered=_in_clause_order(considered, order),
         questions=wording.questions(rec.asked),
         charging=_in_clause_order(list(map(wording.entry, verdict.charging)), order),
-        provision=wording.provision(*provision) if provision is not None else None,
+        provision=_with_requirements(wording.provision(*provision), record)
+        if provision is not None
+        else None,
         actions=_in_clause_order(list(map(wording.entry, verdict.actions)), order),
         appeal=_in_clause_order(list(map(wording.entry, verdict.appeal)), order),
         override=applied,

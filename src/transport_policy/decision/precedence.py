@@ -108,8 +108,18 @@ def _not_holding(rules: Iterable[Rule], states: States) -> tuple[tuple[Rule, Rul
     return tuple((r, status) for r in rules if (status := states[r.id].status) is not _HOLDS)
 
 
+def grounds_roles(rec: Recommendation) -> frozenset[str]:
+    """The roles of the exclusions a ``do_not_provide`` recommendation rests on: ``alternative``
+    (another way to make the journey exists) and/or ``expectation`` (the policy expects the person
+    to meet the need another way). A procedure reason naming a role is given only with it."""
+    return frozenset(r.role for r in rec.grounds if r.role is not None)
+
+
 def recommend(policy: Policy, states: States) -> Recommendation:
-    """The recommendation: scope, then any alternative, then ask, then provide."""
+    """The recommendation: scope, then any alternative or expectation, then ask, then provide.
+
+    An expectation that holds settles ``do_not_provide`` as an alternative does, so when one
+    holds no unknown alternative is asked (the outcome is settled)."""
     kinds = policy.by_kind
     unknown: list[Rule] = []
     for rule in kinds.get("scope", ()):
@@ -183,6 +193,25 @@ class Verdict(NamedTuple):
     appeal: tuple[Rule, ...]
     provision: tuple[Rule, RuleStatus] | None
     """The provision rule for the final outcome, and its status (holds: a taxi is permitted)."""
+    temporary: bool = False
+    """Temporary provision: only when both the recommendation and the final outcome are
+    ``provide`` (:func:`provision_flags`)."""
+    review: bool = False
+    """A review of the care and support plan is recommended (:func:`provision_flags`)."""
+
+
+def provision_flags(rec: Recommendation, final: str, actions: Iterable[Rule]) -> tuple[bool, bool]:
+    """Whether provision is temporary and whether a review is recommended.
+
+    Both are false unless the recommendation and the final outcome are both ``provide`` (an
+    override either way leaves nothing temporary to review). A review is recommended by a
+    provide criterion marked ``review``, or by an action marked ``review`` that applies (travel
+    training: a Progressive Support Plan keeps access while the person trains); actions never
+    make provision temporary.
+    """
+    if not (rec.outcome is Outcome.PROVIDE and final == Outcome.PROVIDE.value):
+        return False, False
+    return rec.temporary, rec.review or any(r.review for r in actions)
 
 
 def _triggered(
@@ -212,13 +241,17 @@ def precedence(policy: Policy, states: States, requested: str | None) -> Verdict
         None,
     )
     appeal = tuple(r for r in kinds.get("appeal", ()) if states[r.id].status is _HOLDS)
+    actions = _triggered(kinds.get("action", ()), states, recommended, final)
+    temporary, review = provision_flags(rec, final, actions)
     return Verdict(
         recommendation=rec,
         outcome=final,
         override=applied,
         warnings=tuple(warnings),
         charging=_triggered(kinds.get("charging", ()), states, recommended, final),
-        actions=_triggered(kinds.get("action", ()), states, recommended, final),
+        actions=actions,
         appeal=appeal,
         provision=provision,
+        temporary=temporary,
+        review=review,
     )

@@ -102,6 +102,8 @@ class Wording:
         paths = self.reading.explain(rule.condition)
         if rule.unless is not None and self.states[rule.id].status in _EXPLAINED_WITH_DEFEATER:
             paths += [p for p in self.reading.explain(rule.unless) if p not in paths]
+        if rule.evidence and self.states[rule.id].status is RuleStatus.HOLDS:
+            paths += [p for p in rule.evidence if p not in paths]
         return self._values(paths)
 
     def reason(self, rule: Rule) -> Reason:
@@ -123,13 +125,22 @@ class Wording:
             out.append(Reason(clause=clause, rule=rule.id, summary=summary, facts=facts))
         return out
 
-    def procedure_reasons(self, outcome: str) -> list[Reason]:
-        """The reasons the policy's procedure gives for this outcome."""
-        return [
-            Reason(clause=p.clause, rule=None, summary=fill(p.summary, self.raw), facts={})
-            for p in self.policy.procedure
-            if p.outcome == outcome
-        ]
+    def procedure_reasons(self, outcome: str, roles: frozenset[str] = frozenset()) -> list[Reason]:
+        """The reasons the policy's procedure gives for this outcome (one naming a ``grounds``
+        role only when the grounds include a rule of that role, one with a ``when`` only when it
+        holds, citing the facts it read)."""
+        out = []
+        for p, when in zip(self.policy.procedure, self.policy.procedure_when, strict=True):
+            if p.outcome != outcome or (p.grounds is not None and p.grounds not in roles):
+                continue
+            facts: dict[str, FactValue] = {}
+            if not isinstance(when, Always):
+                if self.reading.status(when) != HOLDS:
+                    continue
+                facts = self._values(self.reading.explain(when))
+            summary = fill(p.summary, self.raw)
+            out.append(Reason(clause=p.clause, rule=None, summary=summary, facts=facts))
+        return out
 
     def considered(self, rule: Rule, status: RuleStatus) -> Considered:
         return Considered(

@@ -32,9 +32,17 @@ _ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
 Facts = dict[str, object]
 
 
-def policy_fields(policy: Policy) -> tuple[str, ...]:
+def condition_fields(policy: Policy) -> tuple[str, ...]:
     """Every record field the policy's conditions read."""
     return tuple(dict.fromkeys(f for _, cond in policy.slots for f in fields_read(cond)))
+
+
+def policy_fields(policy: Policy) -> tuple[str, ...]:
+    """Every record field the policy's conditions read, then the facts its rules show as
+    evidence and those its procedure reasons' ``when`` read (read for the explanation only)."""
+    shown = (f for rule in policy.rules for f in rule.evidence)
+    procedure = (f for cond in policy.procedure_when for f in fields_read(cond))
+    return tuple(dict.fromkeys((*condition_fields(policy), *shown, *procedure)))
 
 
 def record_values(record: AssessmentRecord, fields: tuple[str, ...]) -> Facts:

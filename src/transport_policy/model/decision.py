@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from .fields import AnswerType
 
@@ -63,11 +63,19 @@ class Entry(_Out):
     summary: str
 
 
+VehicleNeed = Literal["wheelchair_accessible", "passenger_assistant", "travel_alone"]
+
+
 class Provision(_Out):
     taxi_permitted: bool
     clause: str
     rule: str
     summary: str
+    requirements: list[VehicleNeed] = Field(
+        default_factory=list,
+        description="What the transport provided must offer (the record's travel.vehicle_needs); "
+        "it never changes whether a taxi may be used.",
+    )
 
 
 class AppliedOverride(_Out):

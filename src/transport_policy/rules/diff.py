@@ -28,6 +28,8 @@ FIELD_WORDS = {
     "effect": "effect",
     "temporary": "temporary",
     "review": "review",
+    "evidence": "facts shown as evidence",
+    "role": "role (alternative or expectation)",
 }
 MANIFEST_KEYS = ("id", "title", "effective_from", "supersedes", "approved", "notes")
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from ..casefile import load_yaml
 from ..digest import canonical_json, sha256_digest
 from ..errors import RuleError
+from ..model.fields import FIELDS
 from ..model.record import FIELD_PATHS
 from .conditions import (
     All,
@@ -169,6 +170,12 @@ def _load_policy(root: Path) -> Policy:
                 path=rel,
                 field=c.id,
             )
+        if not c.from_policy_text and c.source is None:
+            raise RuleError(
+                "a clause not from the policy text needs its source",
+                path=rel,
+                field=c.id,
+            )
 
     def check_clause(cid: str, rel: str, rule_id: str | None, where: str) -> str:
         if cid not in clauses:
@@ -192,7 +199,7 @@ def _load_policy(root: Path) -> Policy:
     )
 
     prompts = _prompts(resolved, built)
-    _check_manifest(resolved, check_clause)
+    procedure_when = _check_manifest(resolved, check_clause)
     digest = policy_digest(resolved)
     files = tuple(sorted({rel for rel, _ in specs} | {"policy.yaml"}))
     return Policy(
@@ -212,11 +219,13 @@ def _load_policy(root: Path) -> Policy:
         files=files,
         extends=manifest.extends,
         folders=resolved.folders,
+        procedure_when=procedure_when,
     )
 
 
-def _check_manifest(resolved: Resolved, check_clause: Any) -> None:
-    """The readings and procedure reasons name known fields and clauses."""
+def _check_manifest(resolved: Resolved, check_clause: Any) -> tuple[Condition, ...]:
+    """The readings and procedure reasons name known fields and clauses; returns each procedure
+    reason's ``when``, parsed."""
     for reading in resolved.readings:
         if reading.field not in FIELD_PATHS:
             raise RuleError(
@@ -225,9 +234,14 @@ def _check_manifest(resolved: Resolved, check_clause: Any) -> None:
                 field="readings",
             )
         check_clause(reading.clause, "policy.yaml", None, "readings")
-    for reason in resolved.procedure:
+    conditions: list[Condition] = []
+    for i, reason in enumerate(resolved.procedure):
         check_clause(reason.clause, "policy.yaml", None, "procedure")
         _check_text(reason.summary, "policy.yaml", None, "procedure")
+        parser = ConditionParser("policy.yaml", "", set())
+        when = reason.when
+        conditions.append(Always() if when is None else parser.parse(when, f"procedure[{i}].when"))
+    return tuple(conditions)
 
 
 def _prompts(resolved: Resolved, built: tuple[Rule, ...]) -> dict[str, str]:
@@ -272,8 +286,12 @@ def _check_shape(spec: RuleSpec, condition: Condition, unless: Condition | None,
         )
     if (spec.effect is None) == (spec.kind == "override"):
         raise fail("effect is required for an override rule, and only for it", "effect")
-    if (spec.temporary or spec.review) and spec.kind != "provide":
-        raise fail("temporary and review belong to provide rules", "temporary")
+    if spec.role is not None and spec.kind != "exclusion":
+        raise fail("role belongs to exclusion rules (alternative or expectation)", "role")
+    if spec.temporary and spec.kind != "provide":
+        raise fail("temporary belongs to provide rules", "temporary")
+    if spec.review and spec.kind not in ("provide", "action"):
+        raise fail("review belongs to provide and action rules", "review")
 
 
 def _considered(rel: str, spec: RuleSpec, unless: Condition | None, fail: Any) -> dict[str, str]:
@@ -339,6 +357,13 @@ def _build_rule(rel: str, spec: RuleSpec, rule_ids: set[str], check_clause: Any)
         for i, a in enumerate(spec.also_cites)
     )
     summary = _summary(rel, spec, parser, fail)
+    for i, path in enumerate(spec.evidence):
+        if path not in FIELD_PATHS:
+            raise fail(
+                f"unknown field path {path!r}" + closest(path, FIELD_PATHS), f"evidence[{i}]"
+            )
+        if not FIELDS[path].fact:
+            raise fail(f"{path} is recorded only, not a fact a rule can show", f"evidence[{i}]")
     return Rule(
         id=spec.id,
         kind=spec.kind,
@@ -357,6 +382,8 @@ def _build_rule(rel: str, spec: RuleSpec, rule_ids: set[str], check_clause: Any)
         review=spec.review,
         effect=spec.effect,
         source=rel,
+        evidence=tuple(spec.evidence),
+        role=spec.role or ("alternative" if spec.kind == "exclusion" else None),
     )
 
 

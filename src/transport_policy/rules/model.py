@@ -42,6 +42,11 @@ class Rule:
     review: bool
     effect: str | None
     source: str
+    evidence: tuple[str, ...] = ()
+    """Facts shown with the rule's facts that its condition does not test."""
+    role: str | None = None
+    """Exclusions: ``alternative`` or ``expectation`` (:data:`.schema.GroundsRole`); ``None`` for
+    every other kind."""
 
     @property
     def fields(self) -> list[str]:
@@ -91,6 +96,9 @@ class Policy:
     extends: str | None = None
     folders: tuple[str, ...] = field(default=())
     """The folders this version was loaded from: its own, then its base's, and so on."""
+    procedure_when: tuple[Condition, ...] = field(default=())
+    """Each procedure reason's ``when`` (``Always`` when it has none), in the order of
+    ``procedure``."""
 
     @cached_property
     def clause_order(self) -> dict[str, int]:

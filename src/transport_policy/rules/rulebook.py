@@ -56,6 +56,16 @@ def _facts(rule: Rule) -> list[tuple[str, str]]:
     if rule.temporary or rule.review:
         flags = [w for w, on in (("temporary", rule.temporary), ("review", rule.review)) if on]
         out.append(("Marks the decision", " and ".join(flags)))
+    if rule.role == "expectation":
+        out.append(
+            (
+                "Role",
+                "an expectation, not an alternative: the policy expects the person "
+                "to meet the need another way",
+            )
+        )
+    if rule.evidence:
+        out.append(("Shows as well", ", ".join(rule.evidence)))
     for clause, when in rule.also_cites:
         out.append(
             ("Also cites", clause + ("" if isinstance(when, Always) else f" when {describe(when)}"))
@@ -119,7 +129,9 @@ def render_rulebook(policy: Policy) -> str:
             f"*Role: {clause.role}.*",
             "",
         ]
-        if clause.source:
+        if clause.source and not clause.from_policy_text:
+            out += [f"**Not from the policy text.** Source: {clause.source}", ""]
+        elif clause.source:
             out += [f"Policy text: “{clause.source}”", ""]
         if clause.informative_reason:
             out += [f"**Informative only.** {clause.informative_reason}", ""]
@@ -129,13 +141,14 @@ def render_rulebook(policy: Policy) -> str:
             out += ["", f"How the text was read: {rule.note}", ""]
         for rule, when in citing.get(cid, []):
             out += [f"Also cited by rule `{rule.id}`{when}.", ""]
-        for reason in policy.procedure:
+        for reason, given in zip(policy.procedure, policy.procedure_when, strict=True):
             if reason.clause == cid:
-                out += [
-                    f"Cited by the decision procedure on every `{reason.outcome}` decision: "
-                    f"{reason.summary}",
-                    "",
-                ]
+                which = f"every `{reason.outcome}` decision"
+                if reason.grounds is not None:
+                    which = f"a `{reason.outcome}` decision resting on an {reason.grounds}"
+                if not isinstance(given, Always):
+                    which = f"a `{reason.outcome}` decision when {describe(given)}"
+                out += [f"Cited by the decision procedure on {which}: {reason.summary}", ""]
         for reading in policy.readings:
             if reading.clause == cid:
                 out += [

@@ -17,6 +17,10 @@ Kind = Literal[
     "scope", "exclusion", "provide", "charging", "provision", "action", "appeal", "override"
 ]
 Role = Literal["decides", "triggers", "informs"]
+GroundsRole = Literal["alternative", "expectation"]
+"""What an exclusion that holds is: an *alternative* (another way to make the journey) or an
+*expectation* (the policy expects the person to meet the need another way: use their mobility
+benefit, or travel to the service they chose at their own cost)."""
 
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
 RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
@@ -32,6 +36,9 @@ class ClauseSpec(_Spec):
     role: Role
     text: Text
     source: Text | None = None
+    from_policy_text: bool = True
+    """False for a clause the policy text does not contain (a statutory duty or guidance the
+    policy must be read with); its ``source`` then names where it comes from."""
     informative_reason: Text | None = None
 
 
@@ -81,6 +88,10 @@ class RuleSpec(_Spec):
     temporary: bool = False
     review: bool = False
     effect: Literal["apply", "warn"] | None = None
+    role: GroundsRole | None = None
+    """Exclusions only: ``alternative`` (the default) or ``expectation``."""
+    evidence: list[Text] = Field(default_factory=list)
+    """Facts shown with the rule's reason that never decide it (e.g. whose car is used)."""
 
 
 class RuleFile(_Spec):
@@ -98,6 +109,10 @@ class ProcedureReason(_Spec):
     outcome: Outcome
     clause: Text
     summary: Text
+    grounds: GroundsRole | None = None
+    """Given only when a rule of this role is among the grounds (an exclusion that holds)."""
+    when: Any = None
+    """Given only when this condition holds (no ``rule:`` references)."""
 
 
 class Manifest(_Spec):

@@ -69,7 +69,11 @@ def slot_points(policy: Policy, space: Space) -> Iterator[Facts]:
     seen: set[tuple[tuple[str, object], ...]] = set()
     for _, cond in policy.slots:
         for facts in space.product(fields_read(cond)):
-            key = tuple((k, v) for k, v in facts.items() if v is not None)
+            key = tuple(
+                (k, tuple(v) if isinstance(v, list) else v)  # a list field's value, hashable
+                for k, v in facts.items()
+                if v is not None
+            )
             if key not in seen:
                 seen.add(key)
                 yield facts
