@@ -26,7 +26,7 @@ from ..model.record import AssessmentRecord
 from ..rules.conditions import FAILS, HOLDS, UNKNOWN, Reading, Statuses
 from ..rules.model import Policy, Rule
 from .precedence import STATES, RuleState, Verdict, precedence, rule_state
-from .wording import Wording
+from .wording import Wording, review_warning
 
 _Cited = TypeVar("_Cited", Reason, Considered, Entry)
 _THREE = (HOLDS, FAILS, UNKNOWN)
@@ -157,7 +157,10 @@ def assemble(
         if record.assessor
         else None,
         notes=record.judgement.notes or "",
-        warnings=[wording.summary(rule) for rule in verdict.warnings],
+        warnings=[
+            *(wording.summary(rule) for rule in verdict.warnings),
+            *review_warning(record.assessment_date, policy),
+        ],
         policy=PolicyRef(
             id=policy.id,
             version=policy.version,

@@ -9,6 +9,7 @@ condition at most once per record.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
@@ -39,6 +40,21 @@ def fill(text: str, raw: Mapping[str, object]) -> str:
 
 _EXPLAINED_WITH_DEFEATER = frozenset({RuleStatus.HOLDS, RuleStatus.DEFEATED})
 _WORD = {status: status.value for status in RuleStatus}
+
+
+REVIEW_CLAUSE = "governance.review"
+
+
+def review_warning(assessed: dt.date, policy: Policy) -> list[str]:
+    """The version was due for review before the assessment date (never today's date)."""
+    due = policy.next_review
+    if due is None or assessed <= due:
+        return []
+    return [
+        f"This policy version ({policy.version}) was due for review by {due.isoformat()} "
+        f"({REVIEW_CLAUSE}), before the assessment date {assessed.isoformat()}: confirm that it "
+        "is still current before relying on this decision."
+    ]
 
 
 class Variants(Protocol):

@@ -29,7 +29,15 @@ FIELD_WORDS = {
     "temporary": "temporary",
     "review": "review",
 }
-MANIFEST_KEYS = ("id", "title", "effective_from", "supersedes", "approved", "notes")
+MANIFEST_KEYS = (
+    "id",
+    "title",
+    "effective_from",
+    "next_review",
+    "supersedes",
+    "approved",
+    "notes",
+)
 
 
 @dataclass

@@ -209,14 +209,27 @@ def _load_policy(root: Path) -> Policy:
         procedure=tuple(resolved.procedure),
         supersedes=manifest.supersedes,
         approved=manifest.approved,
+        next_review=manifest.next_review,
         files=files,
         extends=manifest.extends,
         folders=resolved.folders,
     )
 
 
+REVIEW_CLAUSE = "governance.review"
+"""The clause a version's ``next_review`` date stands for."""
+
+
 def _check_manifest(resolved: Resolved, check_clause: Any) -> None:
-    """The readings and procedure reasons name known fields and clauses."""
+    """The readings and procedure reasons name known fields and clauses; a review date comes
+    after the version came into force, and its clause is in the catalogue."""
+    manifest = resolved.manifest
+    if manifest.next_review is not None:
+        if manifest.next_review <= manifest.effective_from:
+            raise RuleError(
+                "must be later than effective_from", path="policy.yaml", field="next_review"
+            )
+        check_clause(REVIEW_CLAUSE, "policy.yaml", None, "next_review")
     for reading in resolved.readings:
         if reading.field not in FIELD_PATHS:
             raise RuleError(

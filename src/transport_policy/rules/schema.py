@@ -105,6 +105,7 @@ class Manifest(_Spec):
     version: Text
     title: Text
     effective_from: dt.date
+    next_review: dt.date | None = None
     supersedes: Text | None = None
     approved: Text | None = None
     extends: Text | None = None
