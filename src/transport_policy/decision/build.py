@@ -26,7 +26,7 @@ from ..model.record import AssessmentRecord
 from ..rules.conditions import FAILS, HOLDS, UNKNOWN, Reading, Statuses
 from ..rules.model import Policy, Rule
 from .precedence import STATES, RuleState, Verdict, precedence, rule_state
-from .wording import Wording, review_warning
+from .wording import HEALTH_SAFETY, Wording, health_safety_warning, review_warning
 
 _Cited = TypeVar("_Cited", Reason, Considered, Entry)
 _THREE = (HOLDS, FAILS, UNKNOWN)
@@ -98,6 +98,11 @@ class SlotReader:
         return verdict, wording
 
 
+def _recorded(record: AssessmentRecord, path: str) -> object:
+    section, _, name = path.partition(".")
+    return getattr(getattr(record, section, None), name, None)
+
+
 def _in_clause_order(items: list[_Cited], order: Mapping[str, int]) -> list[_Cited]:
     if len(items) > 1:
         items.sort(key=lambda item: order[item.clause])
@@ -159,6 +164,7 @@ def assemble(
         notes=record.judgement.notes or "",
         warnings=[
             *(wording.summary(rule) for rule in verdict.warnings),
+            *health_safety_warning(_recorded(record, HEALTH_SAFETY), verdict.outcome, policy),
             *review_warning(record.assessment_date, policy),
         ],
         policy=PolicyRef(

@@ -42,7 +42,25 @@ _EXPLAINED_WITH_DEFEATER = frozenset({RuleStatus.HOLDS, RuleStatus.DEFEATED})
 _WORD = {status: status.value for status in RuleStatus}
 
 
+HEALTH_SAFETY = "travel.specialised_transport_for_health_safety"
+HEALTH_SAFETY_CLAUSE = "provide.health_safety"
 REVIEW_CLAUSE = "governance.review"
+
+
+def health_safety_warning(concern: object, outcome: str, policy: Policy) -> list[str]:
+    """A fact that bears on a refusal without deciding it: an identified health and safety
+    concern calling for specialised transport (``concern``: the recorded value of
+    ``travel.specialised_transport_for_health_safety``), when the final outcome is not to
+    provide."""
+    if outcome != "do_not_provide" or concern is not True:
+        return []
+    if HEALTH_SAFETY_CLAUSE not in policy.clauses:
+        return []
+    return [
+        "An identified health and safety concern calling for specialised transport arrangements "
+        f"is recorded ({HEALTH_SAFETY_CLAUSE}), and transport is not provided: record how the "
+        "alternative relied on meets that concern, or consider whether it should be provided."
+    ]
 
 
 def review_warning(assessed: dt.date, policy: Policy) -> list[str]:
