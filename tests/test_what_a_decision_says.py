@@ -101,3 +101,97 @@ def test_a_review_date_before_the_version_came_into_force_is_refused(tmp_path: P
 def test_the_record_still_rejects_what_it_did() -> None:
     with pytest.raises(RecordError):
         decide(data(REVIEWED, vehicles__motability=True, vehicles__private_car=False))
+
+
+# --- what every decision names ------------------------------------------------------------------
+
+ADULT_OUT = (
+    CASES
+    / "a-client-from-outside-the-listed-service-areas-with-no-recorded-age-is-out-of-scope.yaml"
+)
+CHILD_RESPITE = CASES / (
+    "a-17-year-old-going-to-respite-with-her-eligibility-unassessed-is-out-of-scope-as-a-child.yaml"
+)
+TEMPORARY = CASES / (
+    "a-woman-whose-husband-usually-drives-her-but-is-in-hospital-is-provided-temporary-transport.yaml"
+)
+ROUTE = ["appeals.assessor_first", "appeals.complaints"]
+
+
+def test_the_decision_names_its_assessment_date_and_journey() -> None:
+    decision = decide(data(SAFETY))
+    dumped = decision.model_dump(mode="json")
+    assert dumped["assessment_date"] == "2021-09-13"
+    assert dumped["journey"] == {
+        "purpose": "day_opportunity",
+        "destination_name": "Ely day service",
+        "distance_miles": 6.0,
+    }
+    bare = decide({"case_id": "C-1", "assessment_date": "2021-03-01"}).model_dump(mode="json")
+    assert bare["journey"] == {"purpose": None, "destination_name": None, "distance_miles": None}
+
+
+@pytest.mark.parametrize(
+    ("age", "transition", "purpose", "child"),
+    [
+        (16, None, "day_opportunity", True),
+        (17, None, "respite", True),
+        (17, False, "respite", True),
+        (17, True, "education", True),
+        (None, None, "education", False),
+        (40, None, "day_opportunity", False),
+    ],
+)
+def test_the_appeal_route_is_given_on_out_of_scope_except_a_childs(
+    age: int | None, transition: bool | None, purpose: str, child: bool
+) -> None:
+    person: dict[str, Any] = {"service_area": "other"}
+    if age is not None:
+        person["age"] = age
+    if transition is not None:
+        person["transition_assessment"] = transition
+    decision = decide(
+        {
+            "case_id": "C-1",
+            "assessment_date": "2021-03-01",
+            "person": person,
+            "destination": {"purpose": purpose},
+        }
+    )
+    assert decision.outcome == "out_of_scope"
+    assert [a.clause for a in decision.appeal] == ([] if child else ROUTE)
+    steps = [s.clause for s in decision.next_steps]
+    if not child:
+        assert steps == []
+    else:
+        want = "scope.school_transport" if purpose == "education" else "scope.adults"
+        assert steps == [want]
+        text = decision.next_steps[0].summary
+        assert ("Home to School Transport" if purpose == "education" else "children's") in text
+
+
+def test_needs_information_gives_next_steps_and_no_appeal() -> None:
+    decision = decide({"case_id": "C-1", "assessment_date": "2021-03-01"})
+    assert decision.outcome == "needs_information" and decision.appeal == []
+    assert [s.clause for s in decision.next_steps] == ["legal.care_act"]
+
+
+def test_decisions_made_give_the_route_and_no_next_steps() -> None:
+    for path in (SAFETY, EPILEPSY, ADULT_OUT):
+        decision = decide(data(path))
+        assert [a.clause for a in decision.appeal] == ROUTE and decision.next_steps == []
+
+
+def test_temporary_provision_is_not_worded_as_none_meeting_the_need() -> None:
+    decision = decide(data(TEMPORARY))
+    assert decision.temporary
+    (last_resort,) = [r for r in decision.reasons if r.clause == "eligibility.last_resort"]
+    assert "none meets" not in last_resort.summary and "for now" in last_resort.summary
+    lasting = decide(data(EPILEPSY))
+    (reason,) = [r for r in lasting.reasons if r.clause == "eligibility.last_resort"]
+    assert "none meets the assessed eligible need" in reason.summary
+
+
+def test_the_nearest_place_is_asked_as_one_confirmed_by_the_provider() -> None:
+    prompt = PolicyStore().get("2021-01").prompts["destination.nearest_has_place"]
+    assert "confirmed" in prompt and "provider" in prompt and "assumption" in prompt

@@ -19,6 +19,8 @@ from ..model.decision import (
     Decision,
     EngineRef,
     Entry,
+    Journey,
+    NextStep,
     PolicyRef,
     Reason,
 )
@@ -28,7 +30,7 @@ from ..rules.model import Policy, Rule
 from .precedence import STATES, RuleState, Verdict, precedence, rule_state
 from .wording import HEALTH_SAFETY, Wording, health_safety_warning, review_warning
 
-_Cited = TypeVar("_Cited", Reason, Considered, Entry)
+_Cited = TypeVar("_Cited", Reason, Considered, Entry, NextStep)
 _THREE = (HOLDS, FAILS, UNKNOWN)
 _STATE = {(c, u): rule_state(c, u) for c in _THREE for u in _THREE}
 
@@ -103,6 +105,15 @@ def _recorded(record: AssessmentRecord, path: str) -> object:
     return getattr(getattr(record, section, None), name, None)
 
 
+def _journey(record: AssessmentRecord) -> Journey:
+    distance = _recorded(record, "destination.distance_miles")
+    return Journey(
+        purpose=_recorded(record, "destination.purpose"),  # type: ignore[arg-type]
+        destination_name=_recorded(record, "destination.name"),  # type: ignore[arg-type]
+        distance_miles=distance,  # type: ignore[arg-type]
+    )
+
+
 def _in_clause_order(items: list[_Cited], order: Mapping[str, int]) -> list[_Cited]:
     if len(items) > 1:
         items.sort(key=lambda item: order[item.clause])
@@ -117,7 +128,7 @@ def _reasons(verdict: Verdict, wording: Wording) -> list[Reason]:
         if rec.outcome.value == "out_of_scope":
             reasons.extend(wording.also_reasons(rule))
     if rec.past_scope:
-        reasons.extend(wording.procedure_reasons(rec.outcome.value))
+        reasons.extend(wording.procedure_reasons(rec.outcome.value, temporary=rec.temporary))
     return _in_clause_order(reasons, wording.policy.clause_order)
 
 
@@ -146,6 +157,8 @@ def assemble(
     provision = verdict.provision
     return Decision(
         case_id=record.case_id,
+        assessment_date=record.assessment_date,
+        journey=_journey(record),
         outcome=verdict.outcome,  # type: ignore[arg-type]
         recommended_outcome=rec.outcome.value,
         temporary=rec.temporary,
@@ -153,6 +166,10 @@ def assemble(
         reasons=_reasons(verdict, wording),
         considered=_in_clause_order(considered, order),
         questions=wording.questions(rec.asked),
+        next_steps=_in_clause_order(
+            [NextStep(clause=r.clause, summary=wording.summary(r)) for r in verdict.next_steps],
+            order,
+        ),
         charging=_in_clause_order(list(map(wording.entry, verdict.charging)), order),
         provision=wording.provision(*provision) if provision is not None else None,
         actions=_in_clause_order(list(map(wording.entry, verdict.actions)), order),

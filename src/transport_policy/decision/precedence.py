@@ -183,6 +183,9 @@ class Verdict(NamedTuple):
     appeal: tuple[Rule, ...]
     provision: tuple[Rule, RuleStatus] | None
     """The provision rule for the final outcome, and its status (holds: a taxi is permitted)."""
+    next_steps: tuple[Rule, ...] = ()
+    """What happens next where the decision is not final or not this policy's (needs
+    information; a child's out of scope)."""
 
 
 def _triggered(
@@ -211,7 +214,11 @@ def precedence(policy: Policy, states: States, requested: str | None) -> Verdict
         ((r, states[r.id].status) for r in kinds.get("provision", ()) if final in r.outcomes),
         None,
     )
-    appeal = tuple(r for r in kinds.get("appeal", ()) if states[r.id].status is _HOLDS)
+    appeal = tuple(
+        r
+        for r in kinds.get("appeal", ())
+        if (not r.outcomes or final in r.outcomes) and states[r.id].status is _HOLDS
+    )
     return Verdict(
         recommendation=rec,
         outcome=final,
@@ -221,4 +228,5 @@ def precedence(policy: Policy, states: States, requested: str | None) -> Verdict
         actions=_triggered(kinds.get("action", ()), states, recommended, final),
         appeal=appeal,
         provision=provision,
+        next_steps=_triggered(kinds.get("next_step", ()), states, recommended, final),
     )

@@ -157,10 +157,19 @@ class Wording:
             out.append(Reason(clause=clause, rule=rule.id, summary=summary, facts=facts))
         return out
 
-    def procedure_reasons(self, outcome: str) -> list[Reason]:
-        """The reasons the policy's procedure gives for this outcome."""
+    def procedure_reasons(self, outcome: str, *, temporary: bool = False) -> list[Reason]:
+        """The reasons the policy's procedure gives for this outcome (a temporary decision's
+        own wording where the reason has one)."""
         return [
-            Reason(clause=p.clause, rule=None, summary=fill(p.summary, self.raw), facts={})
+            Reason(
+                clause=p.clause,
+                rule=None,
+                summary=fill(
+                    p.temporary_summary if temporary and p.temporary_summary else p.summary,
+                    self.raw,
+                ),
+                facts={},
+            )
             for p in self.policy.procedure
             if p.outcome == outcome
         ]

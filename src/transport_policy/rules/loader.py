@@ -268,7 +268,8 @@ def _prompts(resolved: Resolved, built: tuple[Rule, ...]) -> dict[str, str]:
     return prompts
 
 
-_NEEDS_OUTCOMES = {"charging", "provision", "action", "override"}
+_NEEDS_OUTCOMES = {"charging", "provision", "action", "next_step", "override"}
+_MAY_HAVE_OUTCOMES = {"appeal"}
 
 
 def _check_shape(spec: RuleSpec, condition: Condition, unless: Condition | None, fail: Any) -> None:
@@ -277,7 +278,9 @@ def _check_shape(spec: RuleSpec, condition: Condition, unless: Condition | None,
         raise fail("only an exclusion has a defeater (unless)", "unless")
     if spec.kind in ("scope", "exclusion", "provide") and isinstance(condition, Always):
         raise fail(f"a {spec.kind} rule needs a real condition, not always", "condition")
-    if (spec.outcomes is None) == (spec.kind in _NEEDS_OUTCOMES):
+    if spec.kind in _MAY_HAVE_OUTCOMES:
+        pass
+    elif (spec.outcomes is None) == (spec.kind in _NEEDS_OUTCOMES):
         raise fail(
             f"outcomes is {'required' if spec.kind in _NEEDS_OUTCOMES else 'not used'} "
             f"for a {spec.kind} rule",

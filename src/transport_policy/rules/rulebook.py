@@ -22,6 +22,7 @@ KIND_WORDS = {
     "provision": "how provided transport is arranged",
     "action": "a support-plan action",
     "appeal": "the appeal route",
+    "next_step": "what happens next, where no appeal route is given",
     "override": "the assessor's override",
 }
 
@@ -149,7 +150,12 @@ def render_rulebook(policy: Policy) -> str:
             if reason.clause == cid:
                 out += [
                     f"Cited by the decision procedure on every `{reason.outcome}` decision: "
-                    f"{reason.summary}",
+                    f"{reason.summary}"
+                    + (
+                        f" When the decision is temporary: {reason.temporary_summary}"
+                        if reason.temporary_summary
+                        else ""
+                    ),
                     "",
                 ]
         for reading in policy.readings:

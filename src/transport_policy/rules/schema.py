@@ -14,7 +14,15 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from ..model.decision import Outcome
 
 Kind = Literal[
-    "scope", "exclusion", "provide", "charging", "provision", "action", "appeal", "override"
+    "scope",
+    "exclusion",
+    "provide",
+    "charging",
+    "provision",
+    "action",
+    "appeal",
+    "next_step",
+    "override",
 ]
 Role = Literal["decides", "triggers", "informs"]
 
@@ -98,6 +106,8 @@ class ProcedureReason(_Spec):
     outcome: Outcome
     clause: Text
     summary: Text
+    temporary_summary: Text | None = None
+    """The summary when the decision is temporary (an alternative is out of use for now)."""
 
 
 class Manifest(_Spec):
