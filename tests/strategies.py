@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from transport_policy.model.contradictions import Test, contradictions, values_of
 from transport_policy.model.fields import DECLARED_SECTIONS, FIELDS, FieldSpec, sections
 from transport_policy.model.record import AssessmentRecord
 from transport_policy.rules.conditions import FAILS, HOLDS, evaluate, fields_read
@@ -200,6 +201,44 @@ def records(
         data["override"] = draw(overrides())
     elif override is None and draw(st.integers(0, 7)) == 0:
         data["override"] = None
+    return consistent(data)
+
+
+def _repair(data: dict[str, Any], test: Test) -> None:
+    """Make one test of a contradiction fail, keeping the field known."""
+    section, _, leaf = test.path.partition(".")
+    part = data[section]
+    if test.lists is not None:
+        part[leaf] = [v for v in part[leaf] if v != test.lists]
+    elif test.in_:
+        values = FIELDS[test.path].values
+        part[leaf] = next(v for v in values if v not in test.in_ and v != "both")
+    else:
+        part[leaf] = not test.is_
+
+
+def consistent(data: dict[str, Any], keep: Collection[str] = ()) -> dict[str, Any]:
+    """The record mapping with every contradictory combination of facts
+    (``model/contradictions.py``) resolved by changing one of its known facts, none made
+    unknown (unless ``keep`` leaves no other way) and none of ``keep``
+    touched: a list loses the value named, else the first test of a
+    plain pair is turned (the second when the first only says a field is recorded)."""
+    while found := contradictions(values_of(data)):
+        for contradiction in found:
+            tests = contradiction.tests
+            listed = [t for t in tests if t.lists is not None]
+            order = listed or ([tests[1]] if tests[0].given else [tests[0], tests[1]])
+            free = [t for t in order if t.path not in keep and not t.given]
+            if free:
+                _repair(data, free[0])
+                break
+            recorded = [t for t in tests if t.given and t.path not in keep]
+            if recorded:  # what only matters beside a kept fact becomes unknown
+                section, _, leaf = recorded[0].path.partition(".")
+                data[section][leaf] = None
+                break
+        else:
+            return data  # the caller set the contradiction itself
     return data
 
 
@@ -217,7 +256,7 @@ def with_facts(data: Mapping[str, Any], facts: Mapping[str, object]) -> dict[str
         section, _, leaf = path.partition(".")
         part = out.get(section)
         out[section] = {**(part if isinstance(part, Mapping) else {}), leaf: value}
-    return out
+    return consistent(out, keep=facts)
 
 
 def to_json_ready(data: Any) -> Any:

@@ -37,6 +37,10 @@ BAD: dict[str, tuple[bytes, str]] = {
     "not an object": (b"[1, 2]", "(record)"),
     "bad value": (json.dumps({**GOOD[0], "person": {"age": SECRET}}).encode(), "person.age"),
     "unknown field": (json.dumps({**GOOD[0], "secret_field": SECRET}).encode(), "secret_field"),
+    "contradictory facts": (
+        json.dumps({**GOOD[0], "vehicles": {"motability": True, "private_car": False}}).encode(),
+        "vehicles.motability",
+    ),
     "no version in force": (
         json.dumps({"case_id": "C-old", "assessment_date": "2015-06-01"}).encode(),
         "assessment_date",

@@ -41,7 +41,7 @@ KINDS: dict[str, Callable[[Decision], bool]] = {
     "temporary provision with a review": lambda d: d.temporary and d.review_required,
     "no provision": lambda d: d.outcome == "do_not_provide" and d.override is None,
     "out of scope": lambda d: d.outcome == "out_of_scope",
-    "more information needed": lambda d: d.outcome == "needs_information" and bool(d.appeal),
+    "more information needed": lambda d: d.outcome == "needs_information" and bool(d.next_steps),
     "an override": lambda d: d.override is not None and d.outcome != d.recommended_outcome,
 }
 

@@ -43,6 +43,8 @@ def _observed(decision: Any) -> dict[str, Any]:
         "questions": [q.field for q in decision.questions],
         "charging": [c.clause for c in decision.charging],
         "actions": [a.clause for a in decision.actions],
+        "appeal": [a.clause for a in decision.appeal],
+        "next_steps": [s.clause for s in decision.next_steps],
         "temporary": decision.temporary,
         "review_required": decision.review_required,
         "taxi_permitted": decision.provision.taxi_permitted if decision.provision else None,

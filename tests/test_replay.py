@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -20,9 +21,11 @@ from transport_policy.audit.replay import (
     RULES_CHANGED,
     UNAVAILABLE,
     Change,
+    _compare,
     diff,
     replay,
 )
+from transport_policy.casefile import parse_record
 from transport_policy.cli.replay import replay_command
 from transport_policy.digest import canonical_json
 
@@ -88,7 +91,10 @@ def test_minimal_entries_are_not_replayable(tmp_path: Path) -> None:
 def test_another_version_can_be_asked_for(tmp_path: Path) -> None:
     log = _log(tmp_path / "d.log", None)
     results = list(replay(log, policy="2016", jobs=1))
-    assert {(r.status, r.version) for r in results} == {(IDENTICAL, "2016")}  # same criteria
+    assert {r.version for r in results} == {"2016"}
+    # The same criteria: only the 2021-01 review date's warning (governance.review) differs.
+    assert {c.path.partition("[")[0] for r in results for c in r.changes} <= {"warnings"}
+    assert IDENTICAL in {r.status for r in results}
     unknown = CliRunner().invoke(replay_command, [str(log), "--policy", "1999"])
     assert unknown.exit_code == 3 and "1999" in unknown.output
 
@@ -194,3 +200,29 @@ def test_progress_is_shown_on_stderr_only_when_asked(tmp_path: Path) -> None:
     assert quiet.exit_code == shown.exit_code == 0
     assert "replaying" not in quiet.stderr and "replaying" in shown.stderr
     assert shown.stdout == quiet.stdout
+
+
+OLD_LOG = (
+    Path(__file__).parent
+    / "fixtures"
+    / ("a-decision-logged-before-assessment-date-journey-and-next-steps.log")
+)
+
+
+def test_a_decision_logged_before_the_newer_keys_compares_without_them(tmp_path: Path) -> None:
+    """The entry was written by the code before decisions had assessment_date, journey and
+    next_steps: only the rule files' digest differs, the keys it lacks are not changes."""
+    logged = json.loads(OLD_LOG.read_bytes())["decision"]
+    assert not {"assessment_date", "journey", "next_steps"} & set(logged)
+    (result,) = replay(OLD_LOG, jobs=1)
+    assert result.status in (IDENTICAL, RULES_CHANGED), result.changes
+    assert [c.path for c in result.changes] in ([], ["policy.digest"])
+    # A key the logged decision has is still compared.
+    entry = json.loads(OLD_LOG.read_bytes())
+    entry["decision"]["outcome"] = "provide"
+    assert _compare(entry["decision"], _now(entry), forced=False)
+
+
+def _now(entry: dict[str, Any]) -> dict[str, Any]:
+    record = parse_record(entry["record"])
+    return decide(record).model_dump(mode="json")

@@ -48,6 +48,7 @@ def test_2016_and_2021_01_differ_only_in_manifest_metadata() -> None:
     assert {c["part"] for c in data["manifest"]} == {
         "title",
         "effective_from",
+        "next_review",
         "supersedes",
         "approved",
         "notes",

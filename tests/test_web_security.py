@@ -214,6 +214,11 @@ def test_a_bad_upload_lists_its_field_paths_without_values() -> None:
         "bad.yaml": (bad.encode(), "person.age: must be a whole number"),
         "bad.json": (b"{", "(file): is not valid JSON"),
         "old.yaml": (b"case_id: C\nassessment_date: 1999-01-01\n", "assessment_date: no policy"),
+        "contradiction.yaml": (
+            b"case_id: C\nassessment_date: 2021-03-15\n"
+            b"vehicles:\n  motability: true\n  private_car: false\n",
+            "vehicles.private_car: fails while vehicles.motability holds",
+        ),
         "empty.yaml": (b"", "Select a saved record"),
     }
     for name, (body, message) in cases.items():

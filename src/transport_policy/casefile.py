@@ -198,6 +198,8 @@ def parse_record(data: object, *, source: str = "<record>") -> AssessmentRecord:
         return AssessmentRecord.model_validate(dict(data))
     except RecursionError:  # a mapping built in Python, nested beyond any parser's limit
         raise RecordError([FieldError("(record)", "is nested too deeply")], source=source) from None
+    except RecordError as exc:  # contradictory facts (model/contradictions.py)
+        raise exc.with_source(source) from None
     except ValidationError as exc:
         errors = validation_errors(exc)
         case_id = data.get("case_id")

@@ -2,8 +2,9 @@
 
 Each full entry is decided again under the policy version it recorded (or a version given
 instead), from the rules as they are now. The new decision is compared with the logged one,
-ignoring ``engine`` (and ``policy`` when another version was asked for): identical, or changed
-with a field-level diff. Minimal entries hold only the record's digest, so they cannot be
+ignoring ``engine`` (and ``policy`` when another version was asked for) and the keys the logged
+decision did not have (added to the decision since): identical, or changed with a field-level
+diff. Minimal entries hold only the record's digest, so they cannot be
 replayed. Each entry is checked against its own hash first; ``audit verify`` checks the chain.
 """
 
@@ -112,9 +113,15 @@ def diff(before: Any, after: Any, path: str = "") -> list[Change]:
         return out
     if isinstance(before, list) and isinstance(after, list):
         return _diff_lists(before, after, path)
+    if _numbers(before, after):  # canonical JSON writes 6.0 as 6: the same number
+        return [] if before == after else [Change(path, before, after)]
     if before is ABSENT or after is ABSENT or type(before) is not type(after) or before != after:
         return [Change(path, before, after)]
     return []
+
+
+def _numbers(*values: Any) -> bool:
+    return all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
 
 
 def _identity(items: Sequence[Any]) -> str | None:
@@ -233,10 +240,13 @@ whose questions record them."""
 
 def _compare(logged: Mapping[str, Any], now: Mapping[str, Any], forced: bool) -> tuple[Change, ...]:
     """The differences between the logged and the new decision, ignoring ``engine`` (and
-    ``policy`` when another version was ``forced``, and the question keys an older entry does not
-    record: :data:`QUESTION_KEYS_ADDED`)."""
+    ``policy`` when another version was ``forced``, the keys a decision gained after the entry
+    was logged, and the question keys an older entry does not record:
+    :data:`QUESTION_KEYS_ADDED`)."""
     ignore = {"engine", "policy"} if forced else {"engine"}
-    now = {k: v for k, v in now.items() if k not in ignore}
+    # Keys are only ever added to the decision: one the logged decision lacks (assessment_date,
+    # journey, next_steps) did not exist when it was made, so it is not a change of decision.
+    now = {k: v for k, v in now.items() if k not in ignore and k in logged}
     asked = logged.get("questions")
     if isinstance(asked, list) and any(
         isinstance(q, Mapping) and not set(QUESTION_KEYS_ADDED) & set(q) for q in asked

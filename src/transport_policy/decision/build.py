@@ -19,6 +19,8 @@ from ..model.decision import (
     Decision,
     EngineRef,
     Entry,
+    Journey,
+    NextStep,
     PolicyRef,
     Provision,
     Reason,
@@ -27,9 +29,9 @@ from ..model.record import AssessmentRecord
 from ..rules.conditions import FAILS, HOLDS, UNKNOWN, Reading, Statuses
 from ..rules.model import Policy, Rule
 from .precedence import STATES, RuleState, Verdict, grounds_roles, precedence, rule_state
-from .wording import Wording
+from .wording import HEALTH_SAFETY, Wording, health_safety_warning, review_warning
 
-_Cited = TypeVar("_Cited", Reason, Considered, Entry)
+_Cited = TypeVar("_Cited", Reason, Considered, Entry, NextStep)
 _THREE = (HOLDS, FAILS, UNKNOWN)
 _STATE = {(c, u): rule_state(c, u) for c in _THREE for u in _THREE}
 
@@ -99,6 +101,20 @@ class SlotReader:
         return verdict, wording
 
 
+def _recorded(record: AssessmentRecord, path: str) -> object:
+    section, _, name = path.partition(".")
+    return getattr(getattr(record, section, None), name, None)
+
+
+def _journey(record: AssessmentRecord) -> Journey:
+    distance = _recorded(record, "destination.distance_miles")
+    return Journey(
+        purpose=_recorded(record, "destination.purpose"),  # type: ignore[arg-type]
+        destination_name=_recorded(record, "destination.name"),  # type: ignore[arg-type]
+        distance_miles=distance,  # type: ignore[arg-type]
+    )
+
+
 def _in_clause_order(items: list[_Cited], order: Mapping[str, int]) -> list[_Cited]:
     if len(items) > 1:
         items.sort(key=lambda item: order[item.clause])
@@ -113,7 +129,11 @@ def _reasons(verdict: Verdict, wording: Wording) -> list[Reason]:
         if rec.outcome.value == "out_of_scope":
             reasons.extend(wording.also_reasons(rule))
     if rec.past_scope:
-        reasons.extend(wording.procedure_reasons(rec.outcome.value, grounds_roles(rec)))
+        reasons.extend(
+            wording.procedure_reasons(
+                rec.outcome.value, grounds_roles(rec), temporary=rec.temporary
+            )
+        )
     return _in_clause_order(reasons, wording.policy.clause_order)
 
 
@@ -148,6 +168,8 @@ def assemble(
     provision = verdict.provision
     return Decision(
         case_id=record.case_id,
+        assessment_date=record.assessment_date,
+        journey=_journey(record),
         outcome=verdict.outcome,  # type: ignore[arg-type]
         recommended_outcome=rec.outcome.value,
         temporary=verdict.temporary,
@@ -155,6 +177,10 @@ def assemble(
         reasons=_reasons(verdict, wording),
         considered=_in_clause_order(considered, order),
         questions=wording.questions(rec.asked),
+        next_steps=_in_clause_order(
+            [NextStep(clause=r.clause, summary=wording.summary(r)) for r in verdict.next_steps],
+            order,
+        ),
         charging=_in_clause_order(list(map(wording.entry, verdict.charging)), order),
         provision=_with_requirements(wording.provision(*provision), record)
         if provision is not None
@@ -166,7 +192,11 @@ def assemble(
         if record.assessor
         else None,
         notes=record.judgement.notes or "",
-        warnings=[wording.summary(rule) for rule in verdict.warnings],
+        warnings=[
+            *(wording.summary(rule) for rule in verdict.warnings),
+            *health_safety_warning(_recorded(record, HEALTH_SAFETY), verdict.outcome, policy),
+            *review_warning(record.assessment_date, policy),
+        ],
         policy=PolicyRef(
             id=policy.id,
             version=policy.version,

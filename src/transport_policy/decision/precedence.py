@@ -198,6 +198,9 @@ class Verdict(NamedTuple):
     ``provide`` (:func:`provision_flags`)."""
     review: bool = False
     """A review of the care and support plan is recommended (:func:`provision_flags`)."""
+    next_steps: tuple[Rule, ...] = ()
+    """What happens next where the decision is not final or not this policy's (needs
+    information; a child's out of scope)."""
 
 
 def provision_flags(rec: Recommendation, final: str, actions: Iterable[Rule]) -> tuple[bool, bool]:
@@ -240,7 +243,11 @@ def precedence(policy: Policy, states: States, requested: str | None) -> Verdict
         ((r, states[r.id].status) for r in kinds.get("provision", ()) if final in r.outcomes),
         None,
     )
-    appeal = tuple(r for r in kinds.get("appeal", ()) if states[r.id].status is _HOLDS)
+    appeal = tuple(
+        r
+        for r in kinds.get("appeal", ())
+        if (not r.outcomes or final in r.outcomes) and states[r.id].status is _HOLDS
+    )
     actions = _triggered(kinds.get("action", ()), states, recommended, final)
     temporary, review = provision_flags(rec, final, actions)
     return Verdict(
@@ -254,4 +261,5 @@ def precedence(policy: Policy, states: States, requested: str | None) -> Verdict
         provision=provision,
         temporary=temporary,
         review=review,
+        next_steps=_triggered(kinds.get("next_step", ()), states, recommended, final),
     )

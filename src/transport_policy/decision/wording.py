@@ -9,6 +9,7 @@ condition at most once per record.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
@@ -39,6 +40,39 @@ def fill(text: str, raw: Mapping[str, object]) -> str:
 
 _EXPLAINED_WITH_DEFEATER = frozenset({RuleStatus.HOLDS, RuleStatus.DEFEATED})
 _WORD = {status: status.value for status in RuleStatus}
+
+
+HEALTH_SAFETY = "travel.specialised_transport_for_health_safety"
+HEALTH_SAFETY_CLAUSE = "provide.health_safety"
+REVIEW_CLAUSE = "governance.review"
+
+
+def health_safety_warning(concern: object, outcome: str, policy: Policy) -> list[str]:
+    """A fact that bears on a refusal without deciding it: an identified health and safety
+    concern calling for specialised transport (``concern``: the recorded value of
+    ``travel.specialised_transport_for_health_safety``), when the final outcome is not to
+    provide."""
+    if outcome != "do_not_provide" or concern is not True:
+        return []
+    if HEALTH_SAFETY_CLAUSE not in policy.clauses:
+        return []
+    return [
+        "An identified health and safety concern calling for specialised transport arrangements "
+        f"is recorded ({HEALTH_SAFETY_CLAUSE}), and transport is not provided: record how the "
+        "alternative relied on meets that concern, or consider whether it should be provided."
+    ]
+
+
+def review_warning(assessed: dt.date, policy: Policy) -> list[str]:
+    """The version was due for review before the assessment date (never today's date)."""
+    due = policy.next_review
+    if due is None or assessed <= due:
+        return []
+    return [
+        f"This policy version ({policy.version}) was due for review by {due.isoformat()} "
+        f"({REVIEW_CLAUSE}), before the assessment date {assessed.isoformat()}: confirm that it "
+        "is still current before relying on this decision."
+    ]
 
 
 class Variants(Protocol):
@@ -125,10 +159,13 @@ class Wording:
             out.append(Reason(clause=clause, rule=rule.id, summary=summary, facts=facts))
         return out
 
-    def procedure_reasons(self, outcome: str, roles: frozenset[str] = frozenset()) -> list[Reason]:
+    def procedure_reasons(
+        self, outcome: str, roles: frozenset[str] = frozenset(), *, temporary: bool = False
+    ) -> list[Reason]:
         """The reasons the policy's procedure gives for this outcome (one naming a ``grounds``
         role only when the grounds include a rule of that role, one with a ``when`` only when it
-        holds, citing the facts it read)."""
+        holds, citing the facts it read; a temporary decision's own wording where the reason
+        has one)."""
         out = []
         for p, when in zip(self.policy.procedure, self.policy.procedure_when, strict=True):
             if p.outcome != outcome or (p.grounds is not None and p.grounds not in roles):
@@ -138,7 +175,8 @@ class Wording:
                 if self.reading.status(when) != HOLDS:
                     continue
                 facts = self._values(self.reading.explain(when))
-            summary = fill(p.summary, self.raw)
+            text = p.temporary_summary if temporary and p.temporary_summary else p.summary
+            summary = fill(text, self.raw)
             out.append(Reason(clause=p.clause, rule=None, summary=summary, facts=facts))
         return out
 

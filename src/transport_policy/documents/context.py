@@ -91,8 +91,8 @@ def case_facts(decision: Decision, record: Mapping[str, Any] | None) -> CaseFact
     the record's fields (``assessment_date``, ``destination.purpose``, ``destination.name``,
     ``destination.distance_miles``); next steps come only from the decision."""
     shown: Mapping[str, Any] = decision.model_dump(mode="json")
-    if "journey" in shown:
-        journey = shown.get("journey") or {}
+    if shown.get("journey") is not None:  # null only in a decision made before the key existed
+        journey = shown["journey"]
         date = shown.get("assessment_date")
         steps = tuple((s["clause"], s["summary"]) for s in shown.get("next_steps") or ())
     else:

@@ -6,6 +6,7 @@ prints. Lists are in clause-catalogue order (questions in record field order).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -66,6 +67,22 @@ class Entry(_Out):
 VehicleNeed = Literal["wheelchair_accessible", "passenger_assistant", "travel_alone"]
 
 
+class NextStep(_Out):
+    """What happens next where no appeal route is given: what is needed (needs information), or
+    the route that applies instead (a child's out of scope)."""
+
+    clause: str
+    summary: str
+
+
+class Journey(_Out):
+    """The journey decided, as recorded (each ``None`` when unknown)."""
+
+    purpose: str | None
+    destination_name: str | None
+    distance_miles: float | None
+
+
 class Provision(_Out):
     taxi_permitted: bool
     clause: str
@@ -107,7 +124,15 @@ class EngineRef(_Out):
 class Decision(_Out):
     """What the policy recommends for one record, and how that conclusion was reached."""
 
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, json_schema_serialization_defaults_required=True
+    )
+
     case_id: str
+    assessment_date: dt.date | None = None
+    """From the record (``None`` only in a decision made before the key existed)."""
+    journey: Journey | None = None
+    """The journey decided (``None`` only in a decision made before the key existed)."""
     outcome: Outcome
     recommended_outcome: Outcome
     temporary: bool
@@ -115,6 +140,8 @@ class Decision(_Out):
     reasons: list[Reason]
     considered: list[Considered]
     questions: list[Question]
+    next_steps: list[NextStep] = Field(default_factory=list)
+    """Empty unless the outcome is needs_information or a child's out of scope."""
     charging: list[Entry]
     provision: Provision | None
     actions: list[Entry]

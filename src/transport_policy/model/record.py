@@ -23,8 +23,11 @@ from pydantic import (
     StringConstraints,
     create_model,
     field_validator,
+    model_validator,
 )
 
+from ..errors import RecordError
+from .contradictions import contradiction_errors, values_of
 from .fields import DECLARED_SECTIONS, FIELDS, LATER_SECTIONS, REGISTRY, FieldSpec, sections
 
 OverrideOutcome = Literal["provide", "do_not_provide"]
@@ -140,6 +143,15 @@ class _RecordBase(_Section):
     @classmethod
     def _empty_section(cls, value: Any) -> Any:
         return _empty_is_absent(value)
+
+    @model_validator(mode="after")
+    def _no_contradiction(self) -> Any:
+        """Contradictory facts (:mod:`.contradictions`) are an input error: one entry per
+        field path involved, each naming the others."""
+        errors = contradiction_errors(values_of(self))
+        if errors:
+            raise RecordError(errors, case_id=self.case_id)
+        return self
 
     case_id: Annotated[
         str,

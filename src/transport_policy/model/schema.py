@@ -13,6 +13,7 @@ import json
 from typing import Any, Final
 
 from .. import __version__
+from .contradictions import schema_rules
 from .decision import Decision
 from .record import AssessmentRecord
 
@@ -40,6 +41,7 @@ def schema(name: str) -> dict[str, Any]:
     """The JSON Schema of ``record`` (input, validation mode) or ``decision`` (output)."""
     if name == "record":
         body = AssessmentRecord.model_json_schema(mode="validation")
+        body["allOf"] = schema_rules()  # contradictory facts (model/contradictions.py)
     elif name == "decision":
         body = Decision.model_json_schema(mode="serialization")
     else:

@@ -31,7 +31,15 @@ FIELD_WORDS = {
     "evidence": "facts shown as evidence",
     "role": "role (alternative or expectation)",
 }
-MANIFEST_KEYS = ("id", "title", "effective_from", "supersedes", "approved", "notes")
+MANIFEST_KEYS = (
+    "id",
+    "title",
+    "effective_from",
+    "next_review",
+    "supersedes",
+    "approved",
+    "notes",
+)
 
 
 @dataclass

@@ -216,6 +216,7 @@ def _load_policy(root: Path) -> Policy:
         procedure=tuple(resolved.procedure),
         supersedes=manifest.supersedes,
         approved=manifest.approved,
+        next_review=manifest.next_review,
         files=files,
         extends=manifest.extends,
         folders=resolved.folders,
@@ -223,9 +224,21 @@ def _load_policy(root: Path) -> Policy:
     )
 
 
+REVIEW_CLAUSE = "governance.review"
+"""The clause a version's ``next_review`` date stands for."""
+
+
 def _check_manifest(resolved: Resolved, check_clause: Any) -> tuple[Condition, ...]:
-    """The readings and procedure reasons name known fields and clauses; returns each procedure
+    """The readings and procedure reasons name known fields and clauses, and a review date comes
+    after the version came into force (its clause in the catalogue); returns each procedure
     reason's ``when``, parsed."""
+    manifest = resolved.manifest
+    if manifest.next_review is not None:
+        if manifest.next_review <= manifest.effective_from:
+            raise RuleError(
+                "must be later than effective_from", path="policy.yaml", field="next_review"
+            )
+        check_clause(REVIEW_CLAUSE, "policy.yaml", None, "next_review")
     for reading in resolved.readings:
         if reading.field not in FIELD_PATHS:
             raise RuleError(
@@ -269,7 +282,8 @@ def _prompts(resolved: Resolved, built: tuple[Rule, ...]) -> dict[str, str]:
     return prompts
 
 
-_NEEDS_OUTCOMES = {"charging", "provision", "action", "override"}
+_NEEDS_OUTCOMES = {"charging", "provision", "action", "next_step", "override"}
+_MAY_HAVE_OUTCOMES = {"appeal"}
 
 
 def _check_shape(spec: RuleSpec, condition: Condition, unless: Condition | None, fail: Any) -> None:
@@ -278,7 +292,9 @@ def _check_shape(spec: RuleSpec, condition: Condition, unless: Condition | None,
         raise fail("only an exclusion has a defeater (unless)", "unless")
     if spec.kind in ("scope", "exclusion", "provide") and isinstance(condition, Always):
         raise fail(f"a {spec.kind} rule needs a real condition, not always", "condition")
-    if (spec.outcomes is None) == (spec.kind in _NEEDS_OUTCOMES):
+    if spec.kind in _MAY_HAVE_OUTCOMES:
+        pass
+    elif (spec.outcomes is None) == (spec.kind in _NEEDS_OUTCOMES):
         raise fail(
             f"outcomes is {'required' if spec.kind in _NEEDS_OUTCOMES else 'not used'} "
             f"for a {spec.kind} rule",

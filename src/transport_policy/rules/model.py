@@ -92,6 +92,10 @@ class Policy:
     procedure: tuple[ProcedureReason, ...]
     supersedes: str | None = None
     approved: str | None = None
+    next_review: dt.date | None = None
+    """When this version was due for review (``governance.review``): a decision assessed later
+    warns that the version must be confirmed as still current. A version's own: an overlay does
+    not inherit its base's."""
     files: tuple[str, ...] = field(default=())
     extends: str | None = None
     folders: tuple[str, ...] = field(default=())

@@ -45,6 +45,8 @@ class Resolved:
             mode="json",
             include={"id", "version", "title", "effective_from", "supersedes", "approved", "notes"},
         )
+        if self.manifest.next_review is not None:  # versions without one keep their digest
+            own["next_review"] = self.manifest.next_review.isoformat()
         return {
             "manifest": own,
             "clauses": [c.model_dump(mode="json") for _, c in self.clauses.values()],

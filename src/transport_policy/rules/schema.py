@@ -14,7 +14,15 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from ..model.decision import Outcome
 
 Kind = Literal[
-    "scope", "exclusion", "provide", "charging", "provision", "action", "appeal", "override"
+    "scope",
+    "exclusion",
+    "provide",
+    "charging",
+    "provision",
+    "action",
+    "appeal",
+    "next_step",
+    "override",
 ]
 Role = Literal["decides", "triggers", "informs"]
 GroundsRole = Literal["alternative", "expectation"]
@@ -113,6 +121,8 @@ class ProcedureReason(_Spec):
     """Given only when a rule of this role is among the grounds (an exclusion that holds)."""
     when: Any = None
     """Given only when this condition holds (no ``rule:`` references)."""
+    temporary_summary: Text | None = None
+    """The summary when the decision is temporary (an alternative is out of use for now)."""
 
 
 class Manifest(_Spec):
@@ -120,6 +130,7 @@ class Manifest(_Spec):
     version: Text
     title: Text
     effective_from: dt.date
+    next_review: dt.date | None = None
     supersedes: Text | None = None
     approved: Text | None = None
     extends: Text | None = None

@@ -328,7 +328,7 @@ class Checker:
             return paths, lambda f: ["do_not_provide"] if holds(f) else []
         if rule.kind == "provide":
             return paths, lambda f: [PROVIDE] if holds(f) else []
-        if rule.kind == "appeal":
+        if rule.kind == "appeal" and not rule.outcomes:
             return paths, lambda f: list(OUTCOMES) if holds(f) else []
         paths = [*paths, *model.override_paths]
         if rule.kind == "override":
@@ -375,6 +375,8 @@ def fired(policy: Policy, decision: Decision, facts: Mapping[str, object]) -> se
     """The rules that took effect in a decision."""
     out = {r.rule for r in decision.reasons if r.rule}
     out |= {e.rule for e in (*decision.charging, *decision.actions, *decision.appeal)}
+    steps = {s.clause for s in decision.next_steps}  # a next step names its clause, not its rule
+    out |= {r.id for r in policy.by_kind.get("next_step", ()) if r.clause in steps}
     if decision.provision is not None and decision.provision.taxi_permitted:
         out.add(decision.provision.rule)
     if decision.override is not None:

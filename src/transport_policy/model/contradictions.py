@@ -1,0 +1,242 @@
+"""Contradictory facts: combinations of established values that no assessment can hold.
+
+A record holding one of them is an input error, never a decision: it is rejected with one error
+entry per field path involved, each message naming the other paths. Only established values count
+(an unknown field contradicts nothing), and the record keeps what was recorded: how the rules read
+an unknown field beside a known one (a Motability car read as a private car, say) is a reading of
+the rules, not a correction of the record.
+
+The table is declarative: each contradiction is a conjunction of tests of field values, so the
+record model checks it (:func:`contradiction_errors`) and the JSON Schema states it
+(:func:`schema_rules`) from the same entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import FieldError
+
+Values = Mapping[str, object]
+"""Field path → established value (``None`` or absent: unknown)."""
+
+
+@dataclass(frozen=True)
+class Test:
+    """One test of one field: it holds only for an established value."""
+
+    path: str
+    is_: object = None
+    in_: tuple[str, ...] = ()
+    lists: str | None = None
+    """For a list field: the list names this value."""
+    given: bool = False
+    """The field is established, whatever its value (an empty list included)."""
+
+    def holds(self, values: Values) -> bool:
+        value = values.get(self.path)
+        if value is None:
+            return False
+        if self.given:
+            return True
+        if self.lists is not None:
+            return isinstance(value, list) and self.lists in value
+        if self.in_:
+            return value in self.in_
+        return value is self.is_ if isinstance(self.is_, bool) else value == self.is_
+
+    def words(self) -> str:
+        if self.given:
+            return "is recorded"
+        if self.lists is not None:
+            return f"lists {self.lists}"
+        if self.in_:
+            return "is " + " or ".join(self.in_)
+        if self.is_ is True:
+            return "holds"
+        if self.is_ is False:
+            return "fails"
+        return f"is {self.is_}"
+
+    def schema(self) -> dict[str, Any]:
+        """The JSON Schema of a record in which this test holds."""
+        if self.given:
+            leaf: dict[str, Any] = {"not": {"type": "null"}}
+        elif self.lists is not None:
+            leaf = {"type": "array", "contains": {"const": self.lists}}
+        elif self.in_:
+            leaf = {"enum": list(self.in_)}
+        else:
+            leaf = {"const": self.is_}
+        section, _, name = self.path.partition(".")
+        return {
+            "required": [section],
+            "properties": {
+                section: {"type": "object", "required": [name], "properties": {name: leaf}}
+            },
+        }
+
+
+@dataclass(frozen=True)
+class Contradiction:
+    """Facts that cannot all hold: every test established at once is an input error."""
+
+    tests: tuple[Test, ...]
+    why: str
+    """Why they cannot hold together, in words."""
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t.path for t in self.tests))
+
+    def holds(self, values: Values) -> bool:
+        return all(t.holds(values) for t in self.tests)
+
+    def errors(self) -> list[FieldError]:
+        """One error per field path involved, each naming the other paths."""
+        out = []
+        for test in self.tests:
+            others = [f"{t.path} {t.words()}" for t in self.tests if t.path != test.path]
+            out.append(
+                FieldError(
+                    test.path,
+                    f"{test.words()} while {' and '.join(others)}: {self.why}",
+                )
+            )
+        return out
+
+
+def _is(path: str, value: object) -> Test:
+    return Test(path, is_=value)
+
+
+def _in(path: str, *values: str) -> Test:
+    return Test(path, in_=values)
+
+
+def _lists(path: str, value: str) -> Test:
+    return Test(path, lists=value)
+
+
+def _given(path: str) -> Test:
+    return Test(path, given=True)
+
+
+_NOT_WITH_SUPPORT = ("independently", "unable")
+_LIST = "circumstances.ill_carer_relied_on_for"
+_WALK = "travel.can_mobilise_safely"
+_BUS = "travel.can_use_public_transport"
+_WALK_HELP = "travel.mobilise_support_from_unpaid_carer"
+_BUS_HELP = "travel.public_transport_support_from_unpaid_carer"
+_CARER = "support_network.carer_able_and_willing"
+_CARER_CAR = "support_network.carer_uses_own_car"
+
+CONTRADICTIONS: tuple[Contradiction, ...] = (
+    Contradiction(
+        (_is("vehicles.motability", True), _is("vehicles.private_car", False)),
+        "a Motability car is a private car",
+    ),
+    Contradiction(
+        (_is("travel.needs_supervision", True), _is(_BUS, "independently")),
+        "someone who needs supervision to travel cannot use public transport independently",
+    ),
+    Contradiction(
+        (_is(_WALK_HELP, True), _in(_WALK, *_NOT_WITH_SUPPORT)),
+        "the support is given only to someone who walks or wheels there with support",
+    ),
+    Contradiction(
+        (_is(_BUS_HELP, True), _in(_BUS, *_NOT_WITH_SUPPORT)),
+        "the support is given only to someone who uses public transport with support",
+    ),
+    Contradiction(
+        (_given(_CARER_CAR), _is(_CARER, False)),
+        "whose car an unpaid carer drives is recorded only when a carer is able and willing",
+    ),
+    Contradiction(
+        (_is(_CARER_CAR, False), _is("vehicles.private_car", False)),
+        "the carer drives the person's car, but the person has no car",
+    ),
+    Contradiction(
+        (_is("benefits.standard_rate_mobility", True), _is("benefits.higher_rate_mobility", True)),
+        "the standard and the higher rate of the mobility component are never paid together",
+    ),
+    Contradiction(
+        (_given(_LIST), _in("circumstances.temporary_illness", "none", "person")),
+        "what the ill carer usually gives is recorded only when a carer is temporarily ill",
+    ),
+    Contradiction(
+        (_lists(_LIST, "walking"), _is(_WALK_HELP, False)),
+        "the ill carer gives the support to walk or wheel, so that support is an unpaid carer's",
+    ),
+    Contradiction(
+        (_lists(_LIST, "walking"), _in(_WALK, *_NOT_WITH_SUPPORT)),
+        "the ill carer's support to walk or wheel is given only to someone who does so with "
+        "support",
+    ),
+    Contradiction(
+        (_lists(_LIST, "public_transport"), _is(_BUS_HELP, False)),
+        "the ill carer gives the support on public transport, so that support is an unpaid carer's",
+    ),
+    Contradiction(
+        (_lists(_LIST, "public_transport"), _in(_BUS, *_NOT_WITH_SUPPORT)),
+        "the ill carer's support on public transport is given only to someone who uses it with "
+        "support",
+    ),
+    Contradiction(
+        (_lists(_LIST, "driving"), _is(_CARER, False)),
+        "the ill carer usually drives them, so a carer is able and willing",
+    ),
+)
+"""Every contradiction, in record field order of their first field."""
+
+
+def contradictions(
+    values: Values, table: tuple[Contradiction, ...] = CONTRADICTIONS
+) -> list[Contradiction]:
+    """The contradictions these values hold."""
+    return [c for c in table if c.holds(values)]
+
+
+def contradiction_errors(values: Values) -> list[FieldError]:
+    """The field-path errors of every contradiction these values hold (none: consistent)."""
+    return list(dict.fromkeys(e for c in contradictions(values) for e in c.errors()))
+
+
+def _part(data: object, key: str) -> object:
+    if isinstance(data, Mapping):
+        return data.get(key)
+    return getattr(data, key, None)
+
+
+def values_of(data: object) -> dict[str, object]:
+    """The values the contradictions read, from a record (a model or a mapping)."""
+    out: dict[str, object] = {}
+    for path in CONTRADICTION_PATHS:
+        section, _, name = path.partition(".")
+        part = _part(data, section)
+        out[path] = _part(part, name) if part is not None else None
+    return out
+
+
+CONTRADICTION_PATHS: tuple[str, ...] = tuple(
+    dict.fromkeys(p for c in CONTRADICTIONS for p in c.paths)
+)
+
+
+def schema_rules() -> list[dict[str, Any]]:
+    """The contradictions as JSON Schema ``if``/``then`` pairs: if the first fact holds, the
+    others must not all hold."""
+    out = []
+    for c in CONTRADICTIONS:
+        first, *rest = c.tests
+        rest_schema = rest[0].schema() if len(rest) == 1 else {"allOf": [t.schema() for t in rest]}
+        out.append(
+            {
+                "description": f"{', '.join(c.paths)}: {c.why}",
+                "if": first.schema(),
+                "then": {"not": rest_schema},
+            }
+        )
+    return out
