@@ -92,7 +92,7 @@ class Contradiction:
         return tuple(dict.fromkeys(t.path for t in self.tests))
 
     def holds(self, values: Values) -> bool:
-        return all(t.holds(values) for t in self.tests)
+        return all(test.holds(values) for test in self.tests)
 
     def errors(self) -> list[FieldError]:
         """One error per field path involved, each naming the other paths."""
@@ -199,29 +199,66 @@ def contradictions(
     return [c for c in table if c.holds(values)]
 
 
+def _established(values: Values) -> bool:
+    """Whether two of the fields read are established (no contradiction is possible with
+    fewer): the common case of a record that records few of them is settled at once."""
+    count = 0
+    for value in values.values():
+        if value is not None:
+            count += 1
+            if count > 1:
+                return True
+    return False
+
+
 def contradiction_errors(values: Values) -> list[FieldError]:
     """The field-path errors of every contradiction these values hold (none: consistent)."""
-    return list(dict.fromkeys(e for c in contradictions(values) for e in c.errors()))
+    found = contradictions(values) if _established(values) else []
+    if not found:
+        return []
+    return list(dict.fromkeys(e for c in found for e in c.errors()))
 
 
 def _part(data: object, key: str) -> object:
+    if isinstance(data, dict):
+        return data.get(key)
     if isinstance(data, Mapping):
         return data.get(key)
     return getattr(data, key, None)
 
 
+def model_values(record: object) -> dict[str, object]:
+    """The values the contradictions read, from a validated record model (its sections'
+    attributes read directly: this runs on every record validated)."""
+    out: dict[str, object] = {}
+    attrs = record.__dict__
+    for section, leaves in _BY_SECTION:
+        part = attrs.get(section)
+        found = part.__dict__ if part is not None else {}
+        for path, name in leaves:
+            out[path] = found.get(name)
+    return out
+
+
 def values_of(data: object) -> dict[str, object]:
     """The values the contradictions read, from a record (a model or a mapping)."""
     out: dict[str, object] = {}
-    for path in CONTRADICTION_PATHS:
-        section, _, name = path.partition(".")
+    for section, leaves in _BY_SECTION:
         part = _part(data, section)
-        out[path] = _part(part, name) if part is not None else None
+        for path, name in leaves:
+            out[path] = _part(part, name) if part is not None else None
     return out
 
 
 CONTRADICTION_PATHS: tuple[str, ...] = tuple(
     dict.fromkeys(p for c in CONTRADICTIONS for p in c.paths)
+)
+_BY_SECTION: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = tuple(
+    (
+        section,
+        tuple((p, p.partition(".")[2]) for p in CONTRADICTION_PATHS if p.startswith(section + ".")),
+    )
+    for section in dict.fromkeys(p.partition(".")[0] for p in CONTRADICTION_PATHS)
 )
 
 
