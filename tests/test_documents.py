@@ -235,6 +235,19 @@ def test_the_letter_explains_an_override_by_the_assessors_reason() -> None:
     assert not [r.summary for r in d.reasons if _flat(r.summary) in letter]
 
 
+@pytest.mark.parametrize("outcome", ["do_not_provide", "out_of_scope"])
+def test_a_letter_withdrawing_transport_says_it_continues_until_the_alternative(
+    outcome: str,
+) -> None:
+    source = _golden(
+        lambda d: d.outcome == outcome and any(a.clause == "review.withdrawal" for a in d.actions)
+    )
+    (withdrawal,) = [a for a in source.decision.actions if a.clause == "review.withdrawal"]
+    letter = _flat(str(render(source.decision, "text", audience="letter", context=source.context)))
+    assert _flat(withdrawal.summary) in letter.split("What happens next")[1]
+    assert "review.withdrawal" not in letter
+
+
 def test_html_escapes_what_the_record_says() -> None:
     source = _golden(lambda d: d.outcome == "do_not_provide")
     noted = source.decision.model_copy(update={"notes": "<script>alert(1)</script> & more"})

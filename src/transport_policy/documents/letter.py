@@ -42,6 +42,10 @@ REVIEW_WORDS = (
 
 WAITING_WORDS = "When we have this information, your assessor will make a decision."
 
+TOLD_ACTIONS = ("review.withdrawal",)
+"""The support-plan actions the person is told of in the letter as well: what happens to the
+transport they have now (the other actions are the assessor's to carry out)."""
+
 
 def _lead(d: Decision) -> list[str]:
     lead = [DECIDED_WORDS[d.outcome]]
@@ -88,6 +92,7 @@ def _next(d: Decision, context: Context) -> Section:
     if d.provision is not None:
         items.append(Item(d.provision.summary))
     items += [Item(c.summary) for c in d.charging]
+    items += [Item(a.summary) for a in d.actions if a.clause in TOLD_ACTIONS]
     if d.outcome != "needs_information":
         items += [Item(summary) for _, summary in context.facts.next_steps]
     if d.review_required:
