@@ -11,7 +11,6 @@ property tests compare the engine with, and the evaluator used by ``rules check`
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import itertools
 import json
@@ -24,7 +23,7 @@ import durable_rules_engine
 
 from ..errors import EngineError
 from ..model.record import AssessmentRecord
-from ..rules.conditions import FAILS, HOLDS, UNKNOWN, Statuses, evaluate, fields_read
+from ..rules.conditions import FAILS, HOLDS, UNKNOWN, Status, Statuses, evaluate, fields_read
 from ..rules.model import Policy
 from .compile import ANCHOR, ANCHOR_KEY, CATCH_ALL, compile_policy, fact_key, ruleset_name
 
@@ -39,26 +38,43 @@ def policy_fields(policy: Policy) -> tuple[str, ...]:
 
 def record_values(record: AssessmentRecord, fields: tuple[str, ...]) -> Facts:
     """The recorded values of ``fields`` (path → value, ``None`` = unknown)."""
+    return read_plan(record, _plan(fields))
+
+
+Plan = tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
+"""Fields grouped by record section, in order: (section, paths, leaves)."""
+
+
+def read_plan(record: AssessmentRecord, plan: Plan) -> Facts:
+    """The recorded values of the fields of a :func:`_plan`, in its order."""
     values: Facts = {}
-    for section, leaves in _plan(fields):
-        part = getattr(record, section)
+    attrs = record.__dict__
+    for section, paths, leaves in plan:
+        part = attrs[section]
         if part is None:
-            values.update(dict.fromkeys((path for path, _ in leaves), None))
+            values.update(dict.fromkeys(paths))
             continue
-        attrs = part.__dict__
-        for path, leaf in leaves:
-            values[path] = attrs[leaf]
+        leaf_values = part.__dict__
+        values.update(zip(paths, map(leaf_values.__getitem__, leaves), strict=True))
     return values
 
 
 @functools.cache
-def _plan(fields: tuple[str, ...]) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
-    """``fields`` grouped by record section, in order: (section, ((path, leaf), ...))."""
+def _plan(fields: tuple[str, ...]) -> Plan:
+    """``fields`` grouped by record section, in order."""
     groups: dict[str, list[tuple[str, str]]] = {}
     for path in fields:
         section, _, leaf = path.partition(".")
         groups.setdefault(section, []).append((path, leaf))
-    return tuple((section, tuple(leaves)) for section, leaves in groups.items())
+    return tuple(
+        (section, tuple(p for p, _ in leaves), tuple(leaf for _, leaf in leaves))
+        for section, leaves in groups.items()
+    )
+
+
+def field_plan(fields: tuple[str, ...]) -> Plan:
+    """The plan :func:`read_plan` reads ``fields`` with (made once per tuple of fields)."""
+    return _plan(fields)
 
 
 def apply_readings(values: Mapping[str, object], policy: Policy) -> Facts:
@@ -102,10 +118,19 @@ class DurableEvaluator:
     """Every slot's status for one record, matched by durable-rules."""
 
     def __init__(self, policy: Policy) -> None:
-        self._names = tuple(
-            (slot, slot + "#H", None if slot in policy.trigger_slots else slot + "#F")
-            for slot, _ in policy.slots
-        )
+        triggers = policy.trigger_slots
+        self._blank: Statuses = {
+            slot: FAILS if slot in triggers else UNKNOWN for slot, _ in policy.slots
+        }
+        """Every slot's status when none of its rules fires (in slot order)."""
+        self._meaning: dict[str, tuple[str, Status, bool]] = {}
+        """Each rule's name → its slot, the status its firing means, and whether the slot is
+        three-valued (so a second rule of the slot firing is a contradiction)."""
+        for slot, _ in policy.slots:
+            three_valued = slot not in triggers
+            self._meaning[slot + "#H"] = (slot, HOLDS, three_valued)
+            if three_valued:
+                self._meaning[slot + "#F"] = (slot, FAILS, True)
         definition = compile_policy(policy)
         self.name = ruleset_name(policy, f"{os.getpid()}.{next(_instances)}")
         self._sids = itertools.count(1)
@@ -190,22 +215,23 @@ class DurableEvaluator:
         if self._handle is None:
             self._open.clear()
         while self._open:
-            # error 309: never asserted, or deleted just before an interruption
-            with contextlib.suppress(durable_rules_engine.error):
+            try:  # noqa: SIM105 (cheaper than contextlib.suppress, once per decision)
                 durable_rules_engine.delete_state(self._handle, self._open[-1])
+            except durable_rules_engine.error:
+                pass  # error 309: never asserted, or deleted just before an interruption
             self._open.pop()
 
     def _read(self, fired: set[str]) -> Statuses:
-        out: Statuses = {}
-        for slot, holds_name, fails_name in self._names:
-            holds = holds_name in fired
-            if fails_name is None:
-                out[slot] = HOLDS if holds else FAILS
+        out = self._blank.copy()
+        meaning = self._meaning
+        for name in fired:
+            found = meaning.get(name)
+            if found is None:  # the catch-all
                 continue
-            fails = fails_name in fired
-            if holds and fails:
+            slot, status, three_valued = found
+            if three_valued and out[slot] != UNKNOWN:
                 raise EngineError(
                     f"durable-rules found {slot} both holding and failing", rule_id=slot
                 )
-            out[slot] = HOLDS if holds else FAILS if fails else UNKNOWN
+            out[slot] = status
         return out
