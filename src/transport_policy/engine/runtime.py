@@ -1,9 +1,14 @@
 """Running compiled rules in durable-rules, safely.
 
 The wrapper drives durable-rules' C module directly (``durable_rules_engine``): no ``Host``, so no
-timer threads and no ``$pulse`` facts; one fact per decision in a fresh session that is deleted in
-``finally`` (so the 1,024-live-sessions cap is never reached); facts not events, so every matching
-rule fires. Errors from the engine become :class:`~transport_policy.errors.EngineError`.
+timer threads and no ``$pulse`` facts; facts not events, so every matching rule fires. Each
+decision asserts one fact in the evaluator's session, collects every rule it fires, and retracts
+it, so the session holds no fact between decisions: the session (564 KiB in durable-rules) is made
+once, not once per decision. A session that a failure or an interruption may have left holding a
+fact or an unfinished action is deleted before the next decision, which takes a new one; a session
+is also replaced after :data:`SESSION_DECISIONS` decisions. So one session at most is live per
+evaluator (the 1,024-live-sessions cap is never approached), and each decision starts from an
+empty session. Errors from the engine become :class:`~transport_policy.errors.EngineError`.
 
 :class:`PythonEvaluator` reads the same conditions in plain Python. It is the reference the
 property tests compare the engine with, and the evaluator used by ``rules check``.
@@ -113,6 +118,9 @@ class PythonEvaluator:
 
 _instances = itertools.count(1)
 
+SESSION_DECISIONS = 10_000
+"""Decisions made in one durable-rules session before it is deleted and a new one is taken."""
+
 
 class DurableEvaluator:
     """Every slot's status for one record, matched by durable-rules."""
@@ -134,12 +142,17 @@ class DurableEvaluator:
         definition = compile_policy(policy)
         self.name = ruleset_name(policy, f"{os.getpid()}.{next(_instances)}")
         self._sids = itertools.count(1)
+        self._ids = itertools.count(1)
         self._keys = {path: fact_key(path) for path in policy_fields(policy)}
         self._lock = threading.Lock()
         self._pid = os.getpid()
         self._handle: int | None = None
-        self._open: list[str] = []
-        """Sessions that may exist in the engine and are not yet deleted (see :meth:`_release`)."""
+        self.session_decisions = SESSION_DECISIONS
+        """Decisions made in one session before it is replaced."""
+        self._sid = str(next(self._sids))
+        self._used = 0
+        self._dirty = False
+        """Whether the session may hold a fact or an unfinished action (see :meth:`_renew`)."""
         try:
             self._handle = durable_rules_engine.create_ruleset(
                 self.name, json.dumps(definition, allow_nan=False)
@@ -151,8 +164,8 @@ class DurableEvaluator:
             ) from None
 
     def close(self) -> None:
-        """Delete the ruleset (``durable_rules_engine.delete_ruleset``), freeing its memory; the
-        evaluator cannot be used afterwards."""
+        """Delete the ruleset (``durable_rules_engine.delete_ruleset``), freeing its memory and its
+        session; the evaluator cannot be used afterwards."""
         with self._lock:
             if self._handle is not None and os.getpid() == self._pid:
                 durable_rules_engine.delete_ruleset(self._handle)
@@ -163,63 +176,66 @@ class DurableEvaluator:
             raise EngineError(
                 "a rule engine cannot be shared across processes; load it in each worker"
             )
-        sid = str(next(self._sids))
         keys = self._keys
         fact: dict[str, object] = {keys[k]: v for k, v in facts.items() if v is not None}
         fact[ANCHOR_KEY] = ANCHOR
-        fact["sid"] = sid
-        fact["id"] = "record"
-        try:
-            payload = _ENCODER.encode(fact)
-        except ValueError:
-            raise EngineError("a fact is not a finite JSON value") from None
         fired: set[str] = set()
+        engine = durable_rules_engine
         with self._lock:
             handle = self._handle
             if handle is None:
                 raise EngineError("this rule engine was closed (its policy changed on disk)")
-            self._release()  # sessions left by a call interrupted before its own release
-            self._open.append(sid)  # before asserting: an interruption may come at any bytecode
+            if self._dirty or self._used >= self.session_decisions:
+                self._renew(handle)
+            fact["sid"] = self._sid
+            fact["id"] = str(next(self._ids))
             try:
-                code, state = durable_rules_engine.assert_fact(handle, payload)
+                payload = _ENCODER.encode(fact)
+            except ValueError:
+                raise EngineError("a fact is not a finite JSON value") from None
+            self._used += 1
+            self._dirty = True  # before asserting: an interruption may come at any bytecode
+            try:
+                code, state = engine.assert_fact(handle, payload)
                 if code != 0:
                     raise EngineError(f"durable-rules did not accept the record (code {code})")
-                result = durable_rules_engine.start_action_for_state(handle, state)
+                result = engine.start_action_for_state(handle, state)
                 message = result[1] if result else None
                 while message:
                     fired.add(message[2 : message.index('"', 2)])
-                    message = durable_rules_engine.complete_and_start_action(handle, state)
-            except (durable_rules_engine.error, MemoryError) as exc:
+                    message = engine.complete_and_start_action(handle, state)
+                code, _ = engine.retract_fact(handle, payload)
+                # Clean only if the fact is gone and nothing is left to act on.
+                self._dirty = code != 0 or bool(engine.start_action_for_state(handle, state))
+            except (engine.error, MemoryError) as exc:
                 raise EngineError(
                     f"durable-rules failed while matching ({type(exc).__name__}: {exc})"
                 ) from None
-            finally:
-                self._release()
         if CATCH_ALL not in fired:
             raise EngineError(
                 "durable-rules did not complete the match (catch-all rule not reached)"
             )
         return self._read(fired)
 
-    def _release(self) -> None:
-        """Delete every session still open.
+    def _renew(self, handle: int) -> None:
+        """Delete the session and take a new one.
 
         An exception raised asynchronously (a signal handler, Ctrl-C, a cancelled request) can
-        arrive between any two bytecodes, even inside ``finally``; so a session is recorded as
-        open *before* it is asserted and forgotten only after it is deleted, and whatever an
-        interruption left open is deleted at the start of the next call. Deleting a session that
-        is already gone is a harmless engine error (309), ignored here; deleting one whose actions
-        were not all completed is safe. Without this, 1,024 leaked sessions break the ruleset for
-        the rest of the process.
+        arrive between any two bytecodes; so a session is marked dirty *before* a fact is
+        asserted and clean only after that fact is retracted with nothing left to act on, and a
+        dirty session is deleted here, before the next decision, and never reused. Deleting a
+        session that is already gone, or was never asserted into, is a harmless engine error
+        (309), ignored; deleting one whose actions were not all completed, or whose facts were
+        all retracted, is safe. The new session's name is taken only after the old one is
+        deleted, so an interruption in between deletes it again (309) on the next call.
         """
-        if self._handle is None:
-            self._open.clear()
-        while self._open:
-            try:  # noqa: SIM105 (cheaper than contextlib.suppress, once per decision)
-                durable_rules_engine.delete_state(self._handle, self._open[-1])
-            except durable_rules_engine.error:
-                pass  # error 309: never asserted, or deleted just before an interruption
-            self._open.pop()
+        try:  # noqa: SIM105 (the fast path of every decision goes around this)
+            durable_rules_engine.delete_state(handle, self._sid)
+        except durable_rules_engine.error:
+            pass  # error 309: never asserted, or deleted just before an interruption
+        self._sid = str(next(self._sids))
+        self._used = 0
+        self._dirty = False
 
     def _read(self, fired: set[str]) -> Statuses:
         out = self._blank.copy()
