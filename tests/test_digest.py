@@ -78,3 +78,26 @@ def test_the_bytes_kept_are_those_of_the_same_record_object_only() -> None:
     assert record_json(first) != record_json(second)
     assert record_json(first) == _reference(first)
     assert input_digest(second) == sha256_digest(_reference(second))
+
+
+@settings(max_examples=500)
+@given(st.floats(min_value=0, allow_nan=False, allow_infinity=False))
+def test_a_records_numbers_are_written_as_rfc8785_writes_them(number: float) -> None:
+    record = parse_record(
+        {
+            "case_id": "C-1",
+            "assessment_date": "2021-03-15",
+            "destination": {"distance_miles": number},
+        }
+    )
+    assert record_json(record) == _reference(record)
+
+
+def test_text_with_every_escape_is_written_as_rfc8785_writes_it() -> None:
+    text = "".join(chr(c) for c in range(0x20)) + '"\\ \x7f é \u2028 \u2029 \ufeff \U0001f600'
+    record = parse_record({"case_id": "C-1", "assessment_date": "2021-03-15"})
+    record = record.model_copy(
+        update={"judgement": record.judgement.model_copy(update={"notes": text})}
+    )
+    assert record_json(record) == _reference(record)
+    assert _reference(record) == rfc8785.dumps(record.model_dump(mode="json", exclude_none=True))

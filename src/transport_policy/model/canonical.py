@@ -2,12 +2,14 @@
 
 The digest is ``sha256:`` over the RFC 8785 canonical JSON of the validated record with unknown
 (null) fields omitted: ``canonical_json(record.model_dump(mode="json", exclude_none=True))``.
-:func:`record_json` writes the same bytes straight from the record's fields, without pydantic's
-serialiser and the general writer's pass over every value: a validated record holds only text,
-booleans, whole numbers, numbers, dates, lists of text and its sections. Whenever a value is not
-one the fast path prints exactly as RFC 8785 does (a number outside the plain-decimal range, text
-that is not valid UTF-8), it falls back to the general writer; a test compares both on the golden
-cases and generated records, and a property test on arbitrary ones.
+:func:`record_json` makes the same bytes faster: it reads the record's fields in sorted order into
+plain dicts (a validated record holds only text, booleans, whole numbers, numbers, dates, lists of
+text and its sections; dates are written ISO, whole-valued numbers as integers) and has
+``pydantic_core.to_json`` write them, which keeps that order and writes text and numbers in the
+plain-decimal range as RFC 8785 does (UTF-8, the same escapes, the shortest round-trip digits).
+Whenever a value is outside what that covers (a number beyond 2**53 or needing an exponent, text
+that is not valid UTF-8) the general writer is used instead. Tests compare both on generated
+records, on every kind of value and on numbers across their range.
 
 The bytes of the last record digested are kept (by identity), so the decision log and
 ``batch --log full`` reuse them instead of serialising the record again.
@@ -18,9 +20,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 
+import pydantic_core
 from pydantic import BaseModel
 
-from ..digest import canonical_json, encode_sorted, sha256_digest
+from ..digest import canonical_json, sha256_digest
 from .record import AssessmentRecord
 
 _SAFE_INT = 2**53 - 1
@@ -48,11 +51,13 @@ def _ready(value: object) -> object:
         raise _Unsuitable
     if kind is dt.date:
         return value.isoformat()  # type: ignore[attr-defined]
+    if kind is list and all(type(item) is str for item in value):  # type: ignore[attr-defined]
+        return value  # a choice of several values (enum_list)
     raise _Unsuitable
 
 
-_PASS = frozenset({str, bool, list})
-"""Types printed as they are (a record's lists are lists of text)."""
+_PASS = frozenset({str, bool})
+"""Types printed as they are."""
 
 
 @functools.cache
@@ -88,8 +93,8 @@ def record_json(record: AssessmentRecord) -> bytes:
     if last[0] is record:
         return last[1]
     try:
-        made = encode_sorted(_plain(record))
-    except (_Unsuitable, ValueError, UnicodeEncodeError):
+        made = pydantic_core.to_json(_plain(record))
+    except (_Unsuitable, pydantic_core.PydanticSerializationError):
         made = canonical_json(record.model_dump(mode="json", exclude_none=True))
     _remember(record, made)
     return made
