@@ -39,17 +39,6 @@ _UNSUITABLE = object()
 _ENCODER = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 )
-_SORTED_ENCODER = json.JSONEncoder(
-    separators=(",", ":"), ensure_ascii=False, allow_nan=False, check_circular=False
-)
-
-
-def encode_sorted(value: object) -> bytes:
-    """The canonical JSON of a tree of dicts and lists already in the fast path's form (see
-    :func:`canonical_json`): ASCII keys, every dict's keys inserted in sorted order, floats
-    printable by the standard encoder. Raises ``ValueError`` or ``UnicodeEncodeError`` where that
-    path does not apply."""
-    return _SORTED_ENCODER.encode(value).encode("utf-8")
 
 
 def _json_ready(value: object) -> object:
