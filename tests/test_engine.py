@@ -11,10 +11,13 @@ from typing import Any
 
 import pytest
 from hypothesis import given
+from pydantic import BaseModel, ValidationError
 
-from conftest import POLICY_2021
+from conftest import POLICY_2021, ROOT
 from strategies import FACT_PATHS, allowed_values, records
-from transport_policy.casefile import parse_record
+from transport_policy import decide
+from transport_policy.casefile import load_case, parse_record
+from transport_policy.decision.wording import _reason
 from transport_policy.engine import Engine
 from transport_policy.engine.compile import ANCHOR, ANCHOR_KEY, CATCH_ALL, compile_policy
 from transport_policy.engine.runtime import (
@@ -23,6 +26,7 @@ from transport_policy.engine.runtime import (
     policy_fields,
     record_facts,
 )
+from transport_policy.model.decision import Decision, Reason
 from transport_policy.rules.model import Policy
 
 ANCHORED = {ANCHOR_KEY: ANCHOR}
@@ -186,3 +190,45 @@ def test_every_compiled_rule_is_anchored_and_a_catch_all_fires_last(policy: Poli
     )
     for slot, _ in policy.slots:
         assert f"{slot}#H" in ruleset or f"{slot}#F" in ruleset, slot
+
+
+def _models(value: object) -> Iterator[BaseModel]:
+    if isinstance(value, BaseModel):
+        yield value
+        for name in type(value).model_fields:
+            yield from _models(getattr(value, name))
+    elif isinstance(value, list):
+        for item in value:
+            yield from _models(item)
+
+
+def _same_as_validated(decision: Decision) -> None:
+    validated = Decision.model_validate(decision.model_dump())
+    assert validated == decision
+    assert validated.model_dump_json() == decision.model_dump_json() == decision.to_json()
+    for made, checked in zip(_models(decision), _models(validated), strict=True):
+        assert type(made) is type(checked)
+        assert list(made.__dict__) == list(checked.__dict__)  # field order: the JSON's order
+        assert made.model_fields_set == checked.model_fields_set
+        for name, value in made.__dict__.items():
+            assert type(value) is type(checked.__dict__[name]), (type(made).__name__, name)
+
+
+def test_decisions_made_without_validation_are_those_validation_makes() -> None:
+    cases = sorted((ROOT / "cases").glob("*.yaml"))
+    assert len(cases) > 40
+    for path in cases:
+        _same_as_validated(decide(load_case(path)[0]))
+
+
+@given(records())
+def test_decisions_of_any_record_are_those_validation_makes(data: dict[str, Any]) -> None:
+    _same_as_validated(decide(data))
+
+
+def test_a_fact_that_is_not_a_fact_value_is_refused_as_before() -> None:
+    reason = {"clause": "1", "rule": "r", "summary": "s"}
+    with pytest.raises(ValidationError):
+        _reason(reason["clause"], reason["rule"], reason["summary"], {"a.b": ["x"]})  # type: ignore[dict-item]
+    made = _reason(reason["clause"], reason["rule"], reason["summary"], {"a.b": 1.5})
+    assert made == Reason(**reason, facts={"a.b": 1.5})

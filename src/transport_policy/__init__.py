@@ -12,6 +12,8 @@ outcome.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
 from .api import decide, load_case, load_policy, parse_record
@@ -25,9 +27,21 @@ from .errors import (
 )
 from .model.decision import Decision
 from .model.record import AssessmentRecord
-from .questions import next_questions
 from .rules.model import Policy
 from .rules.versions import PolicyStore
+
+if TYPE_CHECKING:
+    from .questions import next_questions
+
+
+def __getattr__(name: str) -> Any:
+    # The question engine is imported on first use, so a one-shot `decide` starts quicker.
+    if name == "next_questions":
+        from .questions.engine import next_questions
+
+        return next_questions
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "AssessmentRecord",

@@ -190,12 +190,16 @@ def validation_errors(exc: ValidationError) -> list[FieldError]:
 
 def parse_record(data: object, *, source: str = "<record>") -> AssessmentRecord:
     """Validate a mapping (e.g. parsed JSON) as an assessment record."""
-    if isinstance(data, AssessmentRecord):
+    if type(data) is dict:  # the usual case, first: the checks below cost more
+        mapping = data
+    elif isinstance(data, AssessmentRecord):
         return data
-    if not isinstance(data, Mapping):
+    elif isinstance(data, Mapping):
+        mapping = dict(data)
+    else:
         raise RecordError([FieldError("(record)", "must be a mapping of fields")], source=source)
     try:
-        return AssessmentRecord.model_validate(dict(data))
+        return AssessmentRecord.model_validate(mapping)
     except RecursionError:  # a mapping built in Python, nested beyond any parser's limit
         raise RecordError([FieldError("(record)", "is nested too deeply")], source=source) from None
     except RecordError as exc:  # contradictory facts (model/contradictions.py)

@@ -41,6 +41,7 @@ from typing import IO, Any, Final
 from ..casefile import reject_constant
 from ..digest import canonical_json, sha256_digest
 from ..errors import TransportPolicyError
+from ..model.canonical import record_json
 from ..model.decision import Decision
 from ..model.record import AssessmentRecord
 from .logfile import flocked, last_line
@@ -150,9 +151,10 @@ class DecisionLog:
 
     def append(self, decision: Decision, record: AssessmentRecord) -> Appended:
         """Append one decision with the validated record it was made from."""
-        record_json = canonical_json(record.model_dump(mode="json", exclude_none=True))
         return self.append_canonical(
-            canonical_json(decision.model_dump(mode="json")), record_json, decision.input_digest
+            canonical_json(decision.model_dump(mode="json")),
+            record_json(record),
+            decision.input_digest,
         )
 
     def append_canonical(

@@ -17,6 +17,7 @@ from typing import IO, TYPE_CHECKING, Any, Final, NamedTuple
 from ..api import decide
 from ..digest import canonical_json
 from ..errors import FieldError, RecordError, TransportPolicyError
+from ..model.canonical import record_json as canonical_record
 from ..rules.versions import PolicyStore
 from .inputs import Item, item_record, iter_items
 from .pool import chunked
@@ -86,7 +87,7 @@ def decide_item(item: Item, settings: Settings) -> Result:
     if settings.log is not None:
         decision_json = canonical_json(decision.model_dump(mode="json"))
     if settings.log == "full":
-        record_json = canonical_json(record.model_dump(mode="json", exclude_none=True))
+        record_json = canonical_record(record)
     return Result(
         DECIDED,
         decision.to_json(),

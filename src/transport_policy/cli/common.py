@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ..batch.workers import DASK_EXTRA, ENGINES, Workers
 from ..errors import RecordError, TransportPolicyError
 from .exits import Exit
 
@@ -19,6 +18,7 @@ if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
 
     from ..audit.partitions import PartitionWriter
+    from ..batch.workers import Workers
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -76,6 +76,8 @@ def workers_options(
     """``--jobs/-j N``, ``--engine local|dask`` and ``--scheduler ADDRESS``: where the work runs
     (read them with :func:`workers`)."""
 
+    from ..batch.workers import DASK_EXTRA, ENGINES  # only the commands with workers need it
+
     def decorate(func: F) -> F:
         func = click.option(
             "--scheduler",
@@ -99,6 +101,8 @@ def workers_options(
 
 def workers(jobs: int | None, engine: str | None, scheduler: str | None) -> Workers:
     """The :class:`Workers` of :func:`workers_options`, or a usage error."""
+    from ..batch.workers import Workers
+
     if scheduler is None:
         return Workers("dask" if engine == "dask" else "local", jobs)
     if engine == "local":

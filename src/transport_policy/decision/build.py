@@ -24,9 +24,11 @@ from ..model.decision import (
     PolicyRef,
     Provision,
     Reason,
+    trusted,
+    trusted_named,
 )
 from ..model.record import AssessmentRecord
-from ..rules.conditions import FAILS, HOLDS, UNKNOWN, Reading, Statuses
+from ..rules.conditions import FAILS, HOLDS, UNKNOWN, All, AnyOf, Not, Reading, Statuses
 from ..rules.model import Policy, Rule
 from .precedence import STATES, RuleState, Verdict, grounds_roles, precedence, rule_state
 from .wording import HEALTH_SAFETY, Wording, health_safety_warning, review_warning
@@ -73,6 +75,13 @@ class SlotReader:
         self.also_keys = {
             r.id: tuple(f"{r.id}/also/{i}" for i in range(len(r.also_cites))) for r in policy.rules
         }
+        self.settled = tuple(
+            (id(cond), slot)
+            for slot, cond in policy.slots
+            if slot not in policy.trigger_slots and isinstance(cond, (All, AnyOf, Not))
+        )
+        """The three-valued slots whose status the explanation pass would otherwise work out
+        again (leaves are read directly): condition node ``id`` and slot."""
 
     def states(self, st: Statuses) -> dict[str, RuleState]:
         """Every rule's state (rule id → state)."""
@@ -97,7 +106,8 @@ class SlotReader:
         states = self.states(st)
         requested = record.override.outcome if record.override is not None else None
         verdict = precedence(self.policy, states, requested)
-        wording = Wording(self.policy, states, Reading(facts), raw, self.variants(st))
+        settled = {node: st[slot] for node, slot in self.settled}
+        wording = Wording(self.policy, states, Reading(facts, settled), raw, self.variants(st))
         return verdict, wording
 
 
@@ -158,19 +168,24 @@ def assemble(
     rec = verdict.recommendation
     applied = None
     if verdict.override is not None and record.override is not None:
-        applied = AppliedOverride(
-            outcome=record.override.outcome,
-            reason=record.override.reason,
-            clause=verdict.override.clause,
-            rule=verdict.override.id,
+        applied = trusted(
+            AppliedOverride,
+            record.override.outcome,
+            record.override.reason,
+            verdict.override.clause,
+            verdict.override.id,
         )
     considered = [wording.considered(rule, status) for rule, status in rec.considered]
     provision = verdict.provision
-    return Decision(
+    assessor = record.assessor
+    # Every value below comes from the validated record or the loaded policy, so already has its
+    # field's type: the models are made without validating again (see model.decision.trusted).
+    return trusted_named(
+        Decision,
         case_id=record.case_id,
         assessment_date=record.assessment_date,
         journey=_journey(record),
-        outcome=verdict.outcome,  # type: ignore[arg-type]
+        outcome=verdict.outcome,
         recommended_outcome=rec.outcome.value,
         temporary=verdict.temporary,
         review_required=verdict.review,
@@ -178,7 +193,7 @@ def assemble(
         considered=_in_clause_order(considered, order),
         questions=wording.questions(rec.asked),
         next_steps=_in_clause_order(
-            [NextStep(clause=r.clause, summary=wording.summary(r)) for r in verdict.next_steps],
+            [trusted(NextStep, r.clause, wording.summary(r)) for r in verdict.next_steps],
             order,
         ),
         charging=_in_clause_order(list(map(wording.entry, verdict.charging)), order),
@@ -188,21 +203,20 @@ def assemble(
         actions=_in_clause_order(list(map(wording.entry, verdict.actions)), order),
         appeal=_in_clause_order(list(map(wording.entry, verdict.appeal)), order),
         override=applied,
-        assessor=Assessor(id=record.assessor.id, name=record.assessor.name)
-        if record.assessor
-        else None,
+        assessor=trusted(Assessor, assessor.id, assessor.name) if assessor else None,
         notes=record.judgement.notes or "",
         warnings=[
             *(wording.summary(rule) for rule in verdict.warnings),
             *health_safety_warning(_recorded(record, HEALTH_SAFETY), verdict.outcome, policy),
             *review_warning(record.assessment_date, policy),
         ],
-        policy=PolicyRef(
-            id=policy.id,
-            version=policy.version,
-            digest=policy.digest,
-            effective_from=policy.effective_from.isoformat(),
-            selected=selected,
+        policy=trusted(
+            PolicyRef,
+            policy.id,
+            policy.version,
+            policy.digest,
+            policy.effective_from.isoformat(),
+            selected,
         ),
         engine=engine,
         input_digest=input_digest,

@@ -13,7 +13,16 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
-from ..model.decision import Considered, Entry, FactValue, Provision, Question, Reason
+from ..model.decision import (
+    Considered,
+    Entry,
+    FactValue,
+    Provision,
+    Question,
+    Reason,
+    facts_are_values,
+    trusted,
+)
 from ..questions.selection import asked_by, in_field_order, question
 from ..rules.conditions import HOLDS, Always, Reading
 from ..rules.model import PLACEHOLDER, Policy, Rule
@@ -73,6 +82,12 @@ def review_warning(assessed: dt.date, policy: Policy) -> list[str]:
         f"({REVIEW_CLAUSE}), before the assessment date {assessed.isoformat()}: confirm that it "
         "is still current before relying on this decision."
     ]
+
+
+def _reason(clause: str, rule: str | None, summary: str, facts: dict[str, FactValue]) -> Reason:
+    if facts_are_values(facts):  # type: ignore[arg-type]
+        return trusted(Reason, clause, rule, summary, facts)
+    return Reason(clause=clause, rule=rule, summary=summary, facts=facts)  # refused, as ever
 
 
 class Variants(Protocol):
@@ -141,9 +156,7 @@ class Wording:
         return self._values(paths)
 
     def reason(self, rule: Rule) -> Reason:
-        return Reason(
-            clause=rule.clause, rule=rule.id, summary=self.summary(rule), facts=self.facts_of(rule)
-        )
+        return _reason(rule.clause, rule.id, self.summary(rule), self.facts_of(rule))
 
     def also_reasons(self, rule: Rule) -> list[Reason]:
         """The reasons for the clauses the rule cites as well whose ``when`` holds, each with the
@@ -156,7 +169,7 @@ class Wording:
             facts = self.facts_of(rule)
             facts.update(self._values(self.reading.explain(when)))
             summary = fill(text, self.raw) if text else self.summary(rule)
-            out.append(Reason(clause=clause, rule=rule.id, summary=summary, facts=facts))
+            out.append(_reason(clause, rule.id, summary, facts))
         return out
 
     def procedure_reasons(
@@ -177,26 +190,32 @@ class Wording:
                 facts = self._values(self.reading.explain(when))
             text = p.temporary_summary if temporary and p.temporary_summary else p.summary
             summary = fill(text, self.raw)
-            out.append(Reason(clause=p.clause, rule=None, summary=summary, facts=facts))
+            out.append(_reason(p.clause, None, summary, facts))
         return out
 
     def considered(self, rule: Rule, status: RuleStatus) -> Considered:
+        word = _WORD[status]
+        summary = fill(rule.considered[word], self.raw)
+        facts = self.facts_of(rule)
+        if facts_are_values(facts):  # type: ignore[arg-type]
+            # only exclusion and provide rules, never "holds" (recommend() sees to both)
+            return trusted(Considered, rule.clause, rule.id, rule.kind, word, summary, facts)
         return Considered(
             clause=rule.clause,
             rule=rule.id,
-            kind=rule.kind,  # type: ignore[arg-type]  # only exclusion and provide rules
-            status=_WORD[status],  # type: ignore[arg-type]  # never "holds" here
-            summary=fill(rule.considered[_WORD[status]], self.raw),
-            facts=self.facts_of(rule),
+            kind=rule.kind,  # type: ignore[arg-type]
+            status=word,  # type: ignore[arg-type]
+            summary=summary,
+            facts=facts,
         )
 
     def entry(self, rule: Rule) -> Entry:
-        return Entry(clause=rule.clause, rule=rule.id, summary=self.summary(rule))
+        return trusted(Entry, rule.clause, rule.id, self.summary(rule))
 
     def provision(self, rule: Rule, status: RuleStatus) -> Provision:
         holds = status is RuleStatus.HOLDS
         text = self.summary(rule) if holds else fill(rule.considered[_WORD[status]], self.raw)
-        return Provision(taxi_permitted=holds, clause=rule.clause, rule=rule.id, summary=text)
+        return trusted(Provision, holds, rule.clause, rule.id, text, [])
 
     def questions(self, rules: Iterable[Rule]) -> list[Question]:
         """What to ask about these rules: each unknown field once, with the clauses asking it,

@@ -6,7 +6,7 @@ from typing import Final
 
 from .. import __version__
 from ..decision.build import SlotReader, assemble
-from ..digest import canonical_json, sha256_digest
+from ..model.canonical import input_digest, record_json
 from ..model.decision import Decision, EngineRef
 from ..model.record import AssessmentRecord
 from ..rules.model import Policy
@@ -16,16 +16,12 @@ from .runtime import (
     Evaluator,
     PythonEvaluator,
     apply_readings,
+    field_plan,
     policy_fields,
-    record_values,
+    read_plan,
 )
 
 ENGINE_REF: Final = EngineRef(name="transport-policy", version=__version__)
-
-
-def input_digest(record: AssessmentRecord) -> str:
-    """``sha256:`` over the RFC 8785 canonical JSON of the record, unknown (null) fields omitted."""
-    return sha256_digest(canonical_json(record.model_dump(mode="json", exclude_none=True)))
 
 
 class Engine:
@@ -35,6 +31,7 @@ class Engine:
         self.policy = policy
         self.evaluator: Evaluator = evaluator if evaluator is not None else DurableEvaluator(policy)
         self.fields = policy_fields(policy)
+        self._plan = field_plan(self.fields)
         self.slots = SlotReader(policy)
 
     def close(self) -> None:
@@ -47,7 +44,7 @@ class Engine:
         self, record: AssessmentRecord, *, selected: str = "given by the caller"
     ) -> Decision:
         """Decide one validated record; ``selected`` says why this policy version was used."""
-        raw = record_values(record, self.fields)
+        raw = read_plan(record, self._plan)
         facts = apply_readings(raw, self.policy)
         statuses = self.evaluator.statuses(facts)
         verdict, wording = self.slots.decide(record, statuses, facts, raw)
@@ -67,4 +64,4 @@ def engine_for(policy: Policy) -> Engine:
     return CACHE.engine(policy, Engine)
 
 
-__all__ = ["Engine", "PythonEvaluator", "engine_for", "input_digest"]
+__all__ = ["Engine", "PythonEvaluator", "engine_for", "input_digest", "record_json"]

@@ -14,7 +14,6 @@ Everything here belongs to one process: after a fork the child starts empty.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 import time
@@ -84,8 +83,10 @@ class ProcessCache:
         if os.getpid() == self._pid:  # the fast path: compiled already
             engine = self._engines.get(key)
             if engine is not None:
-                with contextlib.suppress(KeyError):  # evicted meanwhile by another thread
+                try:  # noqa: SIM105 (cheaper than contextlib.suppress, once per decision)
                     self._engines.move_to_end(key)
+                except KeyError:  # evicted meanwhile by another thread
+                    pass
                 return engine
         with self._lock:
             self._mine()

@@ -1,9 +1,14 @@
 """Running compiled rules in durable-rules, safely.
 
 The wrapper drives durable-rules' C module directly (``durable_rules_engine``): no ``Host``, so no
-timer threads and no ``$pulse`` facts; one fact per decision in a fresh session that is deleted in
-``finally`` (so the 1,024-live-sessions cap is never reached); facts not events, so every matching
-rule fires. Errors from the engine become :class:`~transport_policy.errors.EngineError`.
+timer threads and no ``$pulse`` facts; facts not events, so every matching rule fires. Each
+decision asserts one fact in the evaluator's session, collects every rule it fires, and retracts
+it, so the session holds no fact between decisions: the session (564 KiB in durable-rules) is made
+once, not once per decision. A session that a failure or an interruption may have left holding a
+fact or an unfinished action is deleted before the next decision, which takes a new one; a session
+is also replaced after :data:`SESSION_DECISIONS` decisions. So one session at most is live per
+evaluator (the 1,024-live-sessions cap is never approached), and each decision starts from an
+empty session. Errors from the engine become :class:`~transport_policy.errors.EngineError`.
 
 :class:`PythonEvaluator` reads the same conditions in plain Python. It is the reference the
 property tests compare the engine with, and the evaluator used by ``rules check``.
@@ -11,7 +16,6 @@ property tests compare the engine with, and the evaluator used by ``rules check`
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import itertools
 import json
@@ -24,7 +28,7 @@ import durable_rules_engine
 
 from ..errors import EngineError
 from ..model.record import AssessmentRecord
-from ..rules.conditions import FAILS, HOLDS, UNKNOWN, Statuses, evaluate, fields_read
+from ..rules.conditions import FAILS, HOLDS, UNKNOWN, Status, Statuses, evaluate, fields_read
 from ..rules.model import Policy
 from .compile import ANCHOR, ANCHOR_KEY, CATCH_ALL, compile_policy, fact_key, ruleset_name
 
@@ -47,26 +51,43 @@ def policy_fields(policy: Policy) -> tuple[str, ...]:
 
 def record_values(record: AssessmentRecord, fields: tuple[str, ...]) -> Facts:
     """The recorded values of ``fields`` (path → value, ``None`` = unknown)."""
+    return read_plan(record, _plan(fields))
+
+
+Plan = tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
+"""Fields grouped by record section, in order: (section, paths, leaves)."""
+
+
+def read_plan(record: AssessmentRecord, plan: Plan) -> Facts:
+    """The recorded values of the fields of a :func:`_plan`, in its order."""
     values: Facts = {}
-    for section, leaves in _plan(fields):
-        part = getattr(record, section)
+    attrs = record.__dict__
+    for section, paths, leaves in plan:
+        part = attrs[section]
         if part is None:
-            values.update(dict.fromkeys((path for path, _ in leaves), None))
+            values.update(dict.fromkeys(paths))
             continue
-        attrs = part.__dict__
-        for path, leaf in leaves:
-            values[path] = attrs[leaf]
+        leaf_values = part.__dict__
+        values.update(zip(paths, map(leaf_values.__getitem__, leaves), strict=True))
     return values
 
 
 @functools.cache
-def _plan(fields: tuple[str, ...]) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
-    """``fields`` grouped by record section, in order: (section, ((path, leaf), ...))."""
+def _plan(fields: tuple[str, ...]) -> Plan:
+    """``fields`` grouped by record section, in order."""
     groups: dict[str, list[tuple[str, str]]] = {}
     for path in fields:
         section, _, leaf = path.partition(".")
         groups.setdefault(section, []).append((path, leaf))
-    return tuple((section, tuple(leaves)) for section, leaves in groups.items())
+    return tuple(
+        (section, tuple(p for p, _ in leaves), tuple(leaf for _, leaf in leaves))
+        for section, leaves in groups.items()
+    )
+
+
+def field_plan(fields: tuple[str, ...]) -> Plan:
+    """The plan :func:`read_plan` reads ``fields`` with (made once per tuple of fields)."""
+    return _plan(fields)
 
 
 def apply_readings(values: Mapping[str, object], policy: Policy) -> Facts:
@@ -105,24 +126,41 @@ class PythonEvaluator:
 
 _instances = itertools.count(1)
 
+SESSION_DECISIONS = 10_000
+"""Decisions made in one durable-rules session before it is deleted and a new one is taken."""
+
 
 class DurableEvaluator:
     """Every slot's status for one record, matched by durable-rules."""
 
     def __init__(self, policy: Policy) -> None:
-        self._names = tuple(
-            (slot, slot + "#H", None if slot in policy.trigger_slots else slot + "#F")
-            for slot, _ in policy.slots
-        )
+        triggers = policy.trigger_slots
+        self._blank: Statuses = {
+            slot: FAILS if slot in triggers else UNKNOWN for slot, _ in policy.slots
+        }
+        """Every slot's status when none of its rules fires (in slot order)."""
+        self._meaning: dict[str, tuple[str, Status, bool]] = {}
+        """Each rule's name → its slot, the status its firing means, and whether the slot is
+        three-valued (so a second rule of the slot firing is a contradiction)."""
+        for slot, _ in policy.slots:
+            three_valued = slot not in triggers
+            self._meaning[slot + "#H"] = (slot, HOLDS, three_valued)
+            if three_valued:
+                self._meaning[slot + "#F"] = (slot, FAILS, True)
         definition = compile_policy(policy)
         self.name = ruleset_name(policy, f"{os.getpid()}.{next(_instances)}")
         self._sids = itertools.count(1)
+        self._ids = itertools.count(1)
         self._keys = {path: fact_key(path) for path in policy_fields(policy)}
         self._lock = threading.Lock()
         self._pid = os.getpid()
         self._handle: int | None = None
-        self._open: list[str] = []
-        """Sessions that may exist in the engine and are not yet deleted (see :meth:`_release`)."""
+        self.session_decisions = SESSION_DECISIONS
+        """Decisions made in one session before it is replaced."""
+        self._sid = str(next(self._sids))
+        self._used = 0
+        self._dirty = False
+        """Whether the session may hold a fact or an unfinished action (see :meth:`_renew`)."""
         try:
             self._handle = durable_rules_engine.create_ruleset(
                 self.name, json.dumps(definition, allow_nan=False)
@@ -134,8 +172,8 @@ class DurableEvaluator:
             ) from None
 
     def close(self) -> None:
-        """Delete the ruleset (``durable_rules_engine.delete_ruleset``), freeing its memory; the
-        evaluator cannot be used afterwards."""
+        """Delete the ruleset (``durable_rules_engine.delete_ruleset``), freeing its memory and its
+        session; the evaluator cannot be used afterwards."""
         with self._lock:
             if self._handle is not None and os.getpid() == self._pid:
                 durable_rules_engine.delete_ruleset(self._handle)
@@ -146,74 +184,78 @@ class DurableEvaluator:
             raise EngineError(
                 "a rule engine cannot be shared across processes; load it in each worker"
             )
-        sid = str(next(self._sids))
         keys = self._keys
         fact: dict[str, object] = {keys[k]: v for k, v in facts.items() if v is not None}
         fact[ANCHOR_KEY] = ANCHOR
-        fact["sid"] = sid
-        fact["id"] = "record"
-        try:
-            payload = _ENCODER.encode(fact)
-        except ValueError:
-            raise EngineError("a fact is not a finite JSON value") from None
         fired: set[str] = set()
+        engine = durable_rules_engine
         with self._lock:
             handle = self._handle
             if handle is None:
                 raise EngineError("this rule engine was closed (its policy changed on disk)")
-            self._release()  # sessions left by a call interrupted before its own release
-            self._open.append(sid)  # before asserting: an interruption may come at any bytecode
+            if self._dirty or self._used >= self.session_decisions:
+                self._renew(handle)
+            fact["sid"] = self._sid
+            fact["id"] = str(next(self._ids))
             try:
-                code, state = durable_rules_engine.assert_fact(handle, payload)
+                payload = _ENCODER.encode(fact)
+            except ValueError:
+                raise EngineError("a fact is not a finite JSON value") from None
+            self._used += 1
+            self._dirty = True  # before asserting: an interruption may come at any bytecode
+            try:
+                code, state = engine.assert_fact(handle, payload)
                 if code != 0:
                     raise EngineError(f"durable-rules did not accept the record (code {code})")
-                result = durable_rules_engine.start_action_for_state(handle, state)
+                result = engine.start_action_for_state(handle, state)
                 message = result[1] if result else None
                 while message:
                     fired.add(message[2 : message.index('"', 2)])
-                    message = durable_rules_engine.complete_and_start_action(handle, state)
-            except (durable_rules_engine.error, MemoryError) as exc:
+                    message = engine.complete_and_start_action(handle, state)
+                code, _ = engine.retract_fact(handle, payload)
+                # Clean only if the fact is gone and nothing is left to act on.
+                self._dirty = code != 0 or bool(engine.start_action_for_state(handle, state))
+            except (engine.error, MemoryError) as exc:
                 raise EngineError(
                     f"durable-rules failed while matching ({type(exc).__name__}: {exc})"
                 ) from None
-            finally:
-                self._release()
         if CATCH_ALL not in fired:
             raise EngineError(
                 "durable-rules did not complete the match (catch-all rule not reached)"
             )
         return self._read(fired)
 
-    def _release(self) -> None:
-        """Delete every session still open.
+    def _renew(self, handle: int) -> None:
+        """Delete the session and take a new one.
 
         An exception raised asynchronously (a signal handler, Ctrl-C, a cancelled request) can
-        arrive between any two bytecodes, even inside ``finally``; so a session is recorded as
-        open *before* it is asserted and forgotten only after it is deleted, and whatever an
-        interruption left open is deleted at the start of the next call. Deleting a session that
-        is already gone is a harmless engine error (309), ignored here; deleting one whose actions
-        were not all completed is safe. Without this, 1,024 leaked sessions break the ruleset for
-        the rest of the process.
+        arrive between any two bytecodes; so a session is marked dirty *before* a fact is
+        asserted and clean only after that fact is retracted with nothing left to act on, and a
+        dirty session is deleted here, before the next decision, and never reused. Deleting a
+        session that is already gone, or was never asserted into, is a harmless engine error
+        (309), ignored; deleting one whose actions were not all completed, or whose facts were
+        all retracted, is safe. The new session's name is taken only after the old one is
+        deleted, so an interruption in between deletes it again (309) on the next call.
         """
-        if self._handle is None:
-            self._open.clear()
-        while self._open:
-            # error 309: never asserted, or deleted just before an interruption
-            with contextlib.suppress(durable_rules_engine.error):
-                durable_rules_engine.delete_state(self._handle, self._open[-1])
-            self._open.pop()
+        try:  # noqa: SIM105 (the fast path of every decision goes around this)
+            durable_rules_engine.delete_state(handle, self._sid)
+        except durable_rules_engine.error:
+            pass  # error 309: never asserted, or deleted just before an interruption
+        self._sid = str(next(self._sids))
+        self._used = 0
+        self._dirty = False
 
     def _read(self, fired: set[str]) -> Statuses:
-        out: Statuses = {}
-        for slot, holds_name, fails_name in self._names:
-            holds = holds_name in fired
-            if fails_name is None:
-                out[slot] = HOLDS if holds else FAILS
+        out = self._blank.copy()
+        meaning = self._meaning
+        for name in fired:
+            found = meaning.get(name)
+            if found is None:  # the catch-all
                 continue
-            fails = fails_name in fired
-            if holds and fails:
+            slot, status, three_valued = found
+            if three_valued and out[slot] != UNKNOWN:
                 raise EngineError(
                     f"durable-rules found {slot} both holding and failing", rule_id=slot
                 )
-            out[slot] = HOLDS if holds else FAILS if fails else UNKNOWN
+            out[slot] = status
         return out

@@ -7,7 +7,7 @@ prints. Lists are in clause-catalogue order (questions in record field order).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -157,3 +157,52 @@ class Decision(_Out):
     def to_json(self) -> str:
         """The canonical one-line JSON of this decision (what the CLI prints)."""
         return self.model_dump_json()
+
+
+_M = TypeVar("_M", bound=_Out)
+_FACT_TYPES = frozenset({str, int, float, bool, type(None)})
+_set = object.__setattr__
+
+
+def trusted(cls: type[_M], *values: object) -> _M:
+    """An output model made from values that already have its fields' types, in field order.
+
+    The engine words a decision from the validated record and the loaded policy only, so each
+    value already has its field's type and pydantic's validation would only copy it: this makes
+    the instance ``cls(**fields)`` would make (what ``BaseModel.model_construct`` does, without
+    its defaults and aliases, which output models do not have): the same ``__dict__`` in field
+    order, which serialisation follows, and every field set. ``tests/test_engine.py`` compares
+    such decisions with validated ones; :func:`facts_are_values` guards the one kind of value
+    taken from a record as it is.
+    """
+    made = cls.__new__(cls)
+    names = _names(cls)
+    _set(made, "__dict__", dict(zip(names, values, strict=True)))
+    _set(made, "__pydantic_fields_set__", set(names))
+    _set(made, "__pydantic_extra__", None)
+    _set(made, "__pydantic_private__", None)
+    return made
+
+
+def trusted_named(cls: type[_M], **values: object) -> _M:
+    """:func:`trusted`, with the values named: every field of ``cls`` exactly once."""
+    names = _names(cls)
+    if len(values) != len(names):
+        raise TypeError(f"{cls.__name__}: fields {sorted(set(names) ^ set(values))} differ")
+    return trusted(cls, *(values[n] for n in names))
+
+
+_NAMES: dict[type[_Out], tuple[str, ...]] = {}
+
+
+def _names(cls: type[_Out]) -> tuple[str, ...]:
+    names = _NAMES.get(cls)
+    if names is None:
+        names = _NAMES[cls] = tuple(cls.model_fields)
+    return names
+
+
+def facts_are_values(facts: dict[str, object]) -> bool:
+    """Whether every value is a :data:`FactValue` as it is (a list or a date, which a reason's
+    validation refuses, is not)."""
+    return all(type(value) in _FACT_TYPES for value in facts.values())

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
-from ..model.decision import NextQuestion, Question
+from ..model.decision import NextQuestion, Question, trusted
 from ..model.fields import FIELDS
 from ..model.record import FIELD_ORDER
 from ..rules.conditions import Reading
@@ -43,12 +43,13 @@ def question(policy: Policy, path: str, rules: Iterable[Rule]) -> Question:
     spec = FIELDS[path]
     values = spec.answer_values()
     clauses = dict.fromkeys(rule.clause for rule in rules)
-    return Question(
-        field=path,
-        clauses=sorted(clauses, key=policy.clause_order.__getitem__),
-        prompt=policy.prompts[path],
-        answer_type=spec.answer_type,
-        allowed_values=list(values) if values is not None else None,
+    return trusted(  # text from the loaded policy and the registry: already of these types
+        Question,
+        path,
+        sorted(clauses, key=policy.clause_order.__getitem__),
+        policy.prompts[path],
+        spec.answer_type,
+        list(values) if values is not None else None,
     )
 
 

@@ -138,9 +138,11 @@ class Reading:
 
     __slots__ = ("_memo", "facts")
 
-    def __init__(self, facts: Facts) -> None:
+    def __init__(self, facts: Facts, settled: dict[int, Status] | None = None) -> None:
+        """``settled``: statuses already known for these facts, by ``id`` of the condition node
+        (the evaluator's, for the conditions it reads three-valued); the reading takes it over."""
         self.facts = facts
-        self._memo: dict[int, Status] = {}
+        self._memo: dict[int, Status] = settled if settled is not None else {}
 
     def status(self, cond: Condition) -> Status:
         """``evaluate(cond, facts)``, each node once."""

@@ -70,6 +70,8 @@ class PolicyStore:
             manifests[manifest.version] = (str(folder), manifest.effective_from, manifest.extends)
         # Versions in order of coming into force; each is loaded only when first used.
         self._manifests = dict(sorted(manifests.items(), key=lambda item: item[1][1]))
+        self._starts = tuple((version, when) for version, (_, when, _) in self._manifests.items())
+        """Each version and the date it came into force, oldest first."""
         self._loaded: dict[str, Policy] = {}
         watched = [str(self.root)]
         for folder in folders:
@@ -120,14 +122,18 @@ class PolicyStore:
 
     def in_force(self, on: dt.date) -> Policy:
         """The version in force on a date: the latest whose ``effective_from`` is not after it."""
-        candidates = [v for v, when in self.versions.items() if when <= on]
-        if not candidates:
-            first, when = next(iter(self.versions.items()))
+        chosen = None
+        for version, when in self._starts:  # oldest first
+            if when > on:
+                break
+            chosen = version
+        if chosen is None:
+            first, when = self._starts[0]
             raise PolicyVersionError(
                 "no policy version was in force on this date: the earliest, "
                 f"{first}, came into force on {when.isoformat()}"
             )
-        return self.get(candidates[-1])
+        return self.get(chosen)
 
 
 def _files(folder: Path) -> list[str]:
