@@ -40,6 +40,8 @@ class Source:
 
     decision: Decision
     context: Context
+    record: Mapping[str, Any] | None = None
+    """The record a log entry holds (``None`` for a minimal entry, a case file or a decision)."""
 
 
 def parse_decision(data: Mapping[str, Any], *, source: str) -> Decision:
@@ -68,8 +70,9 @@ def _is_log(first_line: bytes) -> bool:
     return bool(first_line.strip()) and parse_entry(first_line)[0] is not None
 
 
-def from_log(path: str, seq: int) -> Source:
-    """Entry ``seq`` of the decision log at ``path``, checked against its hash."""
+def read_entry(path: str, seq: int) -> tuple[dict[str, Any], bytes]:
+    """Entry ``seq`` of the decision log at ``path``, checked against its hash, and its line
+    exactly as written (without the newline)."""
     where = f"{path}, entry {seq}"
     found: tuple[bytes, bool] | None = None
     lines = 0
@@ -93,10 +96,23 @@ def from_log(path: str, seq: int) -> Source:
             "`transport-policy audit verify` on it",
             source=path,
         )
-    decision = parse_decision(entry["decision"], source=where)
+    return entry, raw
+
+
+def entry_source(path: str, entry: Mapping[str, Any]) -> Source:
+    """A checked log entry (:func:`read_entry`) of the log at ``path`` as a decision to render:
+    the decision logged, and the entry's position and record."""
+    seq = int(entry["seq"])
+    decision = parse_decision(entry["decision"], source=f"{path}, entry {seq}")
     position = LogPosition(str(path), seq, str(entry["time"]), str(entry["hash"]))
-    facts = case_facts(decision, entry.get("record"))
-    return Source(decision, Context(facts, position=position))
+    record = entry.get("record")
+    facts = case_facts(decision, record)
+    return Source(decision, Context(facts, position=position), record)
+
+
+def from_log(path: str, seq: int) -> Source:
+    """Entry ``seq`` of the decision log at ``path``, checked against its hash."""
+    return entry_source(path, read_entry(path, seq)[0])
 
 
 def load_source(
@@ -134,4 +150,4 @@ def load_source(
     return Source(decision, case_context(decision, record, path))
 
 
-__all__ = ["Source", "from_log", "load_source", "parse_decision"]
+__all__ = ["Source", "entry_source", "from_log", "load_source", "parse_decision", "read_entry"]
