@@ -145,6 +145,21 @@ def test_downloads_from_the_page_are_made_from_the_entry_and_name_it(tmp_path: P
     assert len(_entries(log)) == 1  # downloading appends nothing
 
 
+def test_the_record_saved_from_the_page_is_the_entrys_record(tmp_path: Path) -> None:
+    log = tmp_path / "decisions.log"
+    with _app(log) as client:
+        _sign_in(client)
+        page = client.get(_decide(client, _checked(client))).text
+        state = json.loads(_hidden(page, "state"))
+        state["record"]["case_id"] = "EDITED-IN-THE-FORM"  # the hidden field is not signed
+        form = {"csrf_token": _csrf(page), "state": json.dumps(state), "format": "json"}
+        saved = client.post("/assess/download", data={**form, "entry": _hidden(page, "entry")})
+    record = _entries(log)[0]["record"]
+    assert isinstance(record, dict)
+    assert saved.json() == {k: v for k, v in record.items() if v != {}}
+    assert saved.headers["content-disposition"] == 'attachment; filename="G-009.json"'
+
+
 def test_the_documents_are_those_render_seq_makes(tmp_path: Path) -> None:
     from click.testing import CliRunner
 

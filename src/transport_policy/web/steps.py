@@ -195,7 +195,9 @@ class Steps:
         """The case as YAML or JSON, its decision as JSON, or one of its documents (the letter
         or the support-plan section as HTML, PDF or Word), as a file to save. For a ``logged``
         decision the decision is its log entry as written, and the documents are made from the
-        entry (naming it), as ``render --seq`` makes them."""
+        entry (naming it), as ``render --seq`` makes them, and the record is the entry's."""
+        if logged is not None:
+            interview = Interview.of(parse_record(logged.record, source="the log entry"), ())
         if kind == "yaml":
             body, media, suffix = (
                 record_yaml(interview, dt.date.today()).encode("utf-8"),
