@@ -256,3 +256,20 @@ def test_without_a_log_the_decision_is_the_answer_and_nothing_is_kept(tmp_path: 
         assert 'name="entry"' not in response.text
         _refused(client.get("/assess/decision", params={"entry": f"1.{'a' * 64}.{'b' * 64}"}))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_change_your_answers_from_the_page_keeps_what_was_answered_dont_know(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "decisions.log"
+    with _app(log) as client:
+        _sign_in(client)
+        html = _checked(client)
+        state = json.loads(_hidden(html, "state"))
+        state["asked"] = ["person.age"]
+        form = {"csrf_token": _csrf(html), "state": json.dumps(state)}
+        location = client.post("/assess/decision", data=form, follow_redirects=False)
+        address = location.headers["location"]
+        assert parse_qs(urlsplit(address).query)["asked"] == ["person.age"]
+        page = client.get(address + "%2Cnot.a-field").text  # an unknown path is dropped
+        assert json.loads(_hidden(page, "state"))["asked"] == ["person.age"]
