@@ -119,6 +119,25 @@ def test_a_second_decision_is_a_second_entry(tmp_path: Path) -> None:
     assert [e["seq"] for e in _entries(log)] == [1, 2] and verify(log).ok
 
 
+def test_the_entry_is_read_where_it_was_appended_whoever_wrote_after_it(tmp_path: Path) -> None:
+    log = tmp_path / "decisions.log"
+    record, _ = load_case(CASE)
+    from transport_policy import decide
+
+    with _app(log) as client:
+        _sign_in(client)
+        with DecisionLog(log) as other:  # another writer (say `decide --log`) before and after
+            other.append(decide(record), record)
+            location = _decide(client, _checked(client))
+            other.append(decide(record), record)
+        ref = parse_qs(urlsplit(location).query)["entry"][0]
+        page = client.get(location)
+    seq, at = (int(x) for x in ref.split(".")[:2])
+    assert (seq, at) == (2, len(log.read_bytes().splitlines(keepends=True)[0]))
+    assert page.status_code == 200 and "Entry 2 of" in page.text
+    assert str(_entries(log)[1]["hash"]) in page.text and verify(log).ok
+
+
 def test_downloads_from_the_page_are_made_from_the_entry_and_name_it(tmp_path: Path) -> None:
     log = tmp_path / "decisions.log"
     with _app(log) as client:
@@ -202,13 +221,15 @@ def test_a_forged_entry_reference_is_refused_without_a_trace_or_its_value(tmp_pa
         _sign_in(client)
         _decide(client, _checked(client))
         ref = parse_qs(urlsplit(_decide(client, _checked(client))).query)["entry"][0]
-        seq, digest, mac = ref.split(".")
+        seq, at, digest, mac = ref.split(".")
         entry_one = str(_entries(log)[0]["hash"]).removeprefix("sha256:")
         forged = [
-            f"1.{digest}.{mac}",  # another entry under this entry's signature
-            f"1.{entry_one}.{mac}",
-            f"{seq}.{digest}.{'0' * 64}",
-            f"{seq}.{digest}.{mac[:-1]}",
+            f"1.{at}.{digest}.{mac}",  # another entry under this entry's signature
+            f"1.0.{entry_one}.{mac}",
+            f"{seq}.0.{digest}.{mac}",
+            f"{seq}.{at}.{digest}.{'0' * 64}",
+            f"{seq}.{at}.{digest}.{mac[:-1]}",
+            f"{seq}.{digest}.{mac}",
             SECRET_VALUE,
             "",
         ]
@@ -254,7 +275,7 @@ def test_without_a_log_the_decision_is_the_answer_and_nothing_is_kept(tmp_path: 
         assert response.status_code == 200
         assert "Not logged: this service keeps no record" in response.text
         assert 'name="entry"' not in response.text
-        _refused(client.get("/assess/decision", params={"entry": f"1.{'a' * 64}.{'b' * 64}"}))
+        _refused(client.get("/assess/decision", params={"entry": f"1.0.{'a' * 64}.{'b' * 64}"}))
     assert list(tmp_path.iterdir()) == []
 
 

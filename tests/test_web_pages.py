@@ -209,10 +209,10 @@ def test_another_assessors_or_a_forged_entry_is_refused_with_the_error_page(
         get_decision(visit)
         address = visit.page.url
         ref = address.partition("entry=")[2].partition("&")[0]
-        seq, digest, mac = ref.split(".")
+        seq, at, digest, mac = ref.split(".")
         other = Visit(second.new_page(), screenshots, f"entry-other-{js}", axe=js)
         sign_in(other, web_server.url, web_server.decide_only)
-        forged = f"{seq}.{digest}.{mac[::-1]}"
+        forged = f"{seq}.{at}.{digest}.{mac[::-1]}"
         for bad in (address, f"{web_server.url}/assess/decision?entry={forged}"):
             response = other.page.goto(bad)
             assert response is not None and response.status == 404

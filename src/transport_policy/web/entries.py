@@ -37,12 +37,13 @@ class Logged:
     """The entry exactly as written in the log (one line of canonical JSON, no newline)."""
 
 
-def read_logged(log: str, seq: int, entry_hash: str, ref: str) -> Logged:
-    """Entry ``seq`` of the log at ``log``, checked against its own hash and against
+def read_logged(log: str, seq: int, offset: int, entry_hash: str, ref: str) -> Logged:
+    """Entry ``seq`` of the log at ``log``, read at byte ``offset`` (where it was appended: no
+    need to read the log from its start), checked against its own hash and against
     ``entry_hash`` (the hash signed when it was appended); :class:`EntryUnreadable` if not.
     Documents name the log by its file name only (not the server's folders)."""
     try:
-        entry, line = read_entry(log, seq)
+        entry, line = read_entry(log, seq, at=offset)
     except TransportPolicyError:  # a LogError or DocumentError: no such intact entry
         raise EntryUnreadable from None
     if entry["hash"] != entry_hash:

@@ -150,7 +150,7 @@ class Steps:
             context = case_context(decided.decision, decided.record)
             return self._decision_page(request, decided.decision, context, interview, None)
         appended = log.append(decided.decision, decided.record)
-        ref = self.pages.guard.entry_ref(request, appended.seq, appended.hash)
+        ref = self.pages.guard.entry_ref(request, appended.seq, appended.offset, appended.hash)
         query = {"entry": ref, **({"asked": ",".join(interview.asked)} if interview.asked else {})}
         return self.pages.redirect(request, "/decision?" + urlencode(query))
 
