@@ -4,6 +4,7 @@ alone; every page visited is screenshotted and (when asked) checked with axe-cor
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,13 +130,15 @@ def answer_all(visit: Visit, data: dict[str, Any], stop_after: int | None = None
 
 
 def get_decision(visit: Visit) -> Decision:
-    """From check answers: the decision page, and the decision saved from it as JSON."""
+    """From check answers: the decision page, and the decision saved from it as JSON (with a
+    decision log, the log entry it was saved as: its ``decision``)."""
     page = visit.page
     visit.press("Get the decision")
     visit.arrived("decision")
     with page.expect_download() as download:
         page.get_by_role("button", name="Save the decision as JSON").click()
-    return Decision.model_validate_json(Path(download.value.path()).read_text())
+    saved = json.loads(Path(download.value.path()).read_text())
+    return Decision.model_validate(saved["decision"] if "hash" in saved else saved)
 
 
 def assert_expected(decision: Decision, expected: dict[str, Any], name: str) -> None:

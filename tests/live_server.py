@@ -23,6 +23,8 @@ class Server:
     url: str
     token: str
     log: Path | None
+    decide_only: str = ""
+    """A second token, with the ``decide`` scope only (another assessor)."""
 
 
 def free_port() -> int:
@@ -33,10 +35,14 @@ def free_port() -> int:
 
 @contextmanager
 def served(folder: Path, token: str, *, workers: int = 2, log: bool = False) -> Iterator[Server]:
-    """The service running on 127.0.0.1 with one ``decide`` token (and a decision log in
-    ``folder`` when ``log``)."""
+    """The service running on 127.0.0.1 with ``token`` (scopes ``decide`` and ``audit``), a second
+    token with ``decide`` only, and a decision log in ``folder`` when ``log``."""
     tokens = folder / "tokens"
-    tokens.write_text(f"{hashlib.sha256(token.encode()).hexdigest()} decide,audit\n")
+    other = token + "-decide-only"
+    tokens.write_text(
+        f"{hashlib.sha256(token.encode()).hexdigest()} decide,audit\n"
+        f"{hashlib.sha256(other.encode()).hexdigest()} decide\n"
+    )
     port = free_port()
     log_path = folder / "decisions.log" if log else None
     args = [sys.executable, "-c", "from transport_policy.cli import run; run()", "serve"]
@@ -47,7 +53,7 @@ def served(folder: Path, token: str, *, workers: int = 2, log: bool = False) -> 
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(proc, url)
-        yield Server(url, token, log_path)
+        yield Server(url, token, log_path, other)
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)

@@ -94,10 +94,11 @@ def test_a_whole_interview_by_keyboard_alone(
         tab_to(page, button("Get the decision"))
         enter(page)
         visit.arrived("decision")
-        tab_to(page, button("Save the decision as JSON"))
+        tab_to(page, button("Save the decision as JSON (its log entry)"))  # --log: the entry
         with page.expect_download() as download:
             page.keyboard.press("Enter")
-        decision = Decision.model_validate_json(Path(download.value.path()).read_text())
+        entry = json.loads(Path(download.value.path()).read_text())
+        decision = Decision.model_validate(entry["decision"])
     finally:
         context.close()
     assert_expected(decision, expected, GOLDEN[0])

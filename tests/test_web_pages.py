@@ -7,6 +7,7 @@ temporary folder."""
 
 from __future__ import annotations
 
+import json
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -137,3 +138,89 @@ def test_the_decision_log_holds_every_decision_the_pages_gave(web_server: Server
     assert web_server.log is not None
     report = verify(web_server.log)
     assert report.ok and report.entries == _checkpoint(web_server)
+
+
+def _entry_count(server: Server) -> int:
+    assert server.log is not None
+    return len(server.log.read_bytes().splitlines())
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
+def test_reloading_the_decision_page_shows_the_same_entry_and_logs_nothing_more(
+    web_browser: Any, web_server: Server, screenshots: Path, tmp_path: Path, js: bool
+) -> None:
+    """An assessor whose token has the decide scope only reaches a decision, reloads its page
+    and comes back to it: one entry, the same decision, and the documents name the entry."""
+    assert web_server.log is not None
+    data, expected = golden(GOLDEN[0])
+    context = web_browser.new_context(java_script_enabled=js, accept_downloads=True)
+    try:
+        visit = Visit(context.new_page(), screenshots, f"logged-{'js' if js else 'nojs'}", axe=js)
+        page = visit.page
+        sign_in(visit, web_server.url, web_server.decide_only)
+        start_case(visit, data)
+        answer_all(visit, data)
+        before = _entry_count(web_server)
+        decision = get_decision(visit)
+        assert "/assess/decision?entry=" in page.url  # a GET page: Post/Redirect/Get
+        shown, address = page.locator("main").inner_text(), page.url
+        response = page.reload()
+        assert response is not None and response.status == 200
+        visit.arrived("decision-reloaded")
+        page.goto(web_server.url + "/assess/")
+        page.goto(address)  # revisited
+        again = page.locator("main").inner_text()
+        files = _downloads(
+            page,
+            [
+                "Download the support-plan section as a web page",
+                "Download the letter as a web page",
+            ],
+            tmp_path,
+        )
+    finally:
+        context.close()
+    assert _entry_count(web_server) == before + 1
+    assert verify(web_server.log).ok
+    seq = before + 1
+    entry = json.loads(web_server.log.read_bytes().splitlines()[seq - 1])
+    assert entry["seq"] == seq and entry["decision"]["input_digest"] == decision.input_digest
+    assert again == shown and f"Entry {seq} of the service's decision log" in shown
+    assert entry["hash"] in shown
+    assert_expected(decision, expected, GOLDEN[0])
+    plan = files["Download the support-plan section as a web page"].read_text(encoding="utf-8")
+    letter = files["Download the letter as a web page"].read_text(encoding="utf-8")
+    assert f"entry {seq} of decisions.log" in plan and entry["hash"] in plan
+    assert f"entry {seq} of decisions.log" in letter
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
+def test_another_assessors_or_a_forged_entry_is_refused_with_the_error_page(
+    web_browser: Any, web_server: Server, screenshots: Path, js: bool
+) -> None:
+    data, _expected = golden(GOLDEN[2])
+    first = web_browser.new_context(java_script_enabled=js, accept_downloads=True)
+    second = web_browser.new_context(java_script_enabled=js)
+    try:
+        visit = Visit(first.new_page(), screenshots, f"entry-owner-{js}", axe=js)
+        sign_in(visit, web_server.url, web_server.token)
+        start_case(visit, data)
+        answer_all(visit, data)
+        get_decision(visit)
+        address = visit.page.url
+        ref = address.partition("entry=")[2].partition("&")[0]
+        seq, at, digest, mac = ref.split(".")
+        other = Visit(second.new_page(), screenshots, f"entry-other-{js}", axe=js)
+        sign_in(other, web_server.url, web_server.decide_only)
+        forged = f"{seq}.{at}.{digest}.{mac[::-1]}"
+        for bad in (address, f"{web_server.url}/assess/decision?entry={forged}"):
+            response = other.page.goto(bad)
+            assert response is not None and response.status == 404
+            other.arrived("entry-refused")
+            assert other.page.locator("h1").inner_text() == "This decision cannot be shown"
+            text = other.page.content()
+            assert ref not in text and mac not in text and "Traceback" not in text
+            assert data["case_id"] not in text
+    finally:
+        first.close()
+        second.close()

@@ -81,11 +81,13 @@ def utc_now() -> str:
 
 @dataclass(frozen=True)
 class Appended:
-    """Where an entry went: its sequence number, hash and time."""
+    """Where an entry went: its sequence number, hash and time, and the byte offset in the file
+    where its line starts."""
 
     seq: int
     hash: str
     time: str
+    offset: int = 0
 
 
 class DecisionLog:
@@ -197,8 +199,8 @@ class DecisionLog:
         except OSError as exc:
             raise LogError(f"{self.path}: cannot be written ({exc.strerror})") from None
         self.seq, self.last_hash = seq, entry_digest
-        self._end = handle.tell()
-        return Appended(seq, entry_digest, time)
+        start, self._end = self._end, handle.tell()
+        return Appended(seq, entry_digest, time, start)
 
 
 def _read_tail(handle: IO[bytes], name: str) -> tuple[int, str, int]:

@@ -9,6 +9,7 @@ complaint investigation shows what the person was told, or nothing. Every proble
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..api import decide
-from ..audit.log import check_entry, parse_entry, read_lines
+from ..audit.log import LogError, check_entry, parse_entry, read_lines
 from ..casefile import (
     MAX_BYTES,
     parse_record,
@@ -40,6 +41,8 @@ class Source:
 
     decision: Decision
     context: Context
+    record: Mapping[str, Any] | None = None
+    """The record a log entry holds (``None`` for a minimal entry, a case file or a decision)."""
 
 
 def parse_decision(data: Mapping[str, Any], *, source: str) -> Decision:
@@ -68,18 +71,15 @@ def _is_log(first_line: bytes) -> bool:
     return bool(first_line.strip()) and parse_entry(first_line)[0] is not None
 
 
-def from_log(path: str, seq: int) -> Source:
-    """Entry ``seq`` of the decision log at ``path``, checked against its hash."""
+def read_entry(path: str, seq: int, *, at: int | None = None) -> tuple[dict[str, Any], bytes]:
+    """Entry ``seq`` of the decision log at ``path``, checked against its hash, and its line
+    exactly as written (without the newline). ``at`` is where the entry's line starts, when
+    known (:attr:`~transport_policy.audit.log.Appended.offset`): read there instead of counting
+    lines from the start; the entry found there must still be entry ``seq``."""
     where = f"{path}, entry {seq}"
-    found: tuple[bytes, bool] | None = None
-    lines = 0
-    for number, raw, complete in read_lines(path):
-        lines = number
-        if number == seq:
-            found = (raw, complete)
-            break
+    found, note = _line_at(path, at) if at is not None else _line_numbered(path, seq)
     if found is None:
-        raise DocumentError(f"has no entry {seq} (it has {lines} lines)", source=path)
+        raise DocumentError(f"has no entry {seq} ({note})", source=path)
     raw, complete = found
     entry, problem = check_entry(raw) if complete else (None, "is incomplete")
     if entry is None:
@@ -89,14 +89,57 @@ def from_log(path: str, seq: int) -> Source:
         )
     if entry["seq"] != seq:
         raise DocumentError(
-            f"line {seq} holds entry {entry['seq']}: the log is not intact. Run "
+            f"{'line' if at is None else 'the line at byte'} {seq if at is None else at} holds "
+            f"entry {entry['seq']}: the log is not intact. Run "
             "`transport-policy audit verify` on it",
             source=path,
         )
-    decision = parse_decision(entry["decision"], source=where)
+    return entry, raw
+
+
+Line = tuple[bytes, bool]
+"""A log line without its newline, and whether it was complete (ended with one)."""
+
+
+def _line_numbered(path: str, seq: int) -> tuple[Line | None, str]:
+    """Line ``seq`` of the file, or ``None`` and how many lines it has."""
+    lines = 0
+    for number, raw, complete in read_lines(path):
+        lines = number
+        if number == seq:
+            return (raw, complete), ""
+    return None, f"it has {lines} lines"
+
+
+def _line_at(path: str, offset: int) -> tuple[Line | None, str]:
+    """The line starting at byte ``offset``, or ``None`` and a note when the file ends first."""
+    try:
+        with open(path, "rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            handle.seek(min(offset, size))
+            raw = handle.readline()
+    except OSError as exc:
+        raise LogError(f"{path}: cannot be read ({exc.strerror})") from None
+    if not raw:
+        return None, f"it has {size} bytes, and the entry was at byte {offset}"
+    complete = raw.endswith(b"\n")
+    return ((raw[:-1] if complete else raw), complete), ""
+
+
+def entry_source(path: str, entry: Mapping[str, Any]) -> Source:
+    """A checked log entry (:func:`read_entry`) of the log at ``path`` as a decision to render:
+    the decision logged, and the entry's position and record."""
+    seq = int(entry["seq"])
+    decision = parse_decision(entry["decision"], source=f"{path}, entry {seq}")
     position = LogPosition(str(path), seq, str(entry["time"]), str(entry["hash"]))
-    facts = case_facts(decision, entry.get("record"))
-    return Source(decision, Context(facts, position=position))
+    record = entry.get("record")
+    facts = case_facts(decision, record)
+    return Source(decision, Context(facts, position=position), record)
+
+
+def from_log(path: str, seq: int) -> Source:
+    """Entry ``seq`` of the decision log at ``path``, checked against its hash."""
+    return entry_source(path, read_entry(path, seq)[0])
 
 
 def load_source(
@@ -134,4 +177,4 @@ def load_source(
     return Source(decision, case_context(decision, record, path))
 
 
-__all__ = ["Source", "from_log", "load_source", "parse_decision"]
+__all__ = ["Source", "entry_source", "from_log", "load_source", "parse_decision", "read_entry"]

@@ -1,14 +1,14 @@
 """The documents of a decision as the pages offer them: the letter to the person shown on the
 decision page, and the letter and support-plan section as files (HTML, PDF, Word), made by the
-same renderer as ``transport-policy render``."""
+same renderer as ``transport-policy render``: from the case as it stands, or, when the decision
+was logged, from its log entry as ``render --seq`` makes them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..documents import Audience, Document, build, case_context, render
+from ..documents import Audience, Context, Document, build, render
 from ..model.decision import Decision
-from ..model.record import AssessmentRecord
 
 
 @dataclass(frozen=True)
@@ -44,16 +44,14 @@ DOCUMENT_FILES: dict[str, DocumentFile] = {
 """The document downloads, by the value of the button that asks for one."""
 
 
-def letter(decision: Decision, record: AssessmentRecord) -> Document:
+def letter(decision: Decision, context: Context) -> Document:
     """The letter to the person about ``decision``, to show on the decision page."""
-    return build(decision, "letter", case_context(decision, record))
+    return build(decision, "letter", context)
 
 
-def document_bytes(decision: Decision, record: AssessmentRecord, file: DocumentFile) -> bytes:
+def document_bytes(decision: Decision, context: Context, file: DocumentFile) -> bytes:
     """``file``'s document about ``decision``, as the bytes of the file."""
-    body = render(
-        decision, file.fmt, audience=file.audience, context=case_context(decision, record)
-    )
+    body = render(decision, file.fmt, audience=file.audience, context=context)
     return body.encode("utf-8") if isinstance(body, str) else body
 
 

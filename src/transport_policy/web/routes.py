@@ -20,9 +20,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..errors import FieldError, RecordError
 from ..model.fields import FIELDS
+from ..model.record import FIELD_PATHS
 from ..service.auth import scopes_of
 from ..service.context import declared_length
 from .documents import DOCUMENT_FILES
+from .entries import EntryUnreadable, Logged, read_logged
 from .forms import read_answers, read_date, read_one, record_messages, widget
 from .interview import STATE_FIELD, Interview, StateError, new_case, read_upload
 from .pages import Pages
@@ -39,10 +41,21 @@ EXPIRED_DETAIL = (
     "The page was open too long, signed out, or did not come from this service. Nothing was "
     "changed. Go back to the start and try again (cookies must be allowed for this site)."
 )
+NOT_YOURS = "This decision cannot be shown"
+NOT_YOURS_DETAIL = (
+    "The link is not one this service gave you when you got a decision, signed in as you are "
+    "now, or it was changed. Nothing was shown or changed. Go back to the start."
+)
+UNREADABLE = "The decision could not be read from the decision log"
+UNREADABLE_DETAIL = (
+    "The log no longer holds this decision as it was logged. Nothing was changed. Ask whoever "
+    "runs the service to check the log with transport-policy audit verify."
+)
 
 
 class Web:
     def __init__(self, service: Service) -> None:
+        self.log = service.settings.log
         self.guard = Guard(service.settings.tokens, secret_from_env())
         self.pages = Pages(self.guard, logging=service.log is not None)
         self.steps = Steps(service, self.pages)
@@ -220,6 +233,28 @@ class Web:
             return got
         return self.steps.decision(request, got[1])
 
+    def entry(self, request: Request, ref: object) -> Logged | Response:
+        """The logged decision a signed reference names, if this sign-in's token made it; else
+        the error page refusing it (the reference is never shown)."""
+        named = self.guard.entry_of(request, ref) if self.log is not None else None
+        if self.log is None or named is None or not isinstance(ref, str):
+            return self.pages.problem(request, 404, NOT_YOURS, NOT_YOURS_DETAIL)
+        try:
+            return read_logged(self.log, *named, ref)
+        except EntryUnreadable:
+            return self.pages.problem(request, 500, UNREADABLE, UNREADABLE_DETAIL)
+
+    async def decision_page(self, request: Request) -> Response:
+        """GET: the decision a logged decision POST redirected to (reloading appends nothing)."""
+        if not self.guard.signed_in(request):
+            return self.pages.redirect(request, "/login")
+        logged = self.entry(request, request.query_params.get("entry"))
+        if isinstance(logged, Response):
+            return logged
+        sent = request.query_params.get("asked", "")
+        asked = tuple(p for p in sent.split(",") if p in FIELD_PATHS) if sent else ()
+        return self.steps.logged(request, logged, asked)
+
     async def download(self, request: Request) -> Response:
         got = await self.case(request)
         if isinstance(got, Response):
@@ -228,7 +263,12 @@ class Web:
         kind = str(form.get("format", ""))
         if kind not in ("yaml", "json", "decision", *DOCUMENT_FILES):
             return self.pages.problem(request, 400, "No such download", "Go back and try again.")
-        return self.steps.download(request, interview, kind)
+        if "entry" not in form:
+            return self.steps.download(request, interview, kind)
+        logged = self.entry(request, form.get("entry"))  # a logged decision: from its entry
+        if isinstance(logged, Response):
+            return logged
+        return self.steps.download(request, interview, kind, logged)
 
     async def not_found(self, request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 404
@@ -270,6 +310,7 @@ def web_app(service: Service) -> ASGIApp:
         ("/change", web.change, "POST"),
         ("/check", web.check, "POST"),
         ("/decision", web.decision, "POST"),
+        ("/decision", web.decision_page, "GET"),
         ("/download", web.download, "POST"),
     ]
     routes: list[Route | Mount] = [

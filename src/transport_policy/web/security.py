@@ -9,6 +9,10 @@
   cookie, so a form token is good only with the browser's own cookies and for one sign-in. The
   secret comes from ``TRANSPORT_POLICY_WEB_SECRET`` (``serve`` sets a random one shared by its
   workers), else a random one for this process.
+- **Log entries**: with a decision log, the decision page is a GET of the entry it appended,
+  named by a reference ``SEQ.AT.HASH.MAC`` where ``MAC = HMAC(secret, SEQ, AT, HASH, hash of
+  the token)`` (``AT``: where the entry's line starts in the file): only the token that made the
+  decision can read it back, and only that entry (its sequence number, place and hash signed).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import binascii
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from collections.abc import Mapping
 
@@ -31,6 +36,9 @@ SESSION_COOKIE = "tp_session"
 CSRF_COOKIE = "tp_csrf"
 CSRF_FIELD = "csrf_token"
 COOKIE_PATH = "/assess"
+ENTRY_REF = re.compile(r"([1-9][0-9]{0,15})\.(0|[1-9][0-9]{0,17})\.([0-9a-f]{64})\.([0-9a-f]{64})")
+"""An entry reference: sequence number, byte offset of its line, entry hash (hex, without
+``sha256:``), signature."""
 SESSION_SECONDS = 8 * 3600
 """A sign-in lasts a working day at most (the browser drops the cookie after it)."""
 
@@ -90,6 +98,30 @@ class Guard:
             return False
         expected = self._sign(nonce, request.cookies.get(SESSION_COOKIE, ""))
         return hmac.compare_digest(sent.encode("utf-8", "replace"), expected.encode("ascii"))
+
+    def entry_ref(self, request: Request, seq: int, offset: int, entry_hash: str) -> str:
+        """A reference to the log entry ``seq`` (its line at byte ``offset``, its hash
+        ``entry_hash``) that this request's token just appended, which only that token can use
+        (:meth:`entry_of`)."""
+        digest = entry_hash.removeprefix("sha256:")
+        return f"{seq}.{offset}.{digest}.{self._entry_mac(request, seq, offset, digest)}"
+
+    def entry_of(self, request: Request, ref: object) -> tuple[int, int, str] | None:
+        """The sequence number, byte offset and ``sha256:`` hash of the entry ``ref`` names, if
+        ``ref`` was made by :meth:`entry_ref` for this request's token; else ``None``."""
+        found = ENTRY_REF.fullmatch(ref) if isinstance(ref, str) else None
+        if found is None or self.token(request) is None:
+            return None
+        seq, offset, digest, sent = int(found[1]), int(found[2]), found[3], found[4]
+        expected = self._entry_mac(request, seq, offset, digest)
+        if not hmac.compare_digest(sent.encode("ascii"), expected.encode("ascii")):
+            return None
+        return seq, offset, "sha256:" + digest
+
+    def _entry_mac(self, request: Request, seq: int, offset: int, digest: str) -> str:
+        who = hashlib.sha256((self.token(request) or "").encode("utf-8", "replace")).hexdigest()
+        message = f"log-entry\x00{seq}\x00{offset}\x00{digest}\x00{who}".encode("ascii")
+        return hmac.new(self.secret, message, hashlib.sha256).hexdigest()
 
     def _sign(self, nonce: str, session: str) -> str:
         bound = hashlib.sha256(session.encode("utf-8", "replace")).hexdigest()

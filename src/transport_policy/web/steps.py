@@ -1,23 +1,30 @@
 """The interview's steps: decide the case so far, then show the next question, the check-answers
-page or the decision; and save the case as a file."""
+page or the decision; and save the case as a file.
+
+Without a decision log the decision page is the answer to the decision POST, and nothing is kept.
+With one, the POST appends the decision once and redirects (303) to a GET of the entry it made
+(Post/Redirect/Get): that page, and the documents downloaded from it, are made from the entry."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ..casefile import parse_record
-from ..errors import FieldError
+from ..documents import Context, case_context
+from ..errors import FieldError, PolicyVersionError
 from ..model.decision import Decision
 from ..model.fields import FIELDS
 from ..model.record import AssessmentRecord
 from ..rules.model import Policy
 from ..service.deciding import decide_one
 from .documents import DOCUMENT_FILES, document_bytes, letter
+from .entries import Logged
 from .forms import Widget, capital, group_of, label_of, record_messages, widget
 from .interview import Interview, download_name, record_json, record_yaml
 from .pages import Pages
@@ -47,12 +54,11 @@ class Steps:
     def __init__(self, service: Service, pages: Pages) -> None:
         self.service, self.pages = service, pages
 
-    def decide(self, interview: Interview, *, log: bool = False) -> Decided:
-        """Decide the case as it stands (appended to the decision log only when ``log``); a
-        record the policy cannot decide raises :class:`RecordError`."""
+    def decide(self, interview: Interview) -> Decided:
+        """Decide the case as it stands (nothing is logged); a record the policy cannot decide
+        raises :class:`RecordError`."""
         store = self.service.store()
-        sink = self.service.log if log else None
-        decision = decide_one(store, interview.record, None, sink, source="the case")
+        decision = decide_one(store, interview.record, None, None, source="the case")
         policy = store.get(decision.policy.version)
         record = parse_record(interview.record, source="the case")
         asks = questions_for(record, policy, interview.asked)
@@ -135,21 +141,63 @@ class Steps:
         )
 
     def decision(self, request: Request, interview: Interview) -> Response:
-        decided = self.decide(interview, log=self.service.log is not None)
+        """Without a log, the decision page. With one, append the decision (once) and redirect
+        to the page of its entry; ``asked`` goes along only so that "Change your answers" still
+        knows which questions were answered "don't know yet"."""
+        decided = self.decide(interview)
+        log = self.service.log
+        if log is None:
+            context = case_context(decided.decision, decided.record)
+            return self._decision_page(request, decided.decision, context, interview, None)
+        appended = log.append(decided.decision, decided.record)
+        ref = self.pages.guard.entry_ref(request, appended.seq, appended.offset, appended.hash)
+        query = {"entry": ref, **({"asked": ",".join(interview.asked)} if interview.asked else {})}
+        return self.pages.redirect(request, "/decision?" + urlencode(query))
+
+    def logged(self, request: Request, logged: Logged, asked: tuple[str, ...]) -> Response:
+        """The decision page of a logged decision, from its entry (nothing is appended)."""
+        source = logged.source
+        interview = Interview.of(parse_record(logged.record, source="the log entry"), asked)
+        return self._decision_page(request, source.decision, source.context, interview, logged)
+
+    def _decision_page(
+        self,
+        request: Request,
+        decision: Decision,
+        context: Context,
+        interview: Interview,
+        logged: Logged | None,
+    ) -> Response:
         return self.pages.render(
             request,
             "decision.html",
-            d=decided.decision,
-            policy=decided.policy,
-            record=interview.record,
-            journey=journey(interview),
-            letter=letter(decided.decision, decided.record),
+            d=decision,
+            policy_title=self._policy_title(decision),
+            assessment_date=context.facts.assessment_date,
+            journey=journey(context.facts.journey),
+            letter=letter(decision, context),
             state=interview.to_form(),
+            entry=logged.ref if logged else None,
+            position=context.position,
         )
 
-    def download(self, request: Request, interview: Interview, kind: str) -> Response:
+    def _policy_title(self, decision: Decision) -> str:
+        """The policy's title, if the rules loaded now hold the version decided with."""
+        try:
+            policy = self.service.store().get(decision.policy.version)
+        except PolicyVersionError:
+            return decision.policy.id
+        return policy.title if policy.digest == decision.policy.digest else decision.policy.id
+
+    def download(
+        self, request: Request, interview: Interview, kind: str, logged: Logged | None = None
+    ) -> Response:
         """The case as YAML or JSON, its decision as JSON, or one of its documents (the letter
-        or the support-plan section as HTML, PDF or Word), as a file to save."""
+        or the support-plan section as HTML, PDF or Word), as a file to save. For a ``logged``
+        decision the decision is its log entry as written, and the documents are made from the
+        entry (naming it), as ``render --seq`` makes them, and the record is the entry's."""
+        if logged is not None:
+            interview = Interview.of(parse_record(logged.record, source="the log entry"), ())
         if kind == "yaml":
             body, media, suffix = (
                 record_yaml(interview, dt.date.today()).encode("utf-8"),
@@ -162,12 +210,20 @@ class Steps:
                 "application/json",
                 ".json",
             )
+        elif logged is not None and kind == "decision":
+            body, media = logged.line + b"\n", "application/json"
+            suffix = f"-decision-log-entry-{logged.seq}.json"
         elif kind == "decision":
             body = (self.decide(interview).decision.to_json() + "\n").encode("utf-8")
             media, suffix = "application/json", "-decision.json"
         else:
-            file, decided = DOCUMENT_FILES[kind], self.decide(interview)
-            body = document_bytes(decided.decision, decided.record, file)
+            file = DOCUMENT_FILES[kind]
+            if logged is not None:
+                decision, context = logged.source.decision, logged.source.context
+            else:
+                decided = self.decide(interview)
+                decision, context = decided.decision, case_context(decided.decision, decided.record)
+            body = document_bytes(decision, context, file)
             media, suffix = file.media, file.suffix
         name = download_name(interview, suffix)
         response = Response(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..documents import Journey
 from ..documents.model import OUTCOME_WORDS, value_words
 from ..model.decision import Decision
 from ..model.fields import REGISTRY
@@ -91,11 +92,9 @@ def _shown(interview: Interview, path: str) -> str:
 _WORDED = frozenset(s.path for s in REGISTRY if s.kind in ("enum", "bool"))
 
 
-def journey(interview: Interview) -> str:
-    """The journey in words, from what the record holds: purpose, destination, distance."""
-    purpose = interview.value("destination.purpose")
-    name = interview.value("destination.name")
-    miles = interview.value("destination.distance_miles")
+def journey(facts: Journey) -> str:
+    """The journey in words, as a document reads it: purpose, destination, distance."""
+    purpose, name, miles = facts.purpose, facts.destination_name, facts.distance_miles
     parts = [capital(value_words(purpose)) if purpose else "", f"at {name}" if name else ""]
     words = " ".join(p for p in parts if p)
     if miles is not None:
