@@ -49,29 +49,47 @@ _FIELDS = r"""
 import json
 from transport_policy import AssessmentRecord
 schema = AssessmentRecord.model_json_schema()
-paths = []
+paths = {}
 for name, node in schema["properties"].items():
     refs = [b["$ref"] for b in node.get("anyOf", [node]) if "$ref" in b]
     if not refs:
-        paths.append(name)
+        paths[name] = None
         continue
     section = schema["$defs"][refs[0].rsplit("/", 1)[1]]
-    paths.extend(f"{name}.{leaf}" for leaf in section["properties"])
+    for leaf, spec in section["properties"].items():
+        enums = [e for b in spec.get("anyOf", [spec]) for e in b.get("enum", [])]
+        paths[f"{name}.{leaf}"] = enums or None
 print(json.dumps(paths))
 """
 
 
-def _known_fields(python: str) -> set[str]:
+def _known_fields(python: str) -> dict[str, list[Any] | None]:
+    """Each field path that checkout's record has, with its enum values (``None``: not an
+    enum)."""
     out = subprocess.run([python, "-c", _FIELDS], check=True, capture_output=True, text=True)
-    return set(json.loads(out.stdout))
+    known: dict[str, list[Any] | None] = json.loads(out.stdout)
+    return known
 
 
-def _restrict(record: dict[str, Any], fields: set[str]) -> dict[str, Any]:
-    """The record with only the sections and fields ``fields`` names."""
+def _shared(here: dict[str, list[Any] | None], other: dict[str, list[Any] | None]) -> set[str]:
+    return set(here) & set(other)
+
+
+def _restrict(
+    record: dict[str, Any], fields: set[str], values: dict[str, list[Any] | None] | None = None
+) -> dict[str, Any]:
+    """The record with only the sections and fields ``fields`` names, and with an enum value the
+    other checkout does not have (``values``) left unknown."""
+    values = values or {}
+
+    def known(path: str, value: object) -> bool:
+        allowed = values.get(path)
+        return path in fields and (allowed is None or value is None or value in allowed)
+
     out: dict[str, Any] = {}
     for key, value in record.items():
         if isinstance(value, dict) and key != "override" and key != "assessor":
-            kept = {k: v for k, v in value.items() if f"{key}.{k}" in fields}
+            kept = {k: v for k, v in value.items() if known(f"{key}.{k}", v)}
             if kept:
                 out[key] = kept
         elif key in fields or any(f.startswith(key + ".") for f in fields):
@@ -115,13 +133,14 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     print_machine(info)
     here, other = sys.executable, args.other_python
-    shared = _known_fields(here) & _known_fields(other)
+    theirs = _known_fields(other)
+    shared = _shared(_known_fields(here), theirs)
     case = args.case or sorted((ROOT / "cases").glob("*.yaml"))[0]
     with tempfile.TemporaryDirectory() as tmp:
         records = Path(tmp) / "records.jsonl"
         with records.open("w", encoding="utf-8") as out:
             for record in generate(args.n):
-                out.write(json.dumps(_restrict(record, shared)) + "\n")
+                out.write(json.dumps(_restrict(record, shared, theirs)) + "\n")
         results: dict[str, dict[str, list[float]]] = {
             name: {"decide_us": [], "cold_s": []} for name in ("this", "other")
         }
