@@ -14,8 +14,13 @@ Answering only changes the component the field belongs to; by the procedure's pr
   of the stage can still be ruled out by answering its open facts, and (for scope) the
   alternatives can then decide.
 
-Both are computed for every point of every component by a pass over the points in order of how
-many facts are open (a point's completions are itself and its children's completions).
+Both are read from the component's per-rule tables (:mod:`.component`): the rules of a component
+are independent once its hub fields are set, so the pairs (summary before, summary after) that
+answering the field can give combine across the rules as a product, and across the hub fields as
+a union over the completions of the hub point. The records searched are found the same way: for
+each hub point, the rules' private points are folded rule by rule, keeping one point for each
+distinct combined state (summary, preferred, asked, the pairs per completion of the hub point),
+so that every point of the component is covered without enumerating their product.
 
 Which fields are asked follows the procedure (:meth:`.verify_model.Model.asked`): at a point where
 a component's unknown alternatives are *preferred* (one is established but for its defeater) its
@@ -26,89 +31,63 @@ points when looking for a record at which the field is asked and cannot matter.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+from .component import BIT, H_SWITCH, join_pairs
 from .model import NON_HOLDING, Model, _first
-from .space import SUMMARY_HOLDS, SUMMARY_NONE, SUMMARY_UNKNOWN, Facts, Table
+from .space import SUMMARY_HOLDS, SUMMARY_NONE, SUMMARY_UNKNOWN, Facts
 
-_BIT = {SUMMARY_HOLDS: 1, SUMMARY_UNKNOWN: 2, SUMMARY_NONE: 4}
+_BIT = BIT
 
-
-class Cone:
-    """For every point of a table: what completing its open facts can reach."""
-
-    def __init__(self, t: Table) -> None:
-        self.table = t
-        n = len(t)
-        open_of = [[k for k, c in enumerate(t.point(x)) if c == 0] for x in range(n)]
-        order = sorted(range(n), key=lambda x: len(open_of[x]))
-        self.reach = [0] * n  # summaries reachable (bits of _BIT)
-        self.flips = [0] * n  # per field k: bit 2k = H can switch, bit 2k+1 = U can switch
-        summary = t.summary
-        for x in order:
-            reach = _BIT[summary[x]]
-            flips = 0
-            for k in open_of[x]:
-                s = t.strides[k]
-                for a in range(1, t.sizes[k]):
-                    y = x + a * s
-                    reach |= self.reach[y]
-                    flips |= self.flips[y]
-                    here, there = summary[x], summary[y]
-                    if (here == SUMMARY_HOLDS) != (there == SUMMARY_HOLDS):
-                        flips |= 1 << (2 * k)
-                    elif here != SUMMARY_HOLDS and there != SUMMARY_HOLDS and here != there:
-                        flips |= 1 << (2 * k + 1)
-            self.reach[x] = reach
-            self.flips[x] = flips
-
-    def flip(self, x: int, field: str) -> tuple[bool, bool]:
-        k = self.table.position[field]
-        return bool(self.flips[x] >> (2 * k) & 1), bool(self.flips[x] >> (2 * k + 1) & 1)
-
-    def first(
-        self, test: int, unless: int = 0, summary: str | None = None, calm: bool = False
-    ) -> int | None:
-        """The first point (with ``summary``, if given; with its alternatives not preferred, if
-        ``calm``) whose completions reach every summary in the ``test`` bits and none in the
-        ``unless`` bits."""
-        t = self.table
-        for x, reach in enumerate(self.reach):
-            if (
-                (summary is None or t.summary[x] == summary)
-                and not (calm and t.preferred[x])
-                and reach & test == test
-                and not reach & unless
-            ):
-                return x
-        return None
+Point = tuple[int, ...]
+_Asked = tuple[int, bool, bool, bool, tuple[int, ...]]
+"""Folded over rules: summary, preferred, asked if preferred, asked if not, the pairs."""
 
 
 class QuestionChecks:
     def __init__(self, model: Model) -> None:
         self.model = model
-        self.cones = {i: Cone(t) for i, t in enumerate(model.tables)}
 
-    def _option(self, i: int, allowed: tuple[str, ...], calm: bool = False) -> int | None:
+    def _option(self, i: int, allowed: tuple[str, ...], calm: bool = False) -> Point | None:
         options = (self.model.calm_options if calm else self.model.all_options)[i]
         found = _first(options, allowed)
         return options[found] if found is not None else None
 
-    def _quiet(self, i: int, preferred: bool) -> int | None:
+    def _quiet(self, i: int, preferred: bool) -> Point | None:
         """A point of table ``i`` with an unknown rule but nothing to ask (preferred or not)."""
         t = self.model.tables[i]
-        return next(
-            (
-                x
-                for x, (s, a, p) in enumerate(zip(t.summary, t.asks, t.preferred, strict=True))
-                if s == SUMMARY_UNKNOWN and not a and p == preferred
-            ),
-            None,
-        )
+        Quiet = tuple[int, bool, bool, bool]
 
-    def _stage_base(self, stage: list[int], calm: bool) -> list[int | None]:
+        def contribute(j: int, index: int, priv: tuple[int, ...]) -> Quiet:
+            r = t.tables[j]
+            asks = bool(r.questions[index])
+            return r.letters[index], r.pend[index], asks and r.pend[index], asks
+
+        def combine(state: Quiet | None, key: Quiet) -> Quiet | None:
+            new = (
+                key
+                if state is None
+                else (
+                    min(state[0], key[0]),
+                    state[1] or key[1],
+                    state[2] or key[2],
+                    state[3] or key[3],
+                )
+            )
+            return None if new[0] == 0 else new
+
+        for h0 in t.hub_points():
+            for x in t.fold(h0, contribute, combine).values():
+                at = t.at(x)
+                if at.summary == SUMMARY_UNKNOWN and not at.asks and at.preferred == preferred:
+                    return x
+        return None
+
+    def _stage_base(self, stage: list[int], calm: bool) -> list[Point | None]:
         """Points keeping every table of the stage from holding (with its alternatives not
         preferred, if ``calm``) and the scope settled."""
         m = self.model
-        picks: list[int | None] = [next(iter(o.values())) for o in m.all_options]
+        picks: list[Point | None] = [next(iter(o.values())) for o in m.all_options]
         for i in stage:
             picks[i] = self._option(i, NON_HOLDING, calm)
         if stage is m.excl:
@@ -116,7 +95,7 @@ class QuestionChecks:
                 picks[i] = self._option(i, (SUMMARY_NONE,))
         return picks
 
-    def _context(self, stage: list[int], i: int, flip_u: bool, calm: bool) -> list[int] | None:
+    def _context(self, stage: list[int], i: int, flip_u: bool, calm: bool) -> list[Point] | None:
         """Points of the other tables keeping the outcome put whatever the field's answer (and,
         if ``calm``, leaving the field asked: no other alternatives preferred)."""
         m = self.model
@@ -124,7 +103,7 @@ class QuestionChecks:
         if flip_u:
             # another table of the stage that can never be ruled out ...
             stuck = {
-                j: self.cones[j].first(0, _BIT[SUMMARY_NONE], SUMMARY_UNKNOWN, calm)
+                j: m.tables[j].first(_BIT[SUMMARY_NONE], SUMMARY_UNKNOWN, calm)
                 for j in stage
                 if j != i
             }
@@ -133,10 +112,9 @@ class QuestionChecks:
                 picks[j] = stuck[j]
             elif stage is m.scope and m.excl:
                 # ... or alternatives that stay undecided whatever the open facts
-                never_h = {j: self.cones[j].first(0, _BIT[SUMMARY_HOLDS]) for j in m.excl}
+                never_h = {j: m.tables[j].first(_BIT[SUMMARY_HOLDS]) for j in m.excl}
                 never = {
-                    j: self.cones[j].first(0, _BIT[SUMMARY_HOLDS] | _BIT[SUMMARY_NONE])
-                    for j in m.excl
+                    j: m.tables[j].first(_BIT[SUMMARY_HOLDS] | _BIT[SUMMARY_NONE]) for j in m.excl
                 }
                 k = next((j for j, x in never.items() if x is not None), None)
                 if k is None or any(x is None for x in never_h.values()):
@@ -147,7 +125,66 @@ class QuestionChecks:
                 return None
         if any(p is None for j, p in enumerate(picks) if j != i):
             return None
-        return [p if p is not None else 0 for p in picks]
+        return [p if p is not None else () for p in picks]
+
+    def _asked_in_vain(self, i: int, field: str) -> Iterator[tuple[Point, bool, bool]]:
+        """Points of table ``i`` where ``field`` is asked and no answer to it can switch "a rule
+        holds", however the other open facts are answered: each with whether it can switch "a
+        rule is unknown" and whether the alternatives are preferred (one per distinct state)."""
+        t = self.model.tables[i]
+        k = t.position[field]
+        owner = t.owner.get(field)
+        for h0 in t.hub_points():
+            if field in t.hubs and h0[t.hubs.index(field)] != 0:
+                continue
+            hs = t.hub_completions(h0, keep=field)
+            privates = None
+            if owner is not None:
+                where = [kk for kk, _ in t._private[owner]]
+                privates = [t.private_points(j) for j in range(len(t.tables))]
+                privates[owner] = [p for p in privates[owner] if p[where.index(k)] == 0]
+
+            def contribute(
+                j: int, index: int, priv: tuple[int, ...], hs: list[Point] = hs
+            ) -> _Asked:
+                r = t.tables[j]
+                asks = field in r.questions[index]
+                pairs = tuple(
+                    t._rule_pairs(j, t.hub_offset(j, h) + t.private_offset(j, priv), field, h, a)
+                    for h in hs
+                    for a in range(1, t.sizes[k])
+                )
+                pend = r.pend[index]
+                return r.letters[index], pend, asks and pend, asks, pairs
+
+            def combine(state: _Asked | None, key: _Asked) -> _Asked | None:
+                new = (
+                    key
+                    if state is None
+                    else (
+                        min(state[0], key[0]),
+                        state[1] or key[1],
+                        state[2] or key[2],
+                        state[3] or key[3],
+                        tuple(join_pairs(a, b) for a, b in zip(state[4], key[4], strict=True)),
+                    )
+                )
+                return None if new[0] == 0 else new
+
+            for (_, pend, asked_p, asked_a, pairs), x in t.fold(
+                h0, contribute, combine, privates
+            ).items():
+                if not (asked_p if pend else asked_a):
+                    continue
+                joined = 0
+                for m in pairs:
+                    joined |= m
+                if joined & H_SWITCH:
+                    continue
+                at = t.at(x)
+                flip_h, flip_u = t.flip(x, field)
+                if at.summary == SUMMARY_UNKNOWN and field in at.asks and not flip_h:
+                    yield x, flip_u, at.preferred
 
     def pointless(self) -> list[tuple[str, Facts]]:
         """For each field that can be asked without its answer ever mattering: a record."""
@@ -156,22 +193,22 @@ class QuestionChecks:
         reported: set[str] = set()
         for stage in (m.scope, m.excl):
             for i in stage:
-                t, cone = m.tables[i], self.cones[i]
-                for index, summary in enumerate(t.summary):
-                    if summary != SUMMARY_UNKNOWN:
+                t = m.tables[i]
+                for field in t.fields:
+                    if field in reported:
                         continue
-                    for field in t.asks[index]:
-                        if field in reported:
+                    tried: set[tuple[bool, bool]] = set()
+                    for x, flip_u, preferred in self._asked_in_vain(i, field):
+                        if (flip_u, preferred) in tried:
                             continue
-                        flip_h, flip_u = cone.flip(index, field)
-                        if flip_h:
-                            continue
-                        picks = self._context(stage, i, flip_u, calm=not t.preferred[index])
+                        tried.add((flip_u, preferred))
+                        picks = self._context(stage, i, flip_u, calm=not preferred)
                         if picks is None:
                             continue
-                        picks[i] = index
+                        picks[i] = x
                         found.append((field, m.merge(picks)))
                         reported.add(field)
+                        break
         return found
 
     def silent(self) -> Facts | None:
