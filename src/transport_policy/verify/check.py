@@ -1,7 +1,7 @@
 """``rules check``: prove a policy version's rule set sound before it is used on a real person.
 
 Over every combination of the values the rules read (each fact's classes, unknown included; see
-:mod:`.verify_space` and ``docs/verification.md``) the check finds:
+:mod:`.space` and ``docs/verification.md``) the check finds:
 
 * ``gap``: a record with no proper outcome: an override that is neither applied nor warned about,
   a provided decision without a provision rule, the procedure failing, or a compiled condition

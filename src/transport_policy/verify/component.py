@@ -202,6 +202,7 @@ class Component:
         self.owner = {t.fields[k]: j for j, t in enumerate(self.tables) for k in t.private}
         """The rule (table number) each private field belongs to."""
         self._at: dict[Point, At] = {}
+        self._all_offsets: dict[int, list[tuple[tuple[int, ...], int]]] = {}
         self._free: dict[tuple[Point, int], dict[tuple[int, bool], tuple[int, ...]]] = {}
 
     # -- sizes ---------------------------------------------------------------------------------
@@ -250,6 +251,19 @@ class Component:
                 *(range(n) if c == 0 else (c,) for c, n in zip(own, sizes, strict=True))
             )
         )
+
+    def _offsets(
+        self, j: int, privates: Sequence[tuple[int, ...]] | None = None
+    ) -> list[tuple[tuple[int, ...], int]]:
+        """Private points of rule ``j`` (all, or ``privates``) with their offsets in its table."""
+        if privates is not None:
+            return [(p, self.private_offset(j, p)) for p in privates]
+        found = self._all_offsets.get(j)
+        if found is None:
+            found = self._all_offsets[j] = [
+                (p, self.private_offset(j, p)) for p in self.private_points(j)
+            ]
+        return found
 
     def private_offset(self, j: int, priv: Sequence[int]) -> int:
         return sum(c * s for c, (_, s) in zip(priv, self._private[j], strict=True))
@@ -371,8 +385,9 @@ class Component:
         for j in range(len(self.tables)):
             offset = self.hub_offset(j, h0)
             options: dict[K, tuple[int, ...]] = {}
-            for priv in self.private_points(j) if privates is None else privates[j]:
-                key = contribute(j, offset + self.private_offset(j, priv), priv)
+            points = self._offsets(j) if privates is None else self._offsets(j, privates[j])
+            for priv, own in points:
+                key = contribute(j, offset + own, priv)
                 if key is not None:
                     options.setdefault(key, priv)
             folded: dict[S | None, tuple[tuple[int, ...], ...]] = {}
@@ -449,13 +464,16 @@ class Component:
         for h0 in self.hub_points():
             hs = self.hub_completions(h0)
 
+            shifts = [
+                [self.hub_offset(j, h) - self.hub_offset(j, h0) for h in hs]
+                for j in range(len(self.tables))
+            ]
+
             def contribute(
-                j: int, index: int, priv: tuple[int, ...], hs: list[Point] = hs
+                j: int, index: int, priv: tuple[int, ...], shifts: list[list[int]] = shifts
             ) -> tuple[int, bool, tuple[int, ...]]:
                 t = self.tables[j]
-                reach = tuple(
-                    t.reach[self.hub_offset(j, h) + self.private_offset(j, priv)] for h in hs
-                )
+                reach = tuple(t.reach[index + d] for d in shifts[j])
                 return t.letters[index], t.pend[index], reach
 
             def combine(

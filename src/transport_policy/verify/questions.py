@@ -7,7 +7,7 @@ the policy's reading order, so one round of answers may only lead to the next qu
 test looks at every later round too.)
 
 Answering only changes the component the field belongs to; by the procedure's precedence
-(:mod:`.verify_model`) that changes the outcome exactly when
+(:mod:`.model`) that changes the outcome exactly when
 
 * some answer turns "a rule of the component holds" on or off (H), or
 * some answer turns "a rule is unknown" on or off while none holds (U), and every other component
@@ -22,7 +22,7 @@ each hub point, the rules' private points are folded rule by rule, keeping one p
 distinct combined state (summary, preferred, asked, the pairs per completion of the hub point),
 so that every point of the component is covered without enumerating their product.
 
-Which fields are asked follows the procedure (:meth:`.verify_model.Model.asked`): at a point where
+Which fields are asked follows the procedure (:meth:`.model.Model.asked`): at a point where
 a component's unknown alternatives are *preferred* (one is established but for its defeater) its
 fields are asked whatever the other components are; at any other point only while no other
 component's alternatives are preferred, so the other components are then kept to such ("calm")
@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .component import BIT, H_SWITCH, join_pairs
+from .component import BIT, H_SWITCH, diagonal, join_pairs
 from .model import NON_HOLDING, Model, _first
 from .space import SUMMARY_HOLDS, SUMMARY_NONE, SUMMARY_UNKNOWN, Facts
 
@@ -133,6 +133,7 @@ class QuestionChecks:
         rule is unknown" and whether the alternatives are preferred (one per distinct state)."""
         t = self.model.tables[i]
         k = t.position[field]
+        answers = t.sizes[k] - 1
         owner = t.owner.get(field)
         for h0 in t.hub_points():
             if field in t.hubs and h0[t.hubs.index(field)] != 0:
@@ -144,16 +145,23 @@ class QuestionChecks:
                 privates = [t.private_points(j) for j in range(len(t.tables))]
                 privates[owner] = [p for p in privates[owner] if p[where.index(k)] == 0]
 
+            # each rule's index at each completion of the hub point, less its private offset
+            shifts = [
+                [t.hub_offset(j, h) - t.hub_offset(j, h0) for h in hs] for j in range(len(t.tables))
+            ]
+
             def contribute(
-                j: int, index: int, priv: tuple[int, ...], hs: list[Point] = hs
+                j: int, index: int, priv: tuple[int, ...], shifts: list[list[int]] = shifts
             ) -> _Asked:
                 r = t.tables[j]
                 asks = field in r.questions[index]
-                pairs = tuple(
-                    t._rule_pairs(j, t.hub_offset(j, h) + t.private_offset(j, priv), field, h, a)
-                    for h in hs
-                    for a in range(1, t.sizes[k])
-                )
+                if field in r.fields:
+                    at = r.fields.index(field)
+                    pairs = tuple(m for d in shifts[j] for m in r.pairs[index + d][at])
+                else:
+                    pairs = tuple(
+                        diagonal(r.reach[index + d]) for d in shifts[j] for _ in range(answers)
+                    )
                 pend = r.pend[index]
                 return r.letters[index], pend, asks and pend, asks, pairs
 
