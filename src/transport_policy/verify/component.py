@@ -94,6 +94,10 @@ def diagonal(m: int) -> int:
     return sum(_pair_bit(k, k) for k in range(3) if m >> k & 1)
 
 
+_KEPT = 100_000
+"""Points whose reach is remembered (the question engine asks of many records in turn)."""
+
+
 def _product(sizes: Sequence[int]) -> int:
     out = 1
     for n in sizes:
@@ -202,6 +206,8 @@ class Component:
         self.owner = {t.fields[k]: j for j, t in enumerate(self.tables) for k in t.private}
         """The rule (table number) each private field belongs to."""
         self._at: dict[Point, At] = {}
+        self._reach: dict[Point, int] = {}
+        self._flips: dict[tuple[Point, str], int] = {}
         self._all_offsets: dict[int, list[tuple[tuple[int, ...], int]]] = {}
         self._free: dict[tuple[Point, int], dict[tuple[int, bool], tuple[int, ...]]] = {}
 
@@ -321,23 +327,22 @@ class Component:
 
     def reach(self, x: Point) -> int:
         """The summaries (bits of :data:`BIT`) that answering the open facts of ``x`` can reach."""
+        found = self._reach.get(x)
+        if found is not None:
+            return found
         privates = self.privates_of(x)
+        own = [self.private_offset(j, priv) for j, priv in enumerate(privates)]
         out = 0
         for h in self.hub_completions(self.hub_of(x)):
             joined = 0
-            for j, (t, priv) in enumerate(zip(self.tables, privates, strict=True)):
-                m = t.reach[self.hub_offset(j, h) + self.private_offset(j, priv)]
+            for j, t in enumerate(self.tables):
+                m = t.reach[self.hub_offset(j, h) + own[j]]
                 joined = m if j == 0 else join_sets(joined, m)
             out |= joined
+        if len(self._reach) >= _KEPT:
+            self._reach.clear()
+        self._reach[x] = out
         return out
-
-    def _rule_pairs(self, j: int, index: int, field: str, h: Point, a: int) -> int:
-        """The pairs of rule ``j`` (at ``index``, hub point ``h``) for answering ``field`` with
-        class ``a``."""
-        t = self.tables[j]
-        if field in t.fields:
-            return t.pairs[index][t.fields.index(field)][a - 1]
-        return diagonal(t.reach[index])
 
     def flip_pairs(self, x: Point, field: str) -> int:
         """The pairs of component summaries (before, after) that answering ``field`` can give,
@@ -345,19 +350,24 @@ class Component:
         k = self.position[field]
         if x[k] != 0:
             return 0
-        privates = self.privates_of(x)
+        key = (x, field)
+        found = self._flips.get(key)
+        if found is not None:
+            return found
+        own = [self.private_offset(j, priv) for j, priv in enumerate(self.privates_of(x))]
+        at = [t.fields.index(field) if field in t.fields else -1 for t in self.tables]
         out = 0
         for h in self.hub_completions(self.hub_of(x), keep=field):
-            where = [
-                self.hub_offset(j, h) + self.private_offset(j, priv)
-                for j, priv in enumerate(privates)
-            ]
-            for a in range(1, self.sizes[k]):
+            where = [self.hub_offset(j, h) + own[j] for j in range(len(own))]
+            for a in range(self.sizes[k] - 1):
                 joined = 0
-                for j, index in enumerate(where):
-                    m = self._rule_pairs(j, index, field, h, a)
+                for j, (t, index) in enumerate(zip(self.tables, where, strict=True)):
+                    m = t.pairs[index][at[j]][a] if at[j] >= 0 else diagonal(t.reach[index])
                     joined = m if j == 0 else join_pairs(joined, m)
                 out |= joined
+        if len(self._flips) >= _KEPT:
+            self._flips.clear()
+        self._flips[key] = out
         return out
 
     def flip(self, x: Point, field: str) -> tuple[bool, bool]:

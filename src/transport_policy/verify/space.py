@@ -179,6 +179,7 @@ class Space:
     classes: dict[str, tuple[object, ...]] = field(default_factory=dict)
     leaves: dict[str, list[Leaf]] = field(default_factory=dict)
     """The tests of each field, across every condition of the policy."""
+    _class_of: dict[tuple[str, type, object], int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for _, cond in self.policy.slots:
@@ -195,6 +196,13 @@ class Space:
             return 0
         if path == OVERRIDE_FIELD:
             return self.classes[path].index(value)
+        key = (path, type(value), tuple(value) if isinstance(value, list) else value)
+        found = self._class_of.get(key)
+        if found is None:
+            found = self._class_of[key] = self._read_class(path, value)
+        return found
+
+    def _read_class(self, path: str, value: object) -> int:
         leaves = [leaf for leaf in self.leaves[path] if leaf.op != "known"]
 
         def reading(v: object) -> tuple[str, ...]:
