@@ -31,17 +31,54 @@ points when looking for a record at which the field is asked and cannot matter.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import cache
 
-from .component import BIT, H_SWITCH, diagonal, join_pairs
+from .component import BIT, diagonal
 from .model import NON_HOLDING, Model, _first
 from .space import SUMMARY_HOLDS, SUMMARY_NONE, SUMMARY_UNKNOWN, Facts
 
 _BIT = BIT
 
 Point = tuple[int, ...]
-_Asked = tuple[int, bool, bool, bool, tuple[int, ...]]
-"""Folded over rules: summary, preferred, asked if preferred, asked if not, the pairs."""
+_Asked = tuple[int, bool, bool, bool, int, int]
+"""Folded over rules: summary, preferred, asked if preferred, asked if not, and the "every
+rule" and "some rule" flags of every entry (:func:`_flags`)."""
+
+_H, _U, _N = 0, 1, 2
+
+
+def _has(mask: int, test: Callable[[int, int], bool]) -> bool:
+    return any(mask >> (3 * b + a) & 1 for b in range(3) for a in range(3) if test(b, a))
+
+
+@cache
+def _flags(mask: int) -> tuple[int, int]:
+    """The pairs (before, after) one rule can give, as the flags that fold across rules.
+
+    The component's pair is the join of the rules' pairs. "A rule holds" switches on exactly
+    when every rule can give a pair not holding before (flag 1 of "every") and some rule a pair
+    not holding before and holding after (flag 1 of "some"); off likewise (flag 2); "a rule is
+    unknown" switches off while none holds when every rule can give a pair not holding before
+    and neither after (flag 4) and some rule unknown before and neither after; on likewise
+    (flag 8)."""
+    every = (
+        _has(mask, lambda b, a: b != _H)
+        | _has(mask, lambda b, a: a != _H) << 1
+        | _has(mask, lambda b, a: b != _H and a == _N) << 2
+        | _has(mask, lambda b, a: b == _N and a != _H) << 3
+    )
+    some = (
+        _has(mask, lambda b, a: b != _H and a == _H)
+        | _has(mask, lambda b, a: b == _H and a != _H) << 1
+        | _has(mask, lambda b, a: b == _U and a == _N) << 2
+        | _has(mask, lambda b, a: b == _N and a == _U) << 3
+    )
+    return int(every), int(some)
+
+
+_H_FLAGS = 0b0011
+"""The flags of an entry that show "a rule holds" switching."""
 
 
 class QuestionChecks:
@@ -130,15 +167,40 @@ class QuestionChecks:
     def _asked_in_vain(self, i: int, field: str) -> Iterator[tuple[Point, bool, bool]]:
         """Points of table ``i`` where ``field`` is asked and no answer to it can switch "a rule
         holds", however the other open facts are answered: each with whether it can switch "a
-        rule is unknown" and whether the alternatives are preferred (one per distinct state)."""
+        rule is unknown" and whether the alternatives are preferred (one per distinct state).
+
+        Each completion of the hub point and answer to the field is one *entry*; per entry, a
+        rule's pairs (summary before, after) are read as four "every rule can" and four "some
+        rule can" flags (:func:`_flags`), so that across the rules they fold by ``&`` and ``|``
+        over all entries at once (packed into one integer each)."""
         t = self.model.tables[i]
         k = t.position[field]
         answers = t.sizes[k] - 1
+        width = 4 * answers
         owner = t.owner.get(field)
+        every: list[list[int]] = []
+        some: list[list[int]] = []
+        for r in t.tables:
+            at = r.fields.index(field) if field in r.fields else -1
+            e_list, s_list = [], []
+            for index in range(len(r)):
+                e = s_ = 0
+                for a in range(answers):
+                    m = r.pairs[index][at][a] if at >= 0 and at in r.pairs[index] else 0
+                    if at < 0:
+                        m = diagonal(r.reach[index])
+                    fe, fs = _flags(m)
+                    e |= fe << (4 * a)
+                    s_ |= fs << (4 * a)
+                e_list.append(e)
+                s_list.append(s_)
+            every.append(e_list)
+            some.append(s_list)
         for h0 in t.hub_points():
             if field in t.hubs and h0[t.hubs.index(field)] != 0:
                 continue
             hs = t.hub_completions(h0, keep=field)
+            h_mask = _H_FLAGS * sum(1 << (4 * e) for e in range(len(hs) * answers))
             privates = None
             if owner is not None:
                 where = [kk for kk, _ in t._private[owner]]
@@ -147,52 +209,49 @@ class QuestionChecks:
 
             # each rule's index at each completion of the hub point, less its private offset
             shifts = [
-                [t.hub_offset(j, h) - t.hub_offset(j, h0) for h in hs] for j in range(len(t.tables))
+                [(n * width, t.hub_offset(j, h) - t.hub_offset(j, h0)) for n, h in enumerate(hs)]
+                for j in range(len(t.tables))
             ]
 
             def contribute(
-                j: int, index: int, priv: tuple[int, ...], shifts: list[list[int]] = shifts
+                j: int,
+                index: int,
+                priv: tuple[int, ...],
+                shifts: list[list[tuple[int, int]]] = shifts,
             ) -> _Asked:
                 r = t.tables[j]
                 asks = field in r.questions[index]
-                if field in r.fields:
-                    at = r.fields.index(field)
-                    pairs = tuple(m for d in shifts[j] for m in r.pairs[index + d][at])
-                else:
-                    pairs = tuple(
-                        diagonal(r.reach[index + d]) for d in shifts[j] for _ in range(answers)
-                    )
+                e_j, s_j = every[j], some[j]
+                e = s_ = 0
+                for at, d in shifts[j]:
+                    e |= e_j[index + d] << at
+                    s_ |= s_j[index + d] << at
                 pend = r.pend[index]
-                return r.letters[index], pend, asks and pend, asks, pairs
+                return r.letters[index], pend, asks and pend, asks, e, s_
 
             def combine(state: _Asked | None, key: _Asked) -> _Asked | None:
-                new = (
-                    key
-                    if state is None
-                    else (
+                if state is None:
+                    new = key
+                else:
+                    new = (
                         min(state[0], key[0]),
                         state[1] or key[1],
                         state[2] or key[2],
                         state[3] or key[3],
-                        tuple(join_pairs(a, b) for a, b in zip(state[4], key[4], strict=True)),
+                        state[4] & key[4],
+                        state[5] | key[5],
                     )
-                )
                 return None if new[0] == 0 else new
 
-            for (_, pend, asked_p, asked_a, pairs), x in t.fold(
+            for (_, pend, asked_p, asked_a, e, s_), x in t.fold(
                 h0, contribute, combine, privates
             ).items():
-                if not (asked_p if pend else asked_a):
+                if not (asked_p if pend else asked_a) or e & s_ & h_mask:
                     continue
-                joined = 0
-                for m in pairs:
-                    joined |= m
-                if joined & H_SWITCH:
-                    continue
-                at = t.at(x)
+                here = t.at(x)
                 flip_h, flip_u = t.flip(x, field)
-                if at.summary == SUMMARY_UNKNOWN and field in at.asks and not flip_h:
-                    yield x, flip_u, at.preferred
+                if here.summary == SUMMARY_UNKNOWN and field in here.asks and not flip_h:
+                    yield x, flip_u, here.preferred
 
     def pointless(self) -> list[tuple[str, Facts]]:
         """For each field that can be asked without its answer ever mattering: a record."""
