@@ -208,6 +208,7 @@ class Component:
         self._at: dict[Point, At] = {}
         self._reach: dict[Point, int] = {}
         self._flips: dict[tuple[Point, str], int] = {}
+        self._first: dict[tuple[int, str | None, bool], Point | None] = {}
         self._all_offsets: dict[int, list[tuple[tuple[int, ...], int]]] = {}
         self._free: dict[tuple[Point, int], dict[tuple[int, bool], tuple[int, ...]]] = {}
 
@@ -471,6 +472,12 @@ class Component:
     def first(self, avoid: int, summary: str | None = None, calm: bool = False) -> Point | None:
         """A point (with ``summary``, if given; with its alternatives not preferred, if
         ``calm``) whose completions reach none of the summaries in the ``avoid`` bits."""
+        key = (avoid, summary, calm)
+        if key not in self._first:
+            self._first[key] = self._search_first(avoid, summary, calm)
+        return self._first[key]
+
+    def _search_first(self, avoid: int, summary: str | None, calm: bool) -> Point | None:
         for h0 in self.hub_points():
             hs = self.hub_completions(h0)
 
