@@ -384,19 +384,21 @@ class Component:
         h0: Point,
         contribute: Callable[[int, int, tuple[int, ...]], K | None],
         combine: Callable[[S | None, K], S | None],
-        privates: Sequence[Sequence[tuple[int, ...]]] | None = None,
+        privates: Sequence[Sequence[tuple[int, ...]] | None] | None = None,
     ) -> dict[S, Point]:
         """Every state the rules can combine to at the hub point ``h0``, with a point showing it.
 
         Each rule contributes, at each of its private points (all, or ``privates[j]``), what
         ``contribute(j, index, private point)`` says (``None``: the point is left out); the
         distinct contributions are folded across the rules with ``combine`` (``None`` as the
-        start, and as the result for a state that can be dropped)."""
+        start, and as the result for a state that can be dropped). ``privates[j]`` may be
+        ``None``: every private point of rule ``j``."""
         states: dict[S | None, tuple[tuple[int, ...], ...]] = {None: ()}
         for j in range(len(self.tables)):
             offset = self.hub_offset(j, h0)
             options: dict[K, tuple[int, ...]] = {}
-            points = self._offsets(j) if privates is None else self._offsets(j, privates[j])
+            only = None if privates is None else privates[j]
+            points = self._offsets(j) if only is None else self._offsets(j, only)
             for priv, own in points:
                 key = contribute(j, offset + own, priv)
                 if key is not None:

@@ -196,16 +196,17 @@ class QuestionChecks:
                 s_list.append(s_)
             every.append(e_list)
             some.append(s_list)
+        privates: list[list[tuple[int, ...]] | None] | None = None
+        if owner is not None:
+            # the rule reading the field privately: only its points leaving the field open
+            where = [kk for kk, _ in t._private[owner]]
+            privates = [None] * len(t.tables)
+            privates[owner] = [p for p in t.private_points(owner) if p[where.index(k)] == 0]
         for h0 in t.hub_points():
             if field in t.hubs and h0[t.hubs.index(field)] != 0:
                 continue
             hs = t.hub_completions(h0, keep=field)
             h_mask = _H_FLAGS * sum(1 << (4 * e) for e in range(len(hs) * answers))
-            privates = None
-            if owner is not None:
-                where = [kk for kk, _ in t._private[owner]]
-                privates = [t.private_points(j) for j in range(len(t.tables))]
-                privates[owner] = [p for p in privates[owner] if p[where.index(k)] == 0]
 
             # each rule's index at each completion of the hub point, less its private offset
             shifts = [
