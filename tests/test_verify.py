@@ -376,6 +376,137 @@ def test_check_reports_rules_that_cannot_be_loaded(tmp_path: Path) -> None:
     assert "did you mean 'scope.adults'" in result.output
 
 
+_ILL_PERSON = {"field": "circumstances.temporary_illness", "in": ["person", "both"]}
+_ILL_CARER = {"field": "circumstances.temporary_illness", "in": ["carer", "both"]}
+_NEW_FIELDS = (
+    "travel.mobilise_support_from_unpaid_carer",
+    "travel.public_transport_support_from_unpaid_carer",
+    "judgement.mobilising_reasonable",
+    "judgement.public_transport_reasonable",
+    "judgement.voluntary_transport_reasonable",
+    "vehicles.motability",
+)
+
+
+def _widened(files: dict[str, Any]) -> None:
+    """The exclusions widened the way the readings of revision 2 widen them: each alternative
+    gains fields of its own (support from an unpaid carer, a reasonableness judgement), the
+    shared fields ``temporary_illness``, ``carer_wellbeing_considered`` and ``private_car`` link
+    them, and the shared vehicle and the mobility benefit join the component. Enumerated whole,
+    the component would be 5 x 2 x 3**17 (about 1.3 x 10**9) points."""
+    wellbeing = {"field": "support_network.carer_wellbeing_considered", "is": True}
+
+    def from_carer(path: str) -> dict[str, Any]:
+        return {"any": [{"field": path, "is": False}, wellbeing]}
+
+    def cancelled(path: str) -> dict[str, Any]:
+        return {"any": [_ILL_PERSON, {"all": [_ILL_CARER, {"field": path, "is": True}]}]}
+
+    walk = rule(files, "exclusions.yaml", "can-mobilise")
+    support = "travel.mobilise_support_from_unpaid_carer"
+    walk["condition"] = {
+        "all": [
+            walk["condition"],
+            from_carer(support),
+            {"field": "judgement.mobilising_reasonable", "is": True},
+        ]
+    }
+    walk["unless"] = cancelled(support)
+    bus = rule(files, "exclusions.yaml", "public-transport")
+    support = "travel.public_transport_support_from_unpaid_carer"
+    public, voluntary = bus["condition"]["any"]
+    bus["condition"] = {
+        "any": [
+            {
+                "all": [
+                    public,
+                    from_carer(support),
+                    {"field": "judgement.public_transport_reasonable", "is": True},
+                ]
+            },
+            {
+                "all": [
+                    voluntary,
+                    {"field": "judgement.voluntary_transport_reasonable", "is": True},
+                ]
+            },
+        ]
+    }
+    bus["unless"] = cancelled(support)
+    shared = rule(files, "exclusions.yaml", "shared-vehicle")
+    shared["unless"] = _ILL_PERSON
+    shared["considered"]["defeated"] = "Is temporarily ill, so the shared vehicle is not usable."
+    benefit = rule(files, "exclusions.yaml", "mobility-benefit")
+    benefit["condition"] = {
+        "all": [
+            benefit["condition"],
+            {
+                "any": [
+                    {"field": "vehicles.motability", "is": False},
+                    {"field": "vehicles.private_car", "is": False},
+                ]
+            },
+        ]
+    }
+    files["questions.yaml"]["questions"].extend(
+        {"field": path, "prompt": f"Is this so: {path}?"} for path in _NEW_FIELDS
+    )
+
+
+def test_a_component_too_large_to_enumerate_is_checked_through_its_hub_fields(
+    tmp_path: Path,
+) -> None:
+    policy = load_policy(seeded(tmp_path / "widened", _widened))
+    report = check_policy(policy, engine=False)
+    (largest, points), *_ = sorted(report.stats["components"], key=lambda c: -c[1])
+    assert points > 10**8 and {"can-mobilise", "mobility-benefit"} <= set(largest)
+    assert report.stats["table_entries"] < 10**5
+    before = {(f.kind, f.subject) for f in report.findings}
+    # (Widened this way, some questions are pointless already: e.g. with the carer's support
+    # behind walking, an able and willing carer and the wellbeing question shared, walking
+    # holds only where the family driver does. Every one is checked with the engine.)
+    for finding in report.findings:
+        assert finding.kind == "pointless-question", (finding.kind, finding.subject)
+        decision = decide(policy, finding)
+        assert decision.recommended_outcome == "needs_information"
+        assert finding.field in {q.field for q in decision.questions}
+
+    # The same rules with two faults: the walk is also cancelled by "a car, and ill", which is
+    # just "ill" (so asking about the car there is pointless), and the family driver is
+    # cancelled whenever the carer is able and willing (so it never takes effect).
+    def faulty(files: dict[str, Any]) -> None:
+        _widened(files)
+        walk = rule(files, "exclusions.yaml", "can-mobilise")
+        car_and_ill = {"all": [{"field": "vehicles.private_car", "is": True}, _ILL_PERSON]}
+        walk["unless"]["any"].append(car_and_ill)
+        family = rule(files, "exclusions.yaml", "family-driver")
+        able = {"field": "support_network.carer_able_and_willing", "is": True}
+        family["unless"] = {"any": [family["unless"], able]}
+
+    policy = load_policy(seeded(tmp_path / "faulty", faulty))
+    findings = check_policy(policy, engine=False).findings
+    planted = {("dead-rule", "family-driver"), ("pointless-question", "vehicles.private_car")}
+    assert not planted & before
+    # (the mileage allowance, an action taken when the family driver holds, goes with it)
+    follows = ("dead-rule", "consider-mileage-allowance")
+    assert {(f.kind, f.subject) for f in findings} - before == {*planted, follows}
+    dead = next(f for f in findings if f.rule == "family-driver")
+    assert dead.record is None and "never hold" in dead.message
+    pointless = next(f for f in findings if f.field == "vehicles.private_car")
+    decision = decide(policy, pointless)
+    assert decision.recommended_outcome == "needs_information"
+    assert "vehicles.private_car" in {q.field for q in decision.questions}
+    assert pointless.record is not None
+    engine = Engine(policy, PythonEvaluator(policy))
+    base = _flat(pointless.record)
+    near = sorted(
+        set(policy.rule_index["can-mobilise"].fields) - {"vehicles.private_car"} - set(base)
+    )
+    _assert_no_answer_changes_the_outcome(
+        engine, policy, Space(policy), base, near, "vehicles.private_car"
+    )
+
+
 def _flat(record: dict[str, Any]) -> dict[str, object]:
     return {
         f"{section}.{key}": value

@@ -1,7 +1,7 @@
 """``rules check``: prove a policy version's rule set sound before it is used on a real person.
 
 Over every combination of the values the rules read (each fact's classes, unknown included; see
-:mod:`.verify_space` and ``docs/verification.md``) the check finds:
+:mod:`.space` and ``docs/verification.md``) the check finds:
 
 * ``gap``: a record with no proper outcome: an override that is neither applied nor warned about,
   a provided decision without a provision rule, the procedure failing, or a compiled condition
@@ -73,6 +73,8 @@ class Checker:
             classes={p: len(v) for p, v in space.classes.items()},
             components=[(tuple(r.id for r in t.rules), len(t)) for t in model.tables],
             points=model.size,
+            hub_points=model.hub_points,
+            table_entries=model.entries,
             deciding_fields=sum(len(t.fields) for t in model.tables),
         )
         combos = 1
@@ -148,7 +150,7 @@ class Checker:
         for picks in model.summary_combinations():
             checked += 1
             facts = model.merge(picks)
-            sums = [t.summary[i] for t, i in zip(model.tables, picks, strict=True)]
+            sums = model.summaries(picks)
             want = model.recommended(sums)
             asked = model.asked(picks)
             try:

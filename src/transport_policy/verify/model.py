@@ -24,6 +24,7 @@ from itertools import product
 
 from ..decision.precedence import RuleStatus, override_effects
 from ..rules.model import Policy, Rule
+from .component import Component, Point
 from .space import (
     OVERRIDE_FIELD,
     SUMMARY_HOLDS,
@@ -31,7 +32,6 @@ from .space import (
     SUMMARY_UNKNOWN,
     Facts,
     Space,
-    Table,
     components,
     status_of,
 )
@@ -41,8 +41,8 @@ OUTCOMES = (PROVIDE, DNP, OOS, NI)
 DECIDING = ("scope", "exclusion")
 NON_HOLDING = (SUMMARY_NONE, SUMMARY_UNKNOWN)
 
-Options = Mapping[str, int]
-"""The summaries a component can take (under some constraint), each with a point index."""
+Options = Mapping[str, Point]
+"""The summaries a component can take (under some constraint), each with a point."""
 
 
 def _first(options: Options, allowed: Sequence[str]) -> str | None:
@@ -57,35 +57,55 @@ class Model:
         self.space = space
         groups = components([r for r in policy.rules if r.kind in DECIDING])
         self.mixed = [g for g in groups if len({r.kind for r in g}) > 1]
-        self.tables = [Table(space, g) for g in groups if g not in self.mixed]
+        self.tables = [Component(space, g) for g in groups if g not in self.mixed]
         self.scope = [i for i, t in enumerate(self.tables) if t.stage == "scope"]
         self.excl = [i for i, t in enumerate(self.tables) if t.stage == "exclusion"]
         self.overrides: tuple[Rule, ...] = policy.by_kind.get("override", ())
         paths = [p for r in self.overrides for p in r.fields]
         self.override_paths = tuple(dict.fromkeys([*paths, OVERRIDE_FIELD]))
-        self._projections: dict[
-            tuple[int, tuple[str, ...]], dict[tuple[int, ...], dict[str, int]]
-        ] = {}
+        self._options: dict[tuple[int, tuple[tuple[int, int], ...]], dict[str, Point]] = {}
 
     @property
     def size(self) -> int:
-        """The number of points the component tables hold."""
+        """The number of points the components stand for (the product of each one's classes)."""
         return sum(len(t) for t in self.tables)
 
-    @cached_property
-    def all_options(self) -> list[dict[str, int]]:
-        return [self.projection(i, ())[()] for i in range(len(self.tables))]
+    @property
+    def entries(self) -> int:
+        """The entries of the per-rule tables the components are explored through."""
+        return sum(t.entries for t in self.tables)
+
+    @property
+    def hub_points(self) -> int:
+        """The hub points the components are conditioned on (one for a component without hub
+        fields)."""
+        return sum(t.hub_count for t in self.tables)
 
     @cached_property
-    def calm_options(self) -> list[dict[str, int]]:
+    def variants(self) -> list[dict[tuple[str, bool], Point]]:
+        """Per table: a point of each summary, with its alternatives preferred and not."""
+        return [t.variants() for t in self.tables]
+
+    @cached_property
+    def all_options(self) -> list[dict[str, Point]]:
+        return [self.options(i, ()) for i in range(len(self.tables))]
+
+    @cached_property
+    def calm_options(self) -> list[dict[str, Point]]:
         """Per table: a point of each summary at which its alternatives are not preferred."""
-        return [{s: x for (s, pref), x in t.variants().items() if not pref} for t in self.tables]
+        return [{s: x for (s, pref), x in v.items() if not pref} for v in self.variants]
 
-    def projection(self, i: int, paths: tuple[str, ...]) -> dict[tuple[int, ...], dict[str, int]]:
-        key = (i, paths)
-        if key not in self._projections:
-            self._projections[key] = self.tables[i].by_projection(paths)
-        return self._projections[key]
+    def options(self, i: int, fixed: tuple[tuple[int, int], ...]) -> dict[str, Point]:
+        """The summaries table ``i`` takes at the points agreeing with ``fixed`` ((position,
+        class) pairs), each with such a point."""
+        key = (i, fixed)
+        if key not in self._options:
+            found = self.variants[i] if not fixed else self.tables[i].variants(dict(fixed))
+            out: dict[str, Point] = {}
+            for (summary, _), x in sorted(found.items(), key=lambda item: item[0][1]):
+                out.setdefault(summary, x)
+            self._options[key] = out
+        return self._options[key]
 
     # -- the procedure's precedence ------------------------------------------------------------
 
@@ -104,19 +124,23 @@ class Model:
         """The tables whose unknown rules are asked when the recommendation is needs_information."""
         return self.scope if any(summaries[i] != SUMMARY_NONE for i in self.scope) else self.excl
 
-    def asked(self, picks: Sequence[int]) -> set[str]:
+    def summaries(self, picks: Sequence[Point]) -> list[str]:
+        return [t.at(x).summary for t, x in zip(self.tables, picks, strict=True)]
+
+    def asked(self, picks: Sequence[Point]) -> set[str]:
         """The fields the procedure asks at these points of the tables (none unless the
         recommendation is needs_information)."""
-        sums = [t.summary[x] for t, x in zip(self.tables, picks, strict=True)]
+        at = [t.at(x) for t, x in zip(self.tables, picks, strict=True)]
+        sums = [a.summary for a in at]
         if self.recommended(sums) != NI:
             return set()
         unknown = [i for i in self.stage_of(sums) if sums[i] == SUMMARY_UNKNOWN]
-        preferred = [i for i in unknown if self.tables[i].preferred[picks[i]]]
-        return {q for i in preferred or unknown for q in self.tables[i].asks[picks[i]]}
+        preferred = [i for i in unknown if at[i].preferred]
+        return {q for i in preferred or unknown for q in at[i].asks}
 
     def choose(
         self, options: Sequence[Options], want: Sequence[str]
-    ) -> tuple[str, list[int]] | None:
+    ) -> tuple[str, list[Point]] | None:
         """Points of every table (one of each table's ``options``) giving an outcome in ``want``."""
         for outcome in OUTCOMES:
             if outcome in want:
@@ -188,25 +212,27 @@ class Model:
                 if not shared[i]:
                     options.append(self.all_options[i])
                     continue
-                key = tuple(t.domains[t.position[p]].index(facts[p]) for p in shared[i])
-                options.append(self.projection(i, shared[i]).get(key, {}))
+                key = tuple(
+                    (t.position[p], t.domains[t.position[p]].index(facts[p])) for p in shared[i]
+                )
+                options.append(self.options(i, key))
             chosen = self.choose(options, want)
             if chosen is not None:
                 return self.merge(chosen[1], facts)
         return None
 
-    def merge(self, indices: Sequence[int], extra: Mapping[str, object] | None = None) -> Facts:
+    def merge(self, indices: Sequence[Point], extra: Mapping[str, object] | None = None) -> Facts:
         facts: Facts = {}
         for t, index in zip(self.tables, indices, strict=True):
             facts.update(t.facts(index))
         facts.update(extra or {})
         return facts
 
-    def summary_combinations(self) -> Iterator[list[int]]:
+    def summary_combinations(self) -> Iterator[list[Point]]:
         """One point per combination of the summaries of the scope tables (the alternatives at
         their first option), and, in scope, one per combination of the exclusion tables'
         summaries, each with its alternatives preferred or not where both can be."""
-        reps = [list(t.variants().values()) for t in self.tables]
+        reps = [list(v.values()) for v in self.variants]
         first = [r[0] for r in reps]
         for combo in product(*(reps[i] for i in self.scope)):
             picks = list(first)
@@ -219,7 +245,8 @@ class Model:
         for combo in product(*(reps[i] for i in self.excl)):
             picks = list(first)
             for i, settled in zip(self.scope, gateway, strict=True):
-                picks[i] = int(settled or 0)
+                if settled is not None:
+                    picks[i] = settled
             for i, index in zip(self.excl, combo, strict=True):
                 picks[i] = index
             yield picks

@@ -5,12 +5,13 @@ over every record: a field is *relevant* at a record when there is some way of a
 record's other open facts (any of them, or none), and some answer to the field, for which the
 recommendation differs from the one with the field left open.
 
-Answering a field only moves the component table it belongs to (:mod:`.space`), and the
-recommendation depends on each table only through its summary (:mod:`.model`). So, with the
-summaries each other table can still reach from the record (:attr:`.questions.Cone.reach`) and
-whether some answer, at some answering of the component's other open facts, switches the
-component between "a rule holds" and not (H) or between "a rule is unknown" and "none is" (U)
-(:meth:`.questions.Cone.flip`), the recommendation can change exactly when
+Answering a field only moves the component it belongs to (:mod:`.component`), and the
+recommendation depends on each component only through its summary (:mod:`.model`). So, with the
+summaries each other component can still reach from the record
+(:meth:`.component.Component.reach`) and whether some answer, at some answering of the
+component's other open facts, switches the component between "a rule holds" and not (H) or
+between "a rule is unknown" and "none is" (U) (:meth:`.component.Component.flip`), the
+recommendation can change exactly when
 
 * H can switch, and the other tables of the stage can all be kept from holding (for the
   exclusions, with the scope ruled out), or
@@ -25,8 +26,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from ..rules.model import Policy
+from .component import BIT as _BIT
+from .component import H_SWITCH, U_SWITCH, Point
 from .model import Model
-from .questions import _BIT, Cone
 from .space import SUMMARY_HOLDS, SUMMARY_NONE, SUMMARY_UNKNOWN, Facts, Space
 
 _NOT_HOLDING = (SUMMARY_UNKNOWN, SUMMARY_NONE)
@@ -43,7 +45,6 @@ class Relevance:
         self.policy = policy
         self.space = Space(policy)
         self.model = Model(policy, self.space)
-        self.cones = [Cone(t) for t in self.model.tables]
         self.table_of = {p: i for i, t in enumerate(self.model.tables) for p in t.fields}
 
     @property
@@ -52,9 +53,9 @@ class Relevance:
         set it cannot split as unsupported; its fields are then taken as relevant)."""
         return not self.model.mixed
 
-    def points(self, facts: Mapping[str, object]) -> list[int]:
+    def points(self, facts: Mapping[str, object]) -> list[Point]:
         """The record's point in every table (``facts`` as the rules read them)."""
-        return [t.index_of(self.space, facts) for t in self.model.tables]
+        return [t.point_of(self.space, facts) for t in self.model.tables]
 
     def _wants(self, i: int, switch: str) -> list[tuple[int, tuple[str, ...]]]:
         """What the other tables must reach for switching table ``i`` (``switch``: ``H`` or
@@ -84,7 +85,7 @@ class Relevance:
         return self._plan(self.points(facts), field) is not None
 
     def _plan(
-        self, points: Sequence[int], field: str
+        self, points: Sequence[Point], field: str
     ) -> tuple[str, list[tuple[int, tuple[str, ...]]]] | None:
         """The switch of the field's table and what every other table must reach, if the field
         is relevant at these points."""
@@ -93,12 +94,10 @@ class Relevance:
             return None
         table = self.model.tables[i]
         x = points[i]
-        if table.point(x)[table.position[field]] != 0:
+        if x[table.position[field]] != 0:
             return None  # known: nothing to ask
-        reach = [c.reach[p] for c, p in zip(self.cones, points, strict=True)]
-        flips = dict(
-            zip((SUMMARY_HOLDS, SUMMARY_UNKNOWN), self.cones[i].flip(x, field), strict=True)
-        )
+        reach = [t.reach(p) for t, p in zip(self.model.tables, points, strict=True)]
+        flips = dict(zip((SUMMARY_HOLDS, SUMMARY_UNKNOWN), table.flip(x, field), strict=True))
         for switch in (SUMMARY_HOLDS, SUMMARY_UNKNOWN):
             if not flips[switch]:
                 continue
@@ -128,25 +127,19 @@ class Relevance:
         switch, wants = plan
         m, i = self.model, self.table_of[field]
         table = m.tables[i]
-        stride = table.strides[table.position[field]]
         answers: Facts = {}
         for j, allowed in wants:
             t = m.tables[j]
-            y = next(y for y in t.completions(points[j]) if t.summary[y] in allowed)
+            y = t.completion(points[j], allowed)
+            if y is None:
+                raise AssertionError(f"{field}: the reach of table {j} has no completion")
             answers.update(t.facts(y))
-        for y in table.completions(points[i], keep_open=field):
-            for a in range(1, table.sizes[table.position[field]]):
-                here, there = table.summary[y], table.summary[y + a * stride]
-                if _switches(switch, here, there):
-                    answers.update(table.facts(y))
-                    value = table.domains[table.position[field]][a]
-                    del answers[field]
-                    known = {p: v for p, v in answers.items() if facts.get(p) is None}
-                    return {p: v for p, v in known.items() if v is not None}, value
-        raise AssertionError(f"{field}: the cone reads a switch that no completion shows")
-
-
-def _switches(switch: str, here: str, there: str) -> bool:
-    if switch == SUMMARY_HOLDS:
-        return (here == SUMMARY_HOLDS) != (there == SUMMARY_HOLDS)
-    return SUMMARY_HOLDS not in (here, there) and here != there
+        found = table.switching(points[i], field, H_SWITCH if switch == SUMMARY_HOLDS else U_SWITCH)
+        if found is None:
+            raise AssertionError(f"{field}: the pairs read a switch that no completion shows")
+        y, a = found
+        answers.update(table.facts(y))
+        value = table.domains[table.position[field]][a]
+        del answers[field]
+        known = {p: v for p, v in answers.items() if facts.get(p) is None}
+        return {p: v for p, v in known.items() if v is not None}, value

@@ -7,13 +7,14 @@ with). Two records whose fields fall in the same classes get the same status for
 so a check over the classes is a check over every record.
 
 The deciding rules (scope and exclusion) are split into *components*: rules that read a common
-field are in the same component, and components share no field. Each component is enumerated in
-full once (the product of its fields' classes) into a :class:`Table`; the decision procedure only
+field are in the same component, and components share no field. The decision procedure only
 combines components through their *summaries* (a rule of the component holds; none holds but one is
 unknown; or none is either) and, for the questions, through whether a component's unknown
 alternatives are *preferred* (asked in place of every other component's), which is what makes the
-space small. A rule's state and the alternatives asked come from the decision's own precedence
-functions (:func:`.decision.precedence.rule_state`, :func:`.decision.precedence.rules_to_ask`).
+space small. Each component is explored factorised (:mod:`.component`): conditioned on the fields
+two or more of its rules read, its rules are independent. A rule's state and the alternatives
+asked come from the decision's own precedence functions (:func:`.decision.precedence.rule_state`,
+:func:`.decision.precedence.rules_to_ask`).
 """
 
 from __future__ import annotations
@@ -23,9 +24,19 @@ import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ..decision.precedence import RuleState, RuleStatus, pending, rule_state, rules_to_ask
+from ..decision.precedence import RuleState, RuleStatus, rule_state
 from ..model.fields import FIELDS
-from ..rules.conditions import All, AnyOf, Condition, Leaf, Not, Reading, evaluate
+from ..rules.conditions import (
+    HOLDS,
+    NUMERIC_OPS,
+    All,
+    AnyOf,
+    Condition,
+    Leaf,
+    Not,
+    Reading,
+    evaluate,
+)
 from ..rules.model import Policy, Rule
 
 SUMMARY_HOLDS, SUMMARY_UNKNOWN, SUMMARY_NONE = "H", "U", "N"
@@ -82,10 +93,16 @@ def _numeric_points(
 
 def _signature(value: object, leaves: Sequence[Leaf]) -> tuple[tuple[bool, bool], ...]:
     """Which ``is``/``in`` tests the value passes, read strictly (the reference reading) and
-    loosely (the engine coerces, e.g. ``1 == True``)."""
+    loosely (the engine coerces, e.g. ``1 == True``); any other test (but ``known`` and the
+    numeric ones, whose classes are regions) as the reference reading reads it (e.g. which
+    tested values a list contains)."""
     out = []
     for leaf in leaves:
+        if leaf.op == "known" or leaf.op in NUMERIC_OPS:
+            continue
         if leaf.op not in ("is", "in"):
+            passes = evaluate(leaf, {leaf.field: value}) == HOLDS
+            out.append((passes, passes))
             continue
         values = leaf.value if isinstance(leaf.value, tuple) else (leaf.value,)
         out.append(
@@ -115,7 +132,13 @@ def field_classes(
         values = list(_numeric_points(numeric, spec.kind == "integer", spec.minimum, spec.maximum))
         return (None, *values)  # regions are already classes for every comparison
     elif spec.kind == "enum_list":
-        values = [[v] for v in spec.values]  # rules only ask whether a list is known
+        # one value, then every combination of the values the tests name (none included): the
+        # classes are the distinct readings, e.g. which of the tested values the list contains
+        named = [v for v in spec.values if v in consts]
+        subsets = itertools.chain.from_iterable(
+            itertools.combinations(named, k) for k in range(len(named) + 1)
+        )
+        values = [*([v] for v in spec.values), *(list(c) for c in subsets)]
     else:
         fresh = "(a value no rule names)"
         values = [*(c for c in consts if isinstance(c, str)), fresh]
@@ -156,6 +179,7 @@ class Space:
     classes: dict[str, tuple[object, ...]] = field(default_factory=dict)
     leaves: dict[str, list[Leaf]] = field(default_factory=dict)
     """The tests of each field, across every condition of the policy."""
+    _class_of: dict[tuple[str, type, object], int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for _, cond in self.policy.slots:
@@ -172,6 +196,13 @@ class Space:
             return 0
         if path == OVERRIDE_FIELD:
             return self.classes[path].index(value)
+        key = (path, type(value), tuple(value) if isinstance(value, list) else value)
+        found = self._class_of.get(key)
+        if found is None:
+            found = self._class_of[key] = self._read_class(path, value)
+        return found
+
+    def _read_class(self, path: str, value: object) -> int:
         leaves = [leaf for leaf in self.leaves[path] if leaf.op != "known"]
 
         def reading(v: object) -> tuple[str, ...]:
@@ -184,130 +215,6 @@ class Space:
     def product(self, paths: Sequence[str]) -> Iterator[Facts]:
         for combo in itertools.product(*(self.classes[p] for p in paths)):
             yield dict(zip(paths, combo, strict=True))
-
-
-@dataclass(frozen=True)
-class RuleAt:
-    """One rule at one combination of its fields' classes."""
-
-    state: RuleState
-    questions: tuple[str, ...]
-    """The fields the procedure would ask about it (if it is asked at all)."""
-
-
-class Table:
-    """Every point of one component: its summary, the fields asked and whether its unknown
-    alternatives are *preferred* (one is pending: :func:`.decision.precedence.pending`).
-
-    A point is a tuple of class indices (0 = unknown), stored at a mixed-radix index. ``asks``
-    holds what the procedure asks of this component when the recommendation is needs_information
-    at this stage: every unknown scope rule's questions; for exclusions, those of the unknown
-    alternatives :func:`.decision.precedence.rules_to_ask` keeps among the component's own.
-    """
-
-    def __init__(self, space: Space, rules: Sequence[Rule]) -> None:
-        self.rules = tuple(rules)
-        self.stage = rules[0].kind
-        self.fields = tuple(dict.fromkeys(p for r in rules for p in r.fields))
-        self.domains = tuple(space.classes[p] for p in self.fields)
-        self.sizes = tuple(len(d) for d in self.domains)
-        strides = [1] * len(self.sizes)
-        for k in range(len(self.sizes) - 2, -1, -1):
-            strides[k] = strides[k + 1] * self.sizes[k + 1]
-        self.strides = tuple(strides)
-        self.position = {p: k for k, p in enumerate(self.fields)}
-        self.asks: list[tuple[str, ...]] = []
-        self.summary: list[str] = []
-        self.preferred: list[bool] = []
-        per_rule = [self._rule_table(space, r) for r in self.rules]
-        seen: dict[tuple[int, ...], tuple[str, tuple[str, ...], bool]] = {}
-        for point in itertools.product(*(range(n) for n in self.sizes)):
-            found = tuple(lookup[tuple(point[k] for k in where)] for where, lookup, _ in per_rule)
-            combined = seen.get(found)
-            if combined is None:
-                combined = seen[found] = self._combine(
-                    [at[n] for n, (_, _, at) in zip(found, per_rule, strict=True)]
-                )
-            summary, asked, pref = combined
-            self.summary.append(summary)
-            self.asks.append(asked)
-            self.preferred.append(pref)
-
-    def _combine(self, found: list[RuleAt]) -> tuple[str, tuple[str, ...], bool]:
-        """The summary, the fields asked and whether the alternatives are preferred, from the
-        rules' statuses at one point."""
-        summary = summarise(at.state.status for at in found)
-        if summary != SUMMARY_UNKNOWN:
-            return summary, (), False
-        at_of = {r.id: at for r, at in zip(self.rules, found, strict=True)}
-        unknown = [r for r in self.rules if at_of[r.id].state.status is RuleStatus.UNKNOWN]
-        asked, pref = unknown, False
-        if self.stage == "exclusion":
-            states = {r.id: at_of[r.id].state for r in unknown}
-            asked, pref = rules_to_ask(unknown, states), bool(pending(unknown, states))
-        fields = tuple(dict.fromkeys(q for r in asked for q in at_of[r.id].questions))
-        return summary, fields, pref
-
-    def _rule_table(
-        self, space: Space, rule: Rule
-    ) -> tuple[tuple[int, ...], dict[tuple[int, ...], int], list[RuleAt]]:
-        """Where the rule's fields lie in a point, and the rule at each of their combinations
-        (a number into the list of the distinct ones)."""
-        paths = rule.fields
-        lookup: dict[tuple[int, ...], int] = {}
-        number: dict[RuleAt, int] = {}
-        for combo in itertools.product(*(range(len(space.classes[p])) for p in paths)):
-            facts = {p: space.classes[p][i] for p, i in zip(paths, combo, strict=True)}
-            state = state_of(rule, facts)
-            unknown = state.status is RuleStatus.UNKNOWN
-            asked = tuple(Reading(facts).questions(rule.effective)) if unknown else ()
-            lookup[combo] = number.setdefault(RuleAt(state, asked), len(number))
-        return tuple(self.fields.index(p) for p in paths), lookup, list(number)
-
-    def __len__(self) -> int:
-        return len(self.summary)
-
-    def point(self, index: int) -> tuple[int, ...]:
-        return tuple((index // s) % n for s, n in zip(self.strides, self.sizes, strict=True))
-
-    def index_of(self, space: Space, facts: Mapping[str, object]) -> int:
-        """The point of a record's facts (as the rules read them) in this table."""
-        return sum(
-            stride * space.class_index(path, facts.get(path))
-            for path, stride in zip(self.fields, self.strides, strict=True)
-        )
-
-    def completions(self, index: int, keep_open: str | None = None) -> Iterator[int]:
-        """Every point that answers some (or none) of the open facts of the point ``index``,
-        leaving ``keep_open`` open; the point itself first."""
-        point = self.point(index)
-        held = self.position.get(keep_open) if keep_open is not None else None
-        choices = [
-            range(n) if c == 0 and k != held else (c,)
-            for k, (c, n) in enumerate(zip(point, self.sizes, strict=True))
-        ]
-        for combo in itertools.product(*choices):
-            yield sum(c * s for c, s in zip(combo, self.strides, strict=True))
-
-    def facts(self, index: int) -> Facts:
-        point = self.point(index)
-        return {p: d[i] for p, d, i in zip(self.fields, self.domains, point, strict=True)}
-
-    def variants(self) -> dict[tuple[str, bool], int]:
-        """A point of each summary, with its unknown alternatives preferred and not (as found)."""
-        out: dict[tuple[str, bool], int] = {}
-        for x, key in enumerate(zip(self.summary, self.preferred, strict=True)):
-            out.setdefault(key, x)
-        return out
-
-    def by_projection(self, paths: Sequence[str]) -> dict[tuple[int, ...], dict[str, int]]:
-        """For each class tuple of ``paths``: the summaries reachable, each with a point index."""
-        where = [self.position[p] for p in paths]
-        out: dict[tuple[int, ...], dict[str, int]] = {}
-        for index, summary in enumerate(self.summary):
-            key = tuple((index // self.strides[k]) % self.sizes[k] for k in where)
-            out.setdefault(key, {}).setdefault(summary, index)
-        return out
 
 
 def components(rules: Sequence[Rule]) -> list[list[Rule]]:
