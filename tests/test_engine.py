@@ -3,6 +3,7 @@ and the wrapper around durable-rules stays safe to use."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -19,7 +20,15 @@ from transport_policy import decide
 from transport_policy.casefile import load_case, parse_record
 from transport_policy.decision.wording import _reason
 from transport_policy.engine import Engine
-from transport_policy.engine.compile import ANCHOR, ANCHOR_KEY, CATCH_ALL, compile_policy
+from transport_policy.engine.compile import (
+    ANCHOR,
+    ANCHOR_KEY,
+    CATCH_ALL,
+    _rule,
+    compile_condition,
+    compile_policy,
+    compile_rules,
+)
 from transport_policy.engine.runtime import (
     DurableEvaluator,
     PythonEvaluator,
@@ -27,6 +36,7 @@ from transport_policy.engine.runtime import (
     record_facts,
 )
 from transport_policy.model.decision import Decision, Reason
+from transport_policy.rules.conditions import Always
 from transport_policy.rules.model import Policy
 
 ANCHORED = {ANCHOR_KEY: ANCHOR}
@@ -188,8 +198,30 @@ def test_every_compiled_rule_is_anchored_and_a_catch_all_fires_last(policy: Poli
     assert all(
         catch_all["pri"] > rule["pri"] >= 0 for name, rule in ruleset.items() if name != CATCH_ALL
     )
+    _, decides = compile_rules(policy)
+    assert set(decides) == set(ruleset)
+    decided = [entry for slots in decides.values() for entry in slots]
+    assert len(decided) == len(set(decided))
     for slot, _ in policy.slots:
-        assert f"{slot}#H" in ruleset or f"{slot}#F" in ruleset, slot
+        assert (slot, True) in decided, slot
+        if slot not in policy.trigger_slots:
+            assert (slot, False) in decided, slot
+
+
+def test_rules_with_the_same_match_are_one_rule(policy: Policy) -> None:
+    """Slot tests that compile to the same match share one rule (one round trip when it fires),
+    and an ``always`` condition is decided by the catch-all."""
+    ruleset, decides = compile_rules(policy)
+    matches = [json.dumps(rule["all"], sort_keys=True) for rule in ruleset.values()]
+    assert len(matches) == len(set(matches))
+    for name, slots in decides.items():
+        for slot, holds in slots:
+            cond = dict(policy.slots)[slot]
+            rule = _rule(compile_condition(cond, holds), pri=1)
+            assert rule is not None
+            assert rule["all"] == ruleset[name]["all"], (name, slot)
+    always = [slot for slot, cond in policy.slots if isinstance(cond, Always)]
+    assert all((slot, True) in decides[CATCH_ALL] for slot in always)
 
 
 def _models(value: object) -> Iterator[BaseModel]:

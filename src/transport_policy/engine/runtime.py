@@ -30,7 +30,7 @@ from ..errors import EngineError
 from ..model.record import AssessmentRecord
 from ..rules.conditions import FAILS, HOLDS, UNKNOWN, Status, Statuses, evaluate, fields_read
 from ..rules.model import Policy
-from .compile import ANCHOR, ANCHOR_KEY, CATCH_ALL, compile_policy, fact_key, ruleset_name
+from .compile import ANCHOR, ANCHOR_KEY, CATCH_ALL, compile_rules, fact_key, ruleset_name
 
 _ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
 Facts = dict[str, object]
@@ -139,15 +139,16 @@ class DurableEvaluator:
             slot: FAILS if slot in triggers else UNKNOWN for slot, _ in policy.slots
         }
         """Every slot's status when none of its rules fires (in slot order)."""
-        self._meaning: dict[str, tuple[str, Status, bool]] = {}
-        """Each rule's name → its slot, the status its firing means, and whether the slot is
-        three-valued (so a second rule of the slot firing is a contradiction)."""
-        for slot, _ in policy.slots:
-            three_valued = slot not in triggers
-            self._meaning[slot + "#H"] = (slot, HOLDS, three_valued)
-            if three_valued:
-                self._meaning[slot + "#F"] = (slot, FAILS, True)
-        definition = compile_policy(policy)
+        definition, decides = compile_rules(policy)
+        self._meaning: dict[str, tuple[tuple[str, Status, bool], ...]] = {
+            name: tuple(
+                (slot, HOLDS if holds else FAILS, slot not in triggers) for slot, holds in slots
+            )
+            for name, slots in decides.items()
+        }
+        """Each rule's name → the slots it decides: each slot, the status the rule's firing
+        means for it, and whether the slot is three-valued (so a second rule of the slot firing
+        is a contradiction). The catch-all decides the ``always`` conditions."""
         self.name = ruleset_name(policy, f"{os.getpid()}.{next(_instances)}")
         self._sids = itertools.count(1)
         self._ids = itertools.count(1)
@@ -249,13 +250,10 @@ class DurableEvaluator:
         out = self._blank.copy()
         meaning = self._meaning
         for name in fired:
-            found = meaning.get(name)
-            if found is None:  # the catch-all
-                continue
-            slot, status, three_valued = found
-            if three_valued and out[slot] != UNKNOWN:
-                raise EngineError(
-                    f"durable-rules found {slot} both holding and failing", rule_id=slot
-                )
-            out[slot] = status
+            for slot, status, three_valued in meaning[name]:
+                if three_valued and out[slot] != UNKNOWN:
+                    raise EngineError(
+                        f"durable-rules found {slot} both holding and failing", rule_id=slot
+                    )
+                out[slot] = status
         return out
