@@ -117,12 +117,11 @@ def _recorded(record: AssessmentRecord, path: str) -> object:
 
 
 def _journey(record: AssessmentRecord) -> Journey:
-    distance = _recorded(record, "destination.distance_miles")
-    return Journey(
-        purpose=_recorded(record, "destination.purpose"),  # type: ignore[arg-type]
-        destination_name=_recorded(record, "destination.name"),  # type: ignore[arg-type]
-        distance_miles=distance,  # type: ignore[arg-type]
-    )
+    """The journey as recorded: the record's validated values, already of the journey's types
+    (a distance is a float once validated), so the model is made without validating again."""
+    destination = getattr(record, "destination", None)  # a registry section
+    values = destination.__dict__ if destination is not None else {}
+    return trusted(Journey, values.get("purpose"), values.get("name"), values.get("distance_miles"))
 
 
 def _in_clause_order(items: list[_Cited], order: Mapping[str, int]) -> list[_Cited]:
@@ -150,7 +149,17 @@ def _reasons(verdict: Verdict, wording: Wording) -> list[Reason]:
 def _with_requirements(provision: Provision, record: AssessmentRecord) -> Provision:
     """The provision with what the transport must offer (the record's vehicle needs)."""
     needs = getattr(getattr(record, "travel", None), "vehicle_needs", None)  # a registry section
-    return provision.model_copy(update={"requirements": list(needs)}) if needs else provision
+    if not needs:
+        return provision
+    # the provision's fields as they are, and the record's validated list of vehicle needs
+    return trusted(
+        Provision,
+        provision.taxi_permitted,
+        provision.clause,
+        provision.rule,
+        provision.summary,
+        list(needs),
+    )
 
 
 def assemble(
