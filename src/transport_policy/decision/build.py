@@ -31,7 +31,13 @@ from ..model.record import AssessmentRecord
 from ..rules.conditions import FAILS, HOLDS, UNKNOWN, All, AnyOf, Not, Reading, Statuses
 from ..rules.model import Policy, Rule
 from .precedence import STATES, RuleState, Verdict, grounds_roles, precedence, rule_state
-from .wording import HEALTH_SAFETY, Wording, health_safety_warning, review_warning
+from .wording import (
+    HEALTH_SAFETY,
+    Wording,
+    constant_entries,
+    health_safety_warning,
+    review_warning,
+)
 
 _Cited = TypeVar("_Cited", Reason, Considered, Entry, NextStep)
 _THREE = (HOLDS, FAILS, UNKNOWN)
@@ -82,6 +88,8 @@ class SlotReader:
         )
         """The three-valued slots whose status the explanation pass would otherwise work out
         again (leaves are read directly): condition node ``id`` and slot."""
+        self.entries = constant_entries(policy)
+        """The entries of rules worded alike for every record, made once."""
 
     def states(self, st: Statuses) -> dict[str, RuleState]:
         """Every rule's state (rule id → state)."""
@@ -107,7 +115,9 @@ class SlotReader:
         requested = record.override.outcome if record.override is not None else None
         verdict = precedence(self.policy, states, requested)
         settled = {node: st[slot] for node, slot in self.settled}
-        wording = Wording(self.policy, states, Reading(facts, settled), raw, self.variants(st))
+        wording = Wording(
+            self.policy, states, Reading(facts, settled), raw, self.variants(st), self.entries
+        )
         return verdict, wording
 
 

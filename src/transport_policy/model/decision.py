@@ -192,9 +192,16 @@ def trusted(cls: type[_M], *values: object) -> _M:
 def trusted_named(cls: type[_M], **values: object) -> _M:
     """:func:`trusted`, with the values named: every field of ``cls`` exactly once."""
     names = _names(cls)
-    if len(values) != len(names):
-        raise TypeError(f"{cls.__name__}: fields {sorted(set(names) ^ set(values))} differ")
-    return trusted(cls, *(values[n] for n in names))
+    if tuple(values) != names:  # not every field once, in field order
+        if len(values) != len(names):
+            raise TypeError(f"{cls.__name__}: fields {sorted(set(names) ^ set(values))} differ")
+        return trusted(cls, *map(values.__getitem__, names))
+    made = _new(cls)  # the keyword arguments, a new dict in field order, are its fields
+    _set(made, "__dict__", values)
+    _set_fields_set(made, set(names))
+    _set_extra(made, None)
+    _set_private(made, None)
+    return made
 
 
 _NAMES: dict[type[_Out], tuple[str, ...]] = {}
