@@ -42,10 +42,18 @@ FALSE: Final = _Const("FALSE")
 Compiled = Expr | _Const
 
 
+_LETTERS: Final = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
 def fact_key(path: str) -> str:
     """The key of a record field path in the asserted fact: short, because durable-rules sends
-    the whole fact back with every rule that fires (``f`` + the field's position in the record)."""
-    return f"f{FIELD_ORDER[path]}"
+    the whole fact back with every rule that fires. The field's position in the record written
+    with letters (``a`` … ``Z``, then two letters): never ``id``, ``sid`` or the anchor's key."""
+    index = FIELD_ORDER[path]
+    base = len(_LETTERS)
+    key = _LETTERS[index] if index < base else _LETTERS[index // base - 1] + _LETTERS[index % base]
+    assert key not in ("id", "sid", ANCHOR_KEY) and index < base * (base + 1), path
+    return key
 
 
 def _and(parts: list[Compiled]) -> Compiled:
