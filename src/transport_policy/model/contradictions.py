@@ -239,42 +239,57 @@ def contradiction_errors(values: Values) -> list[FieldError]:
 
 
 _Check = tuple[tuple[str, str, Callable[[object], bool]], ...]
-"""One contradiction's tests as (section, field, predicate of an established value)."""
+"""A contradiction's tests after its first, as (section, field, predicate of an established
+value)."""
+
+
+def _split(path: str) -> tuple[str, str]:
+    section, _, name = path.partition(".")
+    return section, name
 
 
 def _compile(
     table: tuple[Contradiction, ...],
 ) -> Callable[[object], list[Contradiction]]:
-    """The contradictions a validated record model holds, as one function made once per table:
-    it reads each section's attributes once, and tests an entry only until its first test that
-    fails (most entries stop at their first field, unknown or not the value tested)."""
-    section_names = tuple(dict.fromkeys(t.path.partition(".")[0] for c in table for t in c.tests))
-    checks: tuple[tuple[Contradiction, _Check], ...] = tuple(
-        (
-            c,
-            tuple(
-                (t.path.partition(".")[0], t.path.partition(".")[2], t.predicate()) for t in c.tests
-            ),
+    """The contradictions a validated record model holds, as one function made once per table.
+
+    The entries are grouped by the field of their first test: a group whose field is unknown
+    (the common case: most records leave most of these fields unknown or hold a value no entry
+    tests) is passed over at one read, and an entry is tested only until its first test that
+    fails. Each section's attributes are read once. The entries found are in table order."""
+    sections = tuple(dict.fromkeys(_split(t.path)[0] for c in table for t in c.tests))
+    groups: dict[tuple[str, str], list[tuple[int, Callable[[object], bool], _Check]]] = {}
+    for index, c in enumerate(table):
+        first, *rest = c.tests
+        groups.setdefault(_split(first.path), []).append(
+            (index, first.predicate(), tuple((*_split(t.path), t.predicate()) for t in rest))
         )
-        for c in table
-    )
+    plan = tuple((section, name, tuple(entries)) for (section, name), entries in groups.items())
     empty: dict[str, object] = {}
 
     def found(record: object) -> list[Contradiction]:
         attrs = record.__dict__
         parts: dict[str, dict[str, object]] = {}
-        for name in section_names:
+        for name in sections:
             part = attrs.get(name)
             parts[name] = part.__dict__ if part is not None else empty
-        out = []
-        for contradiction, tests in checks:
-            for section, name, holds in tests:
-                value = parts[section].get(name)
-                if value is None or not holds(value):
-                    break
-            else:
-                out.append(contradiction)
-        return out
+        hits: list[int] = []
+        for section, name, entries in plan:
+            first = parts[section].get(name)
+            if first is None:
+                continue
+            for index, holds_first, rest in entries:
+                if not holds_first(first):
+                    continue
+                for other_section, other, holds in rest:
+                    value = parts[other_section].get(other)
+                    if value is None or not holds(value):
+                        break
+                else:
+                    hits.append(index)
+        if not hits:
+            return []
+        return [table[i] for i in sorted(hits)]
 
     return found
 
