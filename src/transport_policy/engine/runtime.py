@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from typing import Protocol
 
 import durable_rules_engine
+import pydantic_core
 
 from ..errors import EngineError
 from ..model.record import AssessmentRecord
@@ -34,6 +35,25 @@ from .compile import ANCHOR, ANCHOR_KEY, CATCH_ALL, compile_rules, fact_key, rul
 
 _ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
 Facts = dict[str, object]
+_PLAIN_TYPES = frozenset({str, int, bool, list})
+"""The types of the facts a validated record gives the rules of 2021-01 (a list: of enum
+values); a number with a fraction goes to the standard encoder, which writes exponents as before."""
+
+
+def _encode(fact: dict[str, object]) -> str:
+    """The fact as JSON for durable-rules. ``pydantic_core.to_json`` writes the same document
+    faster than the standard encoder when every value has a plain type, every character is ASCII
+    (the rules' own values are written with ASCII escapes) and nothing is written ``NaN`` or
+    ``Infinity`` (which the standard encoder refuses: given to it, they are the error below);
+    anything else is written by the standard encoder."""
+    if _PLAIN_TYPES.issuperset(map(type, fact.values())):
+        made = pydantic_core.to_json(fact, inf_nan_mode="constants")
+        if made.isascii() and b"NaN" not in made and b"Infinity" not in made:
+            return made.decode()
+    try:
+        return _ENCODER.encode(fact)
+    except ValueError:
+        raise EngineError("a fact is not a finite JSON value") from None
 
 
 def condition_fields(policy: Policy) -> tuple[str, ...]:
@@ -198,10 +218,7 @@ class DurableEvaluator:
                 self._renew(handle)
             fact["sid"] = self._sid
             fact["id"] = str(next(self._ids))
-            try:
-                payload = _ENCODER.encode(fact)
-            except ValueError:
-                raise EngineError("a fact is not a finite JSON value") from None
+            payload = _encode(fact)
             self._used += 1
             self._dirty = True  # before asserting: an interruption may come at any bytecode
             try:
