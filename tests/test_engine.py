@@ -30,11 +30,14 @@ from transport_policy.engine.compile import (
     compile_rules,
 )
 from transport_policy.engine.runtime import (
+    _ENCODER,
     DurableEvaluator,
     PythonEvaluator,
+    _encode,
     policy_fields,
     record_facts,
 )
+from transport_policy.errors import EngineError
 from transport_policy.model.decision import Decision, Reason
 from transport_policy.rules.conditions import Always
 from transport_policy.rules.model import Policy
@@ -264,3 +267,28 @@ def test_a_fact_that_is_not_a_fact_value_is_refused_as_before() -> None:
         _reason(reason["clause"], reason["rule"], reason["summary"], {"a.b": ["x"]})  # type: ignore[dict-item]
     made = _reason(reason["clause"], reason["rule"], reason["summary"], {"a.b": 1.5})
     assert made == Reason(**reason, facts={"a.b": 1.5})
+
+
+@pytest.mark.parametrize(
+    "fact",
+    [
+        {"a": 17, "b": True, "c": "unable", "d": ["walking", "driving"], "kind": "tp-record"},
+        {"a": "é", "b": 1.5, "c": 1e16, "d": -0.0, "e": 2**60},
+        {"a": "NaN", "b": "Infinity", "c": 'quote " and \\ and \n'},
+    ],
+)
+def test_the_fact_is_written_as_the_standard_encoder_reads_it(fact: dict[str, object]) -> None:
+    assert json.loads(_encode(fact)) == json.loads(_ENCODER.encode(fact))
+    assert _encode(fact).isascii()
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf"), [float("nan")]])
+def test_a_fact_that_is_not_finite_is_an_engine_error(policy: Policy, bad: object) -> None:
+    with pytest.raises(EngineError, match="not a finite JSON value"):
+        _encode({"a": bad})
+    evaluator = DurableEvaluator(policy)
+    try:
+        with pytest.raises(EngineError, match="not a finite JSON value"):
+            evaluator.statuses({"person.age": bad})
+    finally:
+        evaluator.close()
