@@ -4,8 +4,10 @@ Every condition of every rule (a *slot*) becomes two durable-rules rules: ``<slo
 records where it holds and ``<slot>#F`` where it fails; when neither fires it is unknown. Slots
 that only need to know whether they hold (``Policy.trigger_slots``) get the holds-test alone:
 every fired rule costs a round trip carrying the whole fact, so rules nobody reads are not
-made. Unknown facts are absent from the asserted fact (nulls are stripped), so three-valued
-logic reduces to two positive tests, pushed through ``all``/``any``/``not`` by De Morgan.
+made. Tests that compile to the same match are one rule deciding each slot test that shares
+it, and an ``always`` condition is decided by the catch-all (:func:`compile_rules`). Unknown facts
+are absent from the asserted fact (nulls are stripped), so three-valued logic reduces to two
+positive tests, pushed through ``all``/``any``/``not`` by De Morgan.
 
 Because of durable-rules' sharp edges (docs/architecture.md): every rule is anchored on the
 record's ``kind`` (a rule made only of ``$nex`` would match the session state itself), a catch-all
