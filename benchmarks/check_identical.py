@@ -12,7 +12,8 @@ minimal decision log get (with a fixed clock). The two outputs are compared line
     python3 -m venv ../before/.venv && ../before/.venv/bin/pip install -e ../before
     python benchmarks/check_identical.py --other-python ../before/.venv/bin/python
 
-Records are restricted to the fields both checkouts know (as ``bench_compare.py`` does). The
+Records are restricted to the fields both checkouts know, an enum value the other checkout does
+not have left unknown (as ``bench_compare.py`` does). The
 exit status is 0 when every output is identical, 1 otherwise.
 """
 
@@ -25,7 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench_compare import _known_fields, _restrict
+from bench_compare import _known_fields, _restrict, _shared
 from corpus import generate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,12 +99,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2021, help="corpus seed (default 2021)")
     args = parser.parse_args(argv)
     here, other = sys.executable, args.other_python
-    shared = _known_fields(here) & _known_fields(other)
+    theirs = _known_fields(other)
+    shared = _shared(_known_fields(here), theirs)
     with tempfile.TemporaryDirectory() as tmp:
         records = Path(tmp) / "records.jsonl"
         with records.open("w", encoding="utf-8") as out:
             for record in generate(args.n, seed=args.seed):
-                out.write(json.dumps(_restrict(record, shared)) + "\n")
+                out.write(json.dumps(_restrict(record, shared, theirs)) + "\n")
         outputs = {name: Path(tmp) / f"{name}.jsonl" for name in ("this", "other")}
         _emit(here, records, outputs["this"])
         _emit(other, records, outputs["other"])

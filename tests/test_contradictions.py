@@ -7,16 +7,25 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import jsonschema
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 
 from transport_policy import RecordError, decide
 from transport_policy.cli.decide import decide_command
-from transport_policy.model.contradictions import CONTRADICTIONS
+from transport_policy.model.contradictions import (
+    CONTRADICTION_PATHS,
+    CONTRADICTIONS,
+    contradictions,
+    model_contradictions,
+)
+from transport_policy.model.fields import FIELDS
 from transport_policy.model.schema import schema_json
 from transport_policy.service.app import Settings, create_app
 from transport_policy.service.auth import parse_tokens
@@ -167,6 +176,50 @@ def test_the_record_schema_rejects_the_contradiction_and_accepts_its_neighbour(
     validator = jsonschema.Draft202012Validator(json.loads(schema_json("record")))
     assert not validator.is_valid(record(facts))
     assert validator.is_valid(record(neighbour)), list(validator.iter_errors(record(neighbour)))
+
+
+def _fact(path: str) -> st.SearchStrategy[object]:
+    spec = FIELDS[path]
+    if spec.kind == "enum_list":
+        return st.none() | st.lists(st.sampled_from(spec.values), unique=True)
+    allowed = spec.allowed()
+    assert allowed is not None, path
+    return st.none() | st.sampled_from(allowed)
+
+
+_FACTS = st.fixed_dictionaries({path: _fact(path) for path in CONTRADICTION_PATHS})
+
+
+@given(_FACTS, st.data())
+def test_the_compiled_check_reads_the_table(facts: dict[str, object], data: st.DataObject) -> None:
+    """The check run on every record (the table compiled over a model's section attributes)
+    finds exactly the entries of the table that hold, on any values of the fields they read,
+    contradictory or not, with sections absent or holding only some of the fields."""
+    sections: dict[str, dict[str, object]] = {}
+    for path, value in facts.items():
+        section, _, leaf = path.partition(".")
+        if value is not None or data.draw(st.booleans()):
+            sections.setdefault(section, {})[leaf] = value
+    model = SimpleNamespace(**{n: SimpleNamespace(**leaves) for n, leaves in sections.items()})
+    assert model_contradictions(model) == contradictions(facts)
+
+
+def _model(values: dict[str, object]) -> SimpleNamespace:
+    """A record model's shape (sections holding their fields as attributes) for these values."""
+    sections: dict[str, dict[str, object]] = {}
+    for path, value in values.items():
+        section, _, leaf = path.partition(".")
+        sections.setdefault(section, {})[leaf] = value
+    return SimpleNamespace(**{n: SimpleNamespace(**leaves) for n, leaves in sections.items()})
+
+
+@pytest.mark.parametrize("story", list(CASES))
+def test_the_compiled_check_finds_each_case(story: str) -> None:
+    facts, neighbour = CASES[story]
+    found = model_contradictions(_model(facts))
+    assert found
+    assert found == contradictions(facts)
+    assert model_contradictions(_model(neighbour)) == []
 
 
 def test_unknown_values_contradict_nothing() -> None:

@@ -3,6 +3,7 @@ and the wrapper around durable-rules stays safe to use."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -19,14 +20,26 @@ from transport_policy import decide
 from transport_policy.casefile import load_case, parse_record
 from transport_policy.decision.wording import _reason
 from transport_policy.engine import Engine
-from transport_policy.engine.compile import ANCHOR, ANCHOR_KEY, CATCH_ALL, compile_policy
+from transport_policy.engine.compile import (
+    ANCHOR,
+    ANCHOR_KEY,
+    CATCH_ALL,
+    _rule,
+    compile_condition,
+    compile_policy,
+    compile_rules,
+)
 from transport_policy.engine.runtime import (
+    _ENCODER,
     DurableEvaluator,
     PythonEvaluator,
+    _encode,
     policy_fields,
     record_facts,
 )
+from transport_policy.errors import EngineError
 from transport_policy.model.decision import Decision, Reason
+from transport_policy.rules.conditions import Always
 from transport_policy.rules.model import Policy
 
 ANCHORED = {ANCHOR_KEY: ANCHOR}
@@ -188,8 +201,30 @@ def test_every_compiled_rule_is_anchored_and_a_catch_all_fires_last(policy: Poli
     assert all(
         catch_all["pri"] > rule["pri"] >= 0 for name, rule in ruleset.items() if name != CATCH_ALL
     )
+    _, decides = compile_rules(policy)
+    assert set(decides) == set(ruleset)
+    decided = [entry for slots in decides.values() for entry in slots]
+    assert len(decided) == len(set(decided))
     for slot, _ in policy.slots:
-        assert f"{slot}#H" in ruleset or f"{slot}#F" in ruleset, slot
+        assert (slot, True) in decided, slot
+        if slot not in policy.trigger_slots:
+            assert (slot, False) in decided, slot
+
+
+def test_rules_with_the_same_match_are_one_rule(policy: Policy) -> None:
+    """Slot tests that compile to the same match share one rule (one round trip when it fires),
+    and an ``always`` condition is decided by the catch-all."""
+    ruleset, decides = compile_rules(policy)
+    matches = [json.dumps(rule["all"], sort_keys=True) for rule in ruleset.values()]
+    assert len(matches) == len(set(matches))
+    for name, slots in decides.items():
+        for slot, holds in slots:
+            cond = dict(policy.slots)[slot]
+            rule = _rule(compile_condition(cond, holds), pri=1)
+            assert rule is not None
+            assert rule["all"] == ruleset[name]["all"], (name, slot)
+    always = [slot for slot, cond in policy.slots if isinstance(cond, Always)]
+    assert all((slot, True) in decides[CATCH_ALL] for slot in always)
 
 
 def _models(value: object) -> Iterator[BaseModel]:
@@ -232,3 +267,28 @@ def test_a_fact_that_is_not_a_fact_value_is_refused_as_before() -> None:
         _reason(reason["clause"], reason["rule"], reason["summary"], {"a.b": ["x"]})  # type: ignore[dict-item]
     made = _reason(reason["clause"], reason["rule"], reason["summary"], {"a.b": 1.5})
     assert made == Reason(**reason, facts={"a.b": 1.5})
+
+
+@pytest.mark.parametrize(
+    "fact",
+    [
+        {"a": 17, "b": True, "c": "unable", "d": ["walking", "driving"], "kind": "tp-record"},
+        {"a": "é", "b": 1.5, "c": 1e16, "d": -0.0, "e": 2**60},
+        {"a": "NaN", "b": "Infinity", "c": 'quote " and \\ and \n'},
+    ],
+)
+def test_the_fact_is_written_as_the_standard_encoder_reads_it(fact: dict[str, object]) -> None:
+    assert json.loads(_encode(fact)) == json.loads(_ENCODER.encode(fact))
+    assert _encode(fact).isascii()
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf"), [float("nan")]])
+def test_a_fact_that_is_not_finite_is_an_engine_error(policy: Policy, bad: object) -> None:
+    with pytest.raises(EngineError, match="not a finite JSON value"):
+        _encode({"a": bad})
+    evaluator = DurableEvaluator(policy)
+    try:
+        with pytest.raises(EngineError, match="not a finite JSON value"):
+            evaluator.statuses({"person.age": bad})
+    finally:
+        evaluator.close()

@@ -31,7 +31,13 @@ from ..model.record import AssessmentRecord
 from ..rules.conditions import FAILS, HOLDS, UNKNOWN, All, AnyOf, Not, Reading, Statuses
 from ..rules.model import Policy, Rule
 from .precedence import STATES, RuleState, Verdict, grounds_roles, precedence, rule_state
-from .wording import HEALTH_SAFETY, Wording, health_safety_warning, review_warning
+from .wording import (
+    HEALTH_SAFETY,
+    Wording,
+    constant_entries,
+    health_safety_warning,
+    review_warning,
+)
 
 _Cited = TypeVar("_Cited", Reason, Considered, Entry, NextStep)
 _THREE = (HOLDS, FAILS, UNKNOWN)
@@ -82,6 +88,8 @@ class SlotReader:
         )
         """The three-valued slots whose status the explanation pass would otherwise work out
         again (leaves are read directly): condition node ``id`` and slot."""
+        self.entries = constant_entries(policy)
+        """The entries of rules worded alike for every record, made once."""
 
     def states(self, st: Statuses) -> dict[str, RuleState]:
         """Every rule's state (rule id → state)."""
@@ -107,7 +115,9 @@ class SlotReader:
         requested = record.override.outcome if record.override is not None else None
         verdict = precedence(self.policy, states, requested)
         settled = {node: st[slot] for node, slot in self.settled}
-        wording = Wording(self.policy, states, Reading(facts, settled), raw, self.variants(st))
+        wording = Wording(
+            self.policy, states, Reading(facts, settled), raw, self.variants(st), self.entries
+        )
         return verdict, wording
 
 
@@ -117,12 +127,11 @@ def _recorded(record: AssessmentRecord, path: str) -> object:
 
 
 def _journey(record: AssessmentRecord) -> Journey:
-    distance = _recorded(record, "destination.distance_miles")
-    return Journey(
-        purpose=_recorded(record, "destination.purpose"),  # type: ignore[arg-type]
-        destination_name=_recorded(record, "destination.name"),  # type: ignore[arg-type]
-        distance_miles=distance,  # type: ignore[arg-type]
-    )
+    """The journey as recorded: the record's validated values, already of the journey's types
+    (a distance is a float once validated), so the model is made without validating again."""
+    destination = getattr(record, "destination", None)  # a registry section
+    values = destination.__dict__ if destination is not None else {}
+    return trusted(Journey, values.get("purpose"), values.get("name"), values.get("distance_miles"))
 
 
 def _in_clause_order(items: list[_Cited], order: Mapping[str, int]) -> list[_Cited]:
@@ -150,7 +159,17 @@ def _reasons(verdict: Verdict, wording: Wording) -> list[Reason]:
 def _with_requirements(provision: Provision, record: AssessmentRecord) -> Provision:
     """The provision with what the transport must offer (the record's vehicle needs)."""
     needs = getattr(getattr(record, "travel", None), "vehicle_needs", None)  # a registry section
-    return provision.model_copy(update={"requirements": list(needs)}) if needs else provision
+    if not needs:
+        return provision
+    # the provision's fields as they are, and the record's validated list of vehicle needs
+    return trusted(
+        Provision,
+        provision.taxi_permitted,
+        provision.clause,
+        provision.rule,
+        provision.summary,
+        list(needs),
+    )
 
 
 def assemble(

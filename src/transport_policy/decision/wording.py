@@ -123,6 +123,18 @@ def summary_text(rule: Rule, variants: Variants, raw: Mapping[str, object]) -> s
     raise AssertionError("the last summary variant is the default")  # checked when loading
 
 
+def constant_entries(policy: Policy) -> dict[str, Entry]:
+    """The entry of every rule whose summary is the same for every record (one variant, no
+    placeholder), made once per policy: rule id → entry. Output models are frozen, so one
+    instance serves every decision citing the rule."""
+    out = {}
+    for rule in policy.rules:
+        first = rule.summary[0]
+        if isinstance(first.when, Always) and "{" not in first.text:
+            out[rule.id] = trusted(Entry, rule.clause, rule.id, first.text)
+    return out
+
+
 class Wording:
     """The texts of one decision."""
 
@@ -133,12 +145,15 @@ class Wording:
         reading: Reading,
         raw: Mapping[str, object],
         variants: Variants,
+        entries: Mapping[str, Entry] | None = None,
     ) -> None:
         self.policy = policy
         self.states = states
         self.reading = reading
         self.raw = raw
         self.variants = variants
+        self.entries: Mapping[str, Entry] = entries if entries is not None else {}
+        """Entries made once per policy (:func:`constant_entries`)."""
 
     def summary(self, rule: Rule) -> str:
         return summary_text(rule, self.variants, self.raw)
@@ -210,6 +225,9 @@ class Wording:
         )
 
     def entry(self, rule: Rule) -> Entry:
+        made = self.entries.get(rule.id)
+        if made is not None:
+            return made
         return trusted(Entry, rule.clause, rule.id, self.summary(rule))
 
     def provision(self, rule: Rule, status: RuleStatus) -> Provision:

@@ -4,8 +4,10 @@ Every condition of every rule (a *slot*) becomes two durable-rules rules: ``<slo
 records where it holds and ``<slot>#F`` where it fails; when neither fires it is unknown. Slots
 that only need to know whether they hold (``Policy.trigger_slots``) get the holds-test alone:
 every fired rule costs a round trip carrying the whole fact, so rules nobody reads are not
-made. Unknown facts are absent from the asserted fact (nulls are stripped), so three-valued
-logic reduces to two positive tests, pushed through ``all``/``any``/``not`` by De Morgan.
+made. Tests that compile to the same match are one rule deciding each slot test that shares
+it, and an ``always`` condition is decided by the catch-all (:func:`compile_rules`). Unknown facts
+are absent from the asserted fact (nulls are stripped), so three-valued logic reduces to two
+positive tests, pushed through ``all``/``any``/``not`` by De Morgan.
 
 Because of durable-rules' sharp edges (docs/architecture.md): every rule is anchored on the
 record's ``kind`` (a rule made only of ``$nex`` would match the session state itself), a catch-all
@@ -15,6 +17,7 @@ process), and ruleset names carry the policy version and digest so versions neve
 
 from __future__ import annotations
 
+import json
 from typing import Any, Final
 
 from ..model.record import FIELD_ORDER
@@ -41,10 +44,18 @@ FALSE: Final = _Const("FALSE")
 Compiled = Expr | _Const
 
 
+_LETTERS: Final = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
 def fact_key(path: str) -> str:
     """The key of a record field path in the asserted fact: short, because durable-rules sends
-    the whole fact back with every rule that fires (``f`` + the field's position in the record)."""
-    return f"f{FIELD_ORDER[path]}"
+    the whole fact back with every rule that fires. The field's position in the record written
+    with letters (``a`` … ``Z``, then two letters): never ``id``, ``sid`` or the anchor's key."""
+    index = FIELD_ORDER[path]
+    base = len(_LETTERS)
+    key = _LETTERS[index] if index < base else _LETTERS[index // base - 1] + _LETTERS[index % base]
+    assert key not in ("id", "sid", ANCHOR_KEY) and index < base * (base + 1), path
+    return key
 
 
 def _and(parts: list[Compiled]) -> Compiled:
@@ -113,17 +124,44 @@ def _rule(test: Compiled, pri: int) -> dict[str, Any] | None:
     return {"all": [{"m": match}], "pri": pri}
 
 
-def compile_policy(policy: Policy) -> dict[str, dict[str, Any]]:
-    """The durable-rules ruleset definition (rule name → rule) for every slot of the policy."""
+Decides = dict[str, tuple[tuple[str, bool], ...]]
+"""Rule name → the slots its firing decides, each with whether it means the slot holds."""
+
+
+def compile_rules(policy: Policy) -> tuple[dict[str, dict[str, Any]], Decides]:
+    """The durable-rules ruleset definition and what each of its rules decides.
+
+    Every slot's holds-test (and, for a three-valued slot, its fails-test) is compiled; tests
+    that compile to the same durable-rules match are one rule, named after the first slot test
+    that has it (``<slot>#H`` or ``<slot>#F``), deciding every slot test that shares it: every
+    rule that fires costs a round trip carrying the whole fact, so a match is made once however
+    many conditions read it. A test that is the bare anchor (an ``always`` condition) is the
+    catch-all's own match, so the catch-all decides it. A test that can never match (``FALSE``)
+    makes no rule.
+    """
+    catch_all: dict[str, Any] = {"all": [{"m": {ANCHOR_KEY: ANCHOR}}], "pri": 1000}
+    names: dict[str, str] = {json.dumps(catch_all["all"], sort_keys=True): CATCH_ALL}
     ruleset: dict[str, dict[str, Any]] = {}
+    decides: dict[str, list[tuple[str, bool]]] = {CATCH_ALL: []}
     for slot, cond in policy.slots:
         tests = (("#H", True),) if slot in policy.trigger_slots else (("#H", True), ("#F", False))
         for suffix, positive in tests:
             rule = _rule(compile_condition(cond, positive), pri=1)
-            if rule is not None:
-                ruleset[slot + suffix] = rule
-    ruleset[CATCH_ALL] = {"all": [{"m": {ANCHOR_KEY: ANCHOR}}], "pri": 1000}
-    return ruleset
+            if rule is None:
+                continue
+            key = json.dumps(rule["all"], sort_keys=True)
+            name = names.setdefault(key, slot + suffix)
+            if name not in decides:
+                ruleset[name] = rule
+                decides[name] = []
+            decides[name].append((slot, positive))
+    ruleset[CATCH_ALL] = catch_all
+    return ruleset, {name: tuple(slots) for name, slots in decides.items()}
+
+
+def compile_policy(policy: Policy) -> dict[str, dict[str, Any]]:
+    """The durable-rules ruleset definition (rule name → rule) for every slot of the policy."""
+    return compile_rules(policy)[0]
 
 
 def ruleset_name(policy: Policy, instance: str) -> str:

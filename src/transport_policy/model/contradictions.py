@@ -7,13 +7,13 @@ an unknown field beside a known one (a Motability car read as a private car, say
 the rules, not a correction of the record.
 
 The table is declarative: each contradiction is a conjunction of tests of field values, so the
-record model checks it (:func:`contradiction_errors`) and the JSON Schema states it
-(:func:`schema_rules`) from the same entry.
+record model checks it (:func:`record_errors`, the table compiled once into a function over the
+model's sections) and the JSON Schema states it (:func:`schema_rules`) from the same entry.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,10 @@ from ..errors import FieldError
 
 Values = Mapping[str, object]
 """Field path → established value (``None`` or absent: unknown)."""
+
+
+def _always(value: object) -> bool:
+    return True
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,21 @@ class Test:
         if self.in_:
             return value in self.in_
         return value is self.is_ if isinstance(self.is_, bool) else value == self.is_
+
+    def predicate(self) -> Callable[[object], bool]:
+        """This test of an established (not ``None``) value, as one call: :meth:`holds` less
+        the lookup and the unknown check."""
+        if self.given:
+            return _always
+        if self.lists is not None:
+            named = self.lists
+            return lambda value: isinstance(value, list) and named in value
+        if self.in_:
+            return self.in_.__contains__
+        expected = self.is_
+        if isinstance(expected, bool):
+            return lambda value: value is expected
+        return lambda value: value == expected
 
     def words(self) -> str:
         if self.given:
@@ -219,25 +238,82 @@ def contradiction_errors(values: Values) -> list[FieldError]:
     return list(dict.fromkeys(e for c in found for e in c.errors()))
 
 
+_Check = tuple[tuple[str, str, Callable[[object], bool]], ...]
+"""A contradiction's tests after its first, as (section, field, predicate of an established
+value)."""
+
+
+def _split(path: str) -> tuple[str, str]:
+    section, _, name = path.partition(".")
+    return section, name
+
+
+def _compile(
+    table: tuple[Contradiction, ...],
+) -> Callable[[object], list[Contradiction]]:
+    """The contradictions a validated record model holds, as one function made once per table.
+
+    The entries are grouped by the field of their first test: a group whose field is unknown
+    (the common case: most records leave most of these fields unknown or hold a value no entry
+    tests) is passed over at one read, and an entry is tested only until its first test that
+    fails. Each section's attributes are read once. The entries found are in table order."""
+    sections = tuple(dict.fromkeys(_split(t.path)[0] for c in table for t in c.tests))
+    groups: dict[tuple[str, str], list[tuple[int, Callable[[object], bool], _Check]]] = {}
+    for index, c in enumerate(table):
+        first, *rest = c.tests
+        groups.setdefault(_split(first.path), []).append(
+            (index, first.predicate(), tuple((*_split(t.path), t.predicate()) for t in rest))
+        )
+    plan = tuple((section, name, tuple(entries)) for (section, name), entries in groups.items())
+    empty: dict[str, object] = {}
+
+    def found(record: object) -> list[Contradiction]:
+        attrs = record.__dict__
+        parts: dict[str, dict[str, object]] = {}
+        for name in sections:
+            part = attrs.get(name)
+            parts[name] = part.__dict__ if part is not None else empty
+        hits: list[int] = []
+        for section, name, entries in plan:
+            first = parts[section].get(name)
+            if first is None:
+                continue
+            for index, holds_first, rest in entries:
+                if not holds_first(first):
+                    continue
+                for other_section, other, holds in rest:
+                    value = parts[other_section].get(other)
+                    if value is None or not holds(value):
+                        break
+                else:
+                    hits.append(index)
+        if not hits:
+            return []
+        return [table[i] for i in sorted(hits)]
+
+    return found
+
+
+model_contradictions = _compile(CONTRADICTIONS)
+"""The contradictions a validated record model holds (:func:`contradictions` of its
+:func:`values_of`, without building them): run on every record validated."""
+
+
+def record_errors(record: object) -> list[FieldError]:
+    """The field-path errors of every contradiction a validated record model holds (none:
+    consistent)."""
+    found = model_contradictions(record)
+    if not found:
+        return []
+    return list(dict.fromkeys(e for c in found for e in c.errors()))
+
+
 def _part(data: object, key: str) -> object:
     if isinstance(data, dict):
         return data.get(key)
     if isinstance(data, Mapping):
         return data.get(key)
     return getattr(data, key, None)
-
-
-def model_values(record: object) -> dict[str, object]:
-    """The values the contradictions read, from a validated record model (its sections'
-    attributes read directly: this runs on every record validated)."""
-    out: dict[str, object] = {}
-    attrs = record.__dict__
-    for section, leaves in _BY_SECTION:
-        part = attrs.get(section)
-        found = part.__dict__ if part is not None else {}
-        for path, name in leaves:
-            out[path] = found.get(name)
-    return out
 
 
 def values_of(data: object) -> dict[str, object]:

@@ -162,6 +162,11 @@ class Decision(_Out):
 _M = TypeVar("_M", bound=_Out)
 _FACT_TYPES = frozenset({str, int, float, bool, type(None)})
 _set = object.__setattr__
+_new = object.__new__  # no output model defines ``__new__``
+_slots = BaseModel.__dict__
+_set_fields_set = _slots["__pydantic_fields_set__"].__set__
+_set_extra = _slots["__pydantic_extra__"].__set__
+_set_private = _slots["__pydantic_private__"].__set__
 
 
 def trusted(cls: type[_M], *values: object) -> _M:
@@ -175,21 +180,28 @@ def trusted(cls: type[_M], *values: object) -> _M:
     such decisions with validated ones; :func:`facts_are_values` guards the one kind of value
     taken from a record as it is.
     """
-    made = cls.__new__(cls)
-    names = _names(cls)
+    made = _new(cls)
+    names = _NAMES.get(cls) or _names(cls)
     _set(made, "__dict__", dict(zip(names, values, strict=True)))
-    _set(made, "__pydantic_fields_set__", set(names))
-    _set(made, "__pydantic_extra__", None)
-    _set(made, "__pydantic_private__", None)
+    _set_fields_set(made, set(names))
+    _set_extra(made, None)
+    _set_private(made, None)
     return made
 
 
 def trusted_named(cls: type[_M], **values: object) -> _M:
     """:func:`trusted`, with the values named: every field of ``cls`` exactly once."""
     names = _names(cls)
-    if len(values) != len(names):
-        raise TypeError(f"{cls.__name__}: fields {sorted(set(names) ^ set(values))} differ")
-    return trusted(cls, *(values[n] for n in names))
+    if tuple(values) != names:  # not every field once, in field order
+        if len(values) != len(names):
+            raise TypeError(f"{cls.__name__}: fields {sorted(set(names) ^ set(values))} differ")
+        return trusted(cls, *map(values.__getitem__, names))
+    made = _new(cls)  # the keyword arguments, a new dict in field order, are its fields
+    _set(made, "__dict__", values)
+    _set_fields_set(made, set(names))
+    _set_extra(made, None)
+    _set_private(made, None)
+    return made
 
 
 _NAMES: dict[type[_Out], tuple[str, ...]] = {}
@@ -205,4 +217,4 @@ def _names(cls: type[_Out]) -> tuple[str, ...]:
 def facts_are_values(facts: dict[str, object]) -> bool:
     """Whether every value is a :data:`FactValue` as it is (a list or a date, which a reason's
     validation refuses, is not)."""
-    return all(type(value) in _FACT_TYPES for value in facts.values())
+    return _FACT_TYPES.issuperset(map(type, facts.values()))

@@ -27,7 +27,7 @@ from pydantic import (
 )
 
 from ..errors import RecordError
-from .contradictions import contradiction_errors, model_values
+from .contradictions import record_errors
 from .fields import DECLARED_SECTIONS, FIELDS, LATER_SECTIONS, REGISTRY, FieldSpec, sections
 
 OverrideOutcome = Literal["provide", "do_not_provide"]
@@ -148,7 +148,7 @@ class _RecordBase(_Section):
     def _no_contradiction(self) -> Any:
         """Contradictory facts (:mod:`.contradictions`) are an input error: one entry per
         field path involved, each naming the others."""
-        errors = contradiction_errors(model_values(self))
+        errors = record_errors(self)
         if errors:
             raise RecordError(errors, case_id=self.case_id)
         return self
