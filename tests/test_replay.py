@@ -223,6 +223,29 @@ def test_a_decision_logged_before_the_newer_keys_compares_without_them(tmp_path:
     assert _compare(entry["decision"], _now(entry), forced=False)
 
 
+OLD_PROVIDE_LOG = (
+    Path(__file__).parent
+    / "fixtures"
+    / "a-provide-decision-logged-before-provision-requirements.log"
+)
+
+
+def test_a_provision_logged_before_its_requirements_compares_without_them() -> None:
+    """A provide decision written by the code before a provision listed what the transport must
+    offer: only the rule files' digest differs; a requirement recorded now is still compared."""
+    entry = json.loads(OLD_PROVIDE_LOG.read_bytes())
+    assert entry["decision"]["outcome"] == "provide"
+    assert "requirements" not in entry["decision"]["provision"]
+    (result,) = replay(OLD_PROVIDE_LOG, jobs=1)
+    assert [c.path for c in result.changes] in ([], ["policy.digest"])
+    now = _now(entry)
+    assert now["provision"]["requirements"] == []
+    with_needs = {**entry["decision"], "provision": {**entry["decision"]["provision"]}}
+    with_needs["provision"]["requirements"] = ["wheelchair_accessible"]
+    changed = [c.path for c in _compare(with_needs, now, forced=False)]
+    assert [p for p in changed if p.startswith("provision")] == ["provision.requirements[0]"]
+
+
 def _now(entry: dict[str, Any]) -> dict[str, Any]:
     record = parse_record(entry["record"])
     return decide(record).model_dump(mode="json")

@@ -238,15 +238,28 @@ answered (from the field registry), not what was decided, so they are compared o
 whose questions record them."""
 
 
+PART_KEYS_ADDED: Final = {"provision": ("requirements",)}
+"""Keys parts of a decision gained after decisions were first logged (what the transport must
+offer), compared only with entries whose part records them."""
+
+
+def _without_added(logged: Mapping[str, Any], now: dict[str, Any]) -> None:
+    for part, keys in PART_KEYS_ADDED.items():
+        was, is_ = logged.get(part), now.get(part)
+        if isinstance(was, Mapping) and isinstance(is_, Mapping):
+            now[part] = {k: v for k, v in is_.items() if k in was or k not in keys}
+
+
 def _compare(logged: Mapping[str, Any], now: Mapping[str, Any], forced: bool) -> tuple[Change, ...]:
     """The differences between the logged and the new decision, ignoring ``engine`` (and
     ``policy`` when another version was ``forced``, the keys a decision gained after the entry
-    was logged, and the question keys an older entry does not record:
-    :data:`QUESTION_KEYS_ADDED`)."""
+    was logged, and the question and part keys an older entry does not record:
+    :data:`QUESTION_KEYS_ADDED`, :data:`PART_KEYS_ADDED`)."""
     ignore = {"engine", "policy"} if forced else {"engine"}
     # Keys are only ever added to the decision: one the logged decision lacks (assessment_date,
     # journey, next_steps) did not exist when it was made, so it is not a change of decision.
     now = {k: v for k, v in now.items() if k not in ignore and k in logged}
+    _without_added(logged, now)
     asked = logged.get("questions")
     if isinstance(asked, list) and any(
         isinstance(q, Mapping) and not set(QUESTION_KEYS_ADDED) & set(q) for q in asked
