@@ -218,26 +218,6 @@ def contradictions(
     return [c for c in table if c.holds(values)]
 
 
-def _established(values: Values) -> bool:
-    """Whether two of the fields read are established (no contradiction is possible with
-    fewer): the common case of a record that records few of them is settled at once."""
-    count = 0
-    for value in values.values():
-        if value is not None:
-            count += 1
-            if count > 1:
-                return True
-    return False
-
-
-def contradiction_errors(values: Values) -> list[FieldError]:
-    """The field-path errors of every contradiction these values hold (none: consistent)."""
-    found = contradictions(values) if _established(values) else []
-    if not found:
-        return []
-    return list(dict.fromkeys(e for c in found for e in c.errors()))
-
-
 _Check = tuple[tuple[str, str, Callable[[object], bool]], ...]
 """A contradiction's tests after its first, as (section, field, predicate of an established
 value)."""
@@ -303,14 +283,12 @@ def record_errors(record: object) -> list[FieldError]:
     """The field-path errors of every contradiction a validated record model holds (none:
     consistent)."""
     found = model_contradictions(record)
-    if not found:
+    if not found:  # the common case, on every record validated
         return []
     return list(dict.fromkeys(e for c in found for e in c.errors()))
 
 
 def _part(data: object, key: str) -> object:
-    if isinstance(data, dict):
-        return data.get(key)
     if isinstance(data, Mapping):
         return data.get(key)
     return getattr(data, key, None)
