@@ -10,7 +10,7 @@ here, into typed rule states and text variants (:class:`SlotReader`, made once p
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ..model.decision import (
     AppliedOverride,
@@ -121,7 +121,8 @@ class SlotReader:
         return verdict, wording
 
 
-def _recorded(record: AssessmentRecord, path: str) -> object:
+def _recorded(record: AssessmentRecord, path: str) -> Any:
+    """The recorded value of a registry field (``None``: unknown)."""
     section, _, name = path.partition(".")
     return getattr(getattr(record, section, None), name, None)
 
@@ -129,9 +130,12 @@ def _recorded(record: AssessmentRecord, path: str) -> object:
 def _journey(record: AssessmentRecord) -> Journey:
     """The journey as recorded: the record's validated values, already of the journey's types
     (a distance is a float once validated), so the model is made without validating again."""
-    destination = getattr(record, "destination", None)  # a registry section
-    values = destination.__dict__ if destination is not None else {}
-    return trusted(Journey, values.get("purpose"), values.get("name"), values.get("distance_miles"))
+    return trusted(
+        Journey,
+        _recorded(record, "destination.purpose"),
+        _recorded(record, "destination.name"),
+        _recorded(record, "destination.distance_miles"),
+    )
 
 
 def _in_clause_order(items: list[_Cited], order: Mapping[str, int]) -> list[_Cited]:
@@ -158,7 +162,7 @@ def _reasons(verdict: Verdict, wording: Wording) -> list[Reason]:
 
 def _with_requirements(provision: Provision, record: AssessmentRecord) -> Provision:
     """The provision with what the transport must offer (the record's vehicle needs)."""
-    needs = getattr(getattr(record, "travel", None), "vehicle_needs", None)  # a registry section
+    needs = _recorded(record, "travel.vehicle_needs")
     if not needs:
         return provision
     # the provision's fields as they are, and the record's validated list of vehicle needs

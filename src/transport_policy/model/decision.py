@@ -180,13 +180,8 @@ def trusted(cls: type[_M], *values: object) -> _M:
     such decisions with validated ones; :func:`facts_are_values` guards the one kind of value
     taken from a record as it is.
     """
-    made = _new(cls)
     names = _NAMES.get(cls) or _names(cls)
-    _set(made, "__dict__", dict(zip(names, values, strict=True)))
-    _set_fields_set(made, set(names))
-    _set_extra(made, None)
-    _set_private(made, None)
-    return made
+    return _made(cls, dict(zip(names, values, strict=True)), names)
 
 
 def trusted_named(cls: type[_M], **values: object) -> _M:
@@ -196,8 +191,13 @@ def trusted_named(cls: type[_M], **values: object) -> _M:
         if len(values) != len(names):
             raise TypeError(f"{cls.__name__}: fields {sorted(set(names) ^ set(values))} differ")
         return trusted(cls, *map(values.__getitem__, names))
-    made = _new(cls)  # the keyword arguments, a new dict in field order, are its fields
-    _set(made, "__dict__", values)
+    return _made(cls, values, names)  # the keyword arguments: a new dict in field order
+
+
+def _made(cls: type[_M], fields: dict[str, object], names: tuple[str, ...]) -> _M:
+    """The instance of ``cls`` whose fields are ``fields`` (every one of ``names``, in order)."""
+    made = _new(cls)
+    _set(made, "__dict__", fields)
     _set_fields_set(made, set(names))
     _set_extra(made, None)
     _set_private(made, None)
