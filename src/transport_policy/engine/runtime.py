@@ -71,7 +71,7 @@ def policy_fields(policy: Policy) -> tuple[str, ...]:
 
 def record_values(record: AssessmentRecord, fields: tuple[str, ...]) -> Facts:
     """The recorded values of ``fields`` (path → value, ``None`` = unknown)."""
-    return read_plan(record, _plan(fields))
+    return read_plan(record, field_plan(fields))
 
 
 Plan = tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
@@ -79,7 +79,7 @@ Plan = tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
 
 
 def read_plan(record: AssessmentRecord, plan: Plan) -> Facts:
-    """The recorded values of the fields of a :func:`_plan`, in its order."""
+    """The recorded values of the fields of a :func:`field_plan`, in its order."""
     values: Facts = {}
     attrs = record.__dict__
     for section, paths, leaves in plan:
@@ -93,8 +93,9 @@ def read_plan(record: AssessmentRecord, plan: Plan) -> Facts:
 
 
 @functools.cache
-def _plan(fields: tuple[str, ...]) -> Plan:
-    """``fields`` grouped by record section, in order."""
+def field_plan(fields: tuple[str, ...]) -> Plan:
+    """``fields`` grouped by record section, in order: the plan :func:`read_plan` reads them
+    with (made once per tuple of fields)."""
     groups: dict[str, list[tuple[str, str]]] = {}
     for path in fields:
         section, _, leaf = path.partition(".")
@@ -103,11 +104,6 @@ def _plan(fields: tuple[str, ...]) -> Plan:
         (section, tuple(p for p, _ in leaves), tuple(leaf for _, leaf in leaves))
         for section, leaves in groups.items()
     )
-
-
-def field_plan(fields: tuple[str, ...]) -> Plan:
-    """The plan :func:`read_plan` reads ``fields`` with (made once per tuple of fields)."""
-    return _plan(fields)
 
 
 def apply_readings(values: Mapping[str, object], policy: Policy) -> Facts:
