@@ -71,10 +71,6 @@ def _known_fields(python: str) -> dict[str, list[Any] | None]:
     return known
 
 
-def _shared(here: dict[str, list[Any] | None], other: dict[str, list[Any] | None]) -> set[str]:
-    return set(here) & set(other)
-
-
 def _restrict(
     record: dict[str, Any], fields: set[str], values: dict[str, list[Any] | None] | None = None
 ) -> dict[str, Any]:
@@ -95,6 +91,16 @@ def _restrict(
         elif key in fields or any(f.startswith(key + ".") for f in fields):
             out[key] = value
     return out
+
+
+def write_shared_records(path: Path, other_python: str, n: int, seed: int = 2021) -> None:
+    """``n`` corpus records as JSON Lines at ``path``, each restricted to what both this checkout
+    and the one at ``other_python`` accept (:func:`_restrict`)."""
+    theirs = _known_fields(other_python)
+    shared = set(_known_fields(sys.executable)) & set(theirs)
+    with path.open("w", encoding="utf-8") as out:
+        for record in generate(n, seed):
+            out.write(json.dumps(_restrict(record, shared, theirs)) + "\n")
 
 
 def _per_record(python: str, records: Path) -> float:
@@ -133,14 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     print_machine(info)
     here, other = sys.executable, args.other_python
-    theirs = _known_fields(other)
-    shared = _shared(_known_fields(here), theirs)
     case = args.case or sorted((ROOT / "cases").glob("*.yaml"))[0]
     with tempfile.TemporaryDirectory() as tmp:
         records = Path(tmp) / "records.jsonl"
-        with records.open("w", encoding="utf-8") as out:
-            for record in generate(args.n):
-                out.write(json.dumps(_restrict(record, shared, theirs)) + "\n")
+        write_shared_records(records, other, args.n)
         results: dict[str, dict[str, list[float]]] = {
             name: {"decide_us": [], "cold_s": []} for name in ("this", "other")
         }

@@ -20,14 +20,12 @@ exit status is 0 when every output is identical, 1 otherwise.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from bench_compare import _known_fields, _restrict, _shared
-from corpus import generate
+from bench_compare import write_shared_records
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -99,13 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2021, help="corpus seed (default 2021)")
     args = parser.parse_args(argv)
     here, other = sys.executable, args.other_python
-    theirs = _known_fields(other)
-    shared = _shared(_known_fields(here), theirs)
     with tempfile.TemporaryDirectory() as tmp:
         records = Path(tmp) / "records.jsonl"
-        with records.open("w", encoding="utf-8") as out:
-            for record in generate(args.n, seed=args.seed):
-                out.write(json.dumps(_restrict(record, shared, theirs)) + "\n")
+        write_shared_records(records, other, args.n, args.seed)
         outputs = {name: Path(tmp) / f"{name}.jsonl" for name in ("this", "other")}
         _emit(here, records, outputs["this"])
         _emit(other, records, outputs["other"])
