@@ -18,7 +18,7 @@ from conftest import POLICY_2021, ROOT
 from strategies import FACT_PATHS, allowed_values, records
 from transport_policy import decide
 from transport_policy.casefile import load_case, parse_record
-from transport_policy.decision.wording import _reason
+from transport_policy.decision.wording import _cited
 from transport_policy.engine import Engine
 from transport_policy.engine.compile import (
     ANCHOR,
@@ -264,8 +264,8 @@ def test_decisions_of_any_record_are_those_validation_makes(data: dict[str, Any]
 def test_a_fact_that_is_not_a_fact_value_is_refused_as_before() -> None:
     reason = {"clause": "1", "rule": "r", "summary": "s"}
     with pytest.raises(ValidationError):
-        _reason(reason["clause"], reason["rule"], reason["summary"], {"a.b": ["x"]})  # type: ignore[dict-item]
-    made = _reason(reason["clause"], reason["rule"], reason["summary"], {"a.b": 1.5})
+        _cited(Reason, reason["clause"], reason["rule"], reason["summary"], {"a.b": ["x"]})
+    made = _cited(Reason, reason["clause"], reason["rule"], reason["summary"], {"a.b": 1.5})
     assert made == Reason(**reason, facts={"a.b": 1.5})
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from ..model.decision import (
     Considered,
@@ -49,6 +49,7 @@ def fill(text: str, raw: Mapping[str, object]) -> str:
 
 _EXPLAINED_WITH_DEFEATER = frozenset({RuleStatus.HOLDS, RuleStatus.DEFEATED})
 _WORD = {status: status.value for status in RuleStatus}
+_C = TypeVar("_C", Reason, Considered)
 
 
 HEALTH_SAFETY = "travel.specialised_transport_for_health_safety"
@@ -84,10 +85,13 @@ def review_warning(assessed: dt.date, policy: Policy) -> list[str]:
     ]
 
 
-def _reason(clause: str, rule: str | None, summary: str, facts: dict[str, FactValue]) -> Reason:
+def _cited(cls: type[_C], *values: object) -> _C:
+    """A reason or considered entry from its fields in order, facts last: made without validating
+    again when every fact is a plain value, validated (and refused, as ever) when one is not."""
+    facts = values[-1]
     if facts_are_values(facts):  # type: ignore[arg-type]
-        return trusted(Reason, clause, rule, summary, facts)
-    return Reason(clause=clause, rule=rule, summary=summary, facts=facts)  # refused, as ever
+        return trusted(cls, *values)
+    return cls.model_validate(dict(zip(cls.model_fields, values, strict=True)))
 
 
 class Variants(Protocol):
@@ -171,7 +175,7 @@ class Wording:
         return self._values(paths)
 
     def reason(self, rule: Rule) -> Reason:
-        return _reason(rule.clause, rule.id, self.summary(rule), self.facts_of(rule))
+        return _cited(Reason, rule.clause, rule.id, self.summary(rule), self.facts_of(rule))
 
     def also_reasons(self, rule: Rule) -> list[Reason]:
         """The reasons for the clauses the rule cites as well whose ``when`` holds, each with the
@@ -184,7 +188,7 @@ class Wording:
             facts = self.facts_of(rule)
             facts.update(self._values(self.reading.explain(when)))
             summary = fill(text, self.raw) if text else self.summary(rule)
-            out.append(_reason(clause, rule.id, summary, facts))
+            out.append(_cited(Reason, clause, rule.id, summary, facts))
         return out
 
     def procedure_reasons(
@@ -205,23 +209,14 @@ class Wording:
                 facts = self._values(self.reading.explain(when))
             text = p.temporary_summary if temporary and p.temporary_summary else p.summary
             summary = fill(text, self.raw)
-            out.append(_reason(p.clause, None, summary, facts))
+            out.append(_cited(Reason, p.clause, None, summary, facts))
         return out
 
     def considered(self, rule: Rule, status: RuleStatus) -> Considered:
-        word = _WORD[status]
+        word = _WORD[status]  # only exclusion and provide rules, never "holds" (see recommend())
         summary = fill(rule.considered[word], self.raw)
-        facts = self.facts_of(rule)
-        if facts_are_values(facts):  # type: ignore[arg-type]
-            # only exclusion and provide rules, never "holds" (recommend() sees to both)
-            return trusted(Considered, rule.clause, rule.id, rule.kind, word, summary, facts)
-        return Considered(
-            clause=rule.clause,
-            rule=rule.id,
-            kind=rule.kind,  # type: ignore[arg-type]
-            status=word,  # type: ignore[arg-type]
-            summary=summary,
-            facts=facts,
+        return _cited(
+            Considered, rule.clause, rule.id, rule.kind, word, summary, self.facts_of(rule)
         )
 
     def entry(self, rule: Rule) -> Entry:
