@@ -31,7 +31,7 @@ H, F, U = RuleState(RuleStatus.HOLDS), RuleState(RuleStatus.FAILS), RuleState(Ru
         (UNKNOWN, None, U),
         (FAILS, HOLDS, F),
         (HOLDS, HOLDS, RuleState(RuleStatus.DEFEATED)),
-        (UNKNOWN, HOLDS, RuleState(RuleStatus.DEFEATED)),
+        (UNKNOWN, HOLDS, RuleState(RuleStatus.UNKNOWN, settled=True)),
         (HOLDS, FAILS, H),
         (HOLDS, UNKNOWN, RuleState(RuleStatus.UNKNOWN, pending=True)),
         (UNKNOWN, UNKNOWN, U),

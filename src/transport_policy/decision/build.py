@@ -9,7 +9,7 @@ here, into typed rule states and text variants (:class:`SlotReader`, made once p
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from ..model.decision import (
@@ -30,7 +30,15 @@ from ..model.decision import (
 from ..model.record import AssessmentRecord
 from ..rules.conditions import FAILS, HOLDS, UNKNOWN, All, AnyOf, Not, Reading, Statuses
 from ..rules.model import Policy, Rule
-from .precedence import STATES, RuleState, Verdict, grounds_roles, precedence, rule_state
+from .precedence import (
+    STATES,
+    RuleState,
+    RuleStatus,
+    Verdict,
+    grounds_roles,
+    precedence,
+    rule_state,
+)
 from .wording import (
     HEALTH_SAFETY,
     Wording,
@@ -40,6 +48,7 @@ from .wording import (
 )
 
 _Cited = TypeVar("_Cited", Reason, Considered, Entry, NextStep)
+_R = TypeVar("_R", Rule, tuple[Rule, RuleStatus])
 _THREE = (HOLDS, FAILS, UNKNOWN)
 _STATE = {(c, u): rule_state(c, u) for c in _THREE for u in _THREE}
 
@@ -144,13 +153,23 @@ def _in_clause_order(items: list[_Cited], order: Mapping[str, int]) -> list[_Cit
     return items
 
 
+def _by_clause(rules: Iterable[_R]) -> dict[str, list[_R]]:
+    """Rules (or rules with a status) grouped by the clause they cite, in order: the branches of
+    one clause (e.g. public and voluntary transport) give one entry."""
+    out: dict[str, list[_R]] = {}
+    for item in rules:
+        rule = item[0] if isinstance(item, tuple) else item
+        out.setdefault(rule.clause, []).append(item)
+    return out
+
+
 def _reasons(verdict: Verdict, wording: Wording) -> list[Reason]:
     rec = verdict.recommendation
     reasons: list[Reason] = []
-    for rule in rec.grounds:
-        reasons.append(wording.reason(rule))
-        if rec.outcome.value == "out_of_scope":
-            reasons.extend(wording.also_reasons(rule))
+    for branches in _by_clause(rec.grounds).values():
+        rule = branches[0]
+        reasons.append(wording.reason(rule, branches[1:]))
+        reasons.extend(wording.also_reasons(rule))
     if rec.past_scope:
         reasons.extend(
             wording.procedure_reasons(
@@ -198,7 +217,7 @@ def assemble(
             verdict.override.clause,
             verdict.override.id,
         )
-    considered = [wording.considered(rule, status) for rule, status in rec.considered]
+    considered = [wording.considered(branches) for branches in _by_clause(rec.considered).values()]
     provision = verdict.provision
     assessor = record.assessor
     # Every value below comes from the validated record or the loaded policy, so already has its

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
 
-from ..rules.conditions import FAILS, HOLDS, Status
+from ..rules.conditions import FAILS, HOLDS, UNKNOWN, Status
 from ..rules.model import Policy, Rule
 
 
@@ -27,7 +27,8 @@ class RuleStatus(StrEnum):
     FAILS = "fails"
     UNKNOWN = "unknown"
     DEFEATED = "defeated"
-    """An exclusion whose defeater holds: it cannot hold whatever its own facts are."""
+    """An exclusion whose condition holds and whose defeater holds: the alternative exists but
+    is out of use for now (provision is then temporary)."""
 
 
 class Outcome(StrEnum):
@@ -40,26 +41,37 @@ class Outcome(StrEnum):
 @dataclass(frozen=True, slots=True)
 class RuleState:
     """A rule's status, and whether it is *pending*: an exclusion whose condition holds and
-    whose defeater is unknown (established but for its defeater)."""
+    whose defeater is unknown (established but for its defeater), or *settled*: unknown, but
+    defeated whatever its unknown facts are."""
 
     status: RuleStatus
     pending: bool = False
+    settled: bool = False
+    """An unknown exclusion whose defeater holds: it cannot hold whatever its unknown facts are,
+    so nothing is asked about it (its status shows the alternative's own facts are unknown)."""
+
+    @property
+    def open(self) -> bool:
+        """Unknown, and still able to hold or fail: its facts are worth asking."""
+        return self.status is RuleStatus.UNKNOWN and not self.settled
 
 
 def rule_state(condition: Status, unless: Status | None = None) -> RuleState:
     """A rule's state from the statuses of its condition and (exclusions) its defeater.
 
-    The defeater is the last part of the exclusion's ``all``: when it holds, the exclusion cannot
-    hold whatever the alternative's own facts are (three-valued ``all``), and it is defeated; when
-    the condition holds and the defeater is unknown, the exclusion is unknown and pending.
+    The defeater is read after every part of the condition: an exclusion whose condition holds
+    is defeated when its defeater holds (the alternative exists but is out of use for now), holds
+    when it fails, and is unknown and pending when it is unknown. While the condition is unknown
+    the exclusion is unknown; when its defeater holds too it is settled: it cannot hold, so it
+    is not asked about, and its status says only that the alternative's facts are unknown.
     """
-    if unless is None or condition == FAILS:
+    if unless is None or condition != HOLDS:
+        if condition == UNKNOWN and unless == HOLDS:
+            return RuleState(RuleStatus.UNKNOWN, settled=True)
         return STATES[condition]
     if unless == HOLDS:
         return RuleState(RuleStatus.DEFEATED)
-    if condition == HOLDS:
-        return STATES[HOLDS] if unless == FAILS else RuleState(RuleStatus.UNKNOWN, pending=True)
-    return RuleState(RuleStatus.UNKNOWN)
+    return STATES[HOLDS] if unless == FAILS else RuleState(RuleStatus.UNKNOWN, pending=True)
 
 
 STATES: dict[str, RuleState] = {s.value: RuleState(s) for s in RuleStatus}
@@ -91,7 +103,8 @@ class Recommendation(NamedTuple):
     grounds: tuple[Rule, ...] = ()
     """The rules whose reasons are given (for out of scope, the first scope rule that holds)."""
     considered: tuple[tuple[Rule, RuleStatus], ...] = ()
-    """Exclusions (and provide rules) that were considered and do not hold."""
+    """Exclusions (and provide rules) that were considered and do not hold; an exclusion rule
+    whose clause another rule (a branch of the same clause) holds is not among them."""
     asked: tuple[Rule, ...] = ()
     """The rules whose facts are asked (needs information)."""
     temporary: bool = False
@@ -106,6 +119,17 @@ _HOLDS, _UNKNOWN = RuleStatus.HOLDS, RuleStatus.UNKNOWN
 
 def _not_holding(rules: Iterable[Rule], states: States) -> tuple[tuple[Rule, RuleStatus], ...]:
     return tuple((r, status) for r in rules if (status := states[r.id].status) is not _HOLDS)
+
+
+def combined_status(statuses: Iterable[RuleStatus]) -> RuleStatus:
+    """The status of a clause that several exclusion rules (its branches) decide, none holding:
+    unknown while one is unknown, defeated when one is out of use for now and the others fail,
+    and fails when all fail."""
+    found = set(statuses)
+    for status in (RuleStatus.UNKNOWN, RuleStatus.DEFEATED):
+        if status in found:
+            return status
+    return RuleStatus.FAILS
 
 
 def grounds_roles(rec: Recommendation) -> frozenset[str]:
@@ -138,20 +162,23 @@ def recommend(policy: Policy, states: States) -> Recommendation:
             holding.append(rule)
         else:
             considered.append((rule, status))
-            if status is _UNKNOWN:
+            if states[rule.id].open:
                 unknown.append(rule)
     if holding:
-        return Recommendation(Outcome.DO_NOT_PROVIDE, tuple(holding), tuple(considered))
+        held = {r.clause for r in holding}
+        others = tuple((r, status) for r, status in considered if r.clause not in held)
+        return Recommendation(Outcome.DO_NOT_PROVIDE, tuple(holding), others)
     if unknown:
         asked = tuple(rules_to_ask(unknown, states))
         return Recommendation(Outcome.NEEDS_INFORMATION, (), tuple(considered), asked)
     provide = kinds.get("provide", ())
     grounds = tuple(r for r in provide if states[r.id].status is _HOLDS)
+    out_of_use = any(status is RuleStatus.DEFEATED for _, status in considered)
     return Recommendation(
         Outcome.PROVIDE,
         grounds=grounds,
         considered=(*considered, *_not_holding(provide, states)),
-        temporary=bool(grounds) and all(r.temporary for r in grounds),
+        temporary=out_of_use or (bool(grounds) and all(r.temporary for r in grounds)),
         review=any(r.review for r in grounds),
     )
 

@@ -10,7 +10,7 @@ condition at most once per record.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol, TypeVar
 
 from ..model.decision import (
@@ -26,7 +26,7 @@ from ..model.decision import (
 from ..questions.selection import asked_by, in_field_order, question
 from ..rules.conditions import HOLDS, Always, Reading
 from ..rules.model import PLACEHOLDER, Policy, Rule
-from .precedence import RuleStatus, States
+from .precedence import RuleStatus, States, combined_status
 
 
 def label(value: object) -> str:
@@ -174,8 +174,13 @@ class Wording:
             paths += [p for p in rule.evidence if p not in paths]
         return self._values(paths)
 
-    def reason(self, rule: Rule) -> Reason:
-        return _cited(Reason, rule.clause, rule.id, self.summary(rule), self.facts_of(rule))
+    def reason(self, rule: Rule, branches: Sequence[Rule] = ()) -> Reason:
+        """The rule's reason; with the facts of the other ``branches`` that hold for the same
+        clause, when there are any (one reason per clause, citing the first)."""
+        facts = self.facts_of(rule)
+        for branch in branches:
+            facts.update((k, v) for k, v in self.facts_of(branch).items() if k not in facts)
+        return _cited(Reason, rule.clause, rule.id, self.summary(rule), facts)
 
     def also_reasons(self, rule: Rule) -> list[Reason]:
         """The reasons for the clauses the rule cites as well whose ``when`` holds, each with the
@@ -212,12 +217,18 @@ class Wording:
             out.append(_cited(Reason, p.clause, None, summary, facts))
         return out
 
-    def considered(self, rule: Rule, status: RuleStatus) -> Considered:
-        word = _WORD[status]  # only exclusion and provide rules, never "holds" (see recommend())
-        summary = fill(rule.considered[word], self.raw)
-        return _cited(
-            Considered, rule.clause, rule.id, rule.kind, word, summary, self.facts_of(rule)
-        )
+    def considered(self, branches: Sequence[tuple[Rule, RuleStatus]]) -> Considered:
+        """The entry of a clause considered and not holding: one rule's, or one for the rules
+        of a clause with several branches (their status combined, their texts and facts in
+        order, citing the first)."""
+        rule = branches[0][0]
+        # only exclusion and provide rules, never "holds" (see recommend())
+        word = _WORD[combined_status(s for _, s in branches)]
+        texts = [fill(r.considered[_WORD[s]], self.raw) for r, s in branches]
+        facts: dict[str, FactValue] = {}
+        for branch, _ in branches:
+            facts.update((k, v) for k, v in self.facts_of(branch).items() if k not in facts)
+        return _cited(Considered, rule.clause, rule.id, rule.kind, word, " ".join(texts), facts)
 
     def entry(self, rule: Rule) -> Entry:
         made = self.entries.get(rule.id)

@@ -23,7 +23,7 @@ from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
 
 from ..casefile import parse_record
-from ..decision.precedence import Outcome, RuleStatus, States, pending, recommend
+from ..decision.precedence import Outcome, States, pending, recommend
 from ..engine.runtime import policy_fields, record_facts
 from ..errors import FieldError, RecordError
 from ..model.decision import NextQuestion
@@ -78,7 +78,7 @@ def _groups(policy: Policy, states: States) -> list[list[Rule]]:
     kinds = policy.by_kind
 
     def open_(kind: str) -> list[Rule]:
-        return [r for r in kinds.get(kind, ()) if states[r.id].status is RuleStatus.UNKNOWN]
+        return [r for r in kinds.get(kind, ()) if states[r.id].open]
 
     alternatives = open_("exclusion")
     return [open_("scope"), pending(alternatives, states), alternatives]

@@ -200,9 +200,9 @@ class Reading:
 
         Within an ``all`` the parts are read in order and only the first unknown part is asked
         (and nothing if a part fails); within an ``any`` every unknown alternative is asked; a
-        ``not`` asks what would settle its part. Fields in ``skip`` (already put to the assessor
-        and left open) are not asked: an ``all`` whose first unknown part asks nothing else goes
-        on to its next unknown part.
+        ``not`` asks what its part asks (what settles the part settles its negation). Fields in
+        ``skip`` (already put to the assessor and left open) are not asked: an ``all`` whose
+        first unknown part asks nothing else goes on to its next unknown part.
         """
         facts = self.facts
         if isinstance(cond, Leaf):
@@ -227,7 +227,7 @@ class Reading:
                     asked.extend(q for q in self.questions(part, skip) if q not in asked)
             return asked
         if isinstance(cond, Not):
-            return [f for f in fields_read(cond.part) if facts.get(f) is None and f not in skip]
+            return self.questions(cond.part, skip)  # what settles the part settles its negation
         return []
 
 

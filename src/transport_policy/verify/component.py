@@ -51,7 +51,7 @@ S = TypeVar("S", bound=Hashable)
 def letter(state: RuleState) -> str:
     if state.status is RuleStatus.HOLDS:
         return SUMMARY_HOLDS
-    return SUMMARY_UNKNOWN if state.status is RuleStatus.UNKNOWN else SUMMARY_NONE
+    return SUMMARY_UNKNOWN if state.open else SUMMARY_NONE
 
 
 def _pair_bit(before: int, after: int) -> int:
@@ -122,7 +122,7 @@ class RuleTable:
         for combo in itertools.product(*(range(n) for n in self.sizes)):
             facts = {p: space.classes[p][c] for p, c in zip(self.fields, combo, strict=True)}
             state = state_of(rule, facts)
-            unknown = state.status is RuleStatus.UNKNOWN
+            unknown = state.open
             self.states.append(state)
             self.questions.append(
                 tuple(Reading(facts).questions(rule.effective)) if unknown else ()
@@ -316,7 +316,7 @@ class Component:
         asks: tuple[str, ...] = ()
         preferred = False
         if summary == SUMMARY_UNKNOWN:
-            unknown = [r for r in self.rules if states[r.id].status is RuleStatus.UNKNOWN]
+            unknown = [r for r in self.rules if states[r.id].open]
             asked = unknown
             if self.stage == "exclusion":
                 asked = rules_to_ask(unknown, states)
