@@ -264,9 +264,14 @@ def test_decisions_of_any_record_are_those_validation_makes(data: dict[str, Any]
 def test_a_fact_that_is_not_a_fact_value_is_refused_as_before() -> None:
     reason = {"clause": "1", "rule": "r", "summary": "s"}
     with pytest.raises(ValidationError):
-        _cited(Reason, reason["clause"], reason["rule"], reason["summary"], {"a.b": ["x"]})
+        _cited(Reason, reason["clause"], reason["rule"], reason["summary"], {"a.b": [1]})
+    with pytest.raises(ValidationError):
+        _cited(Reason, reason["clause"], reason["rule"], reason["summary"], {"a.b": {"x": 1}})
     made = _cited(Reason, reason["clause"], reason["rule"], reason["summary"], {"a.b": 1.5})
     assert made == Reason(**reason, facts={"a.b": 1.5})
+    # a list field a ``has`` test reads is shown as the values it holds (validated)
+    listed = _cited(Reason, reason["clause"], reason["rule"], reason["summary"], {"a.b": ["x"]})
+    assert listed == Reason(**reason, facts={"a.b": ["x"]})
 
 
 @pytest.mark.parametrize(

@@ -119,6 +119,8 @@ def value_words(value: FactValue) -> str:
         return f"{value:g}"
     if isinstance(value, str):
         return VALUE_WORDS.get(value, value.replace("_", " "))
+    if isinstance(value, list):
+        return ", ".join(value_words(v) for v in value) or "none"
     return str(value)
 
 

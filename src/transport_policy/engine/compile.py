@@ -27,6 +27,9 @@ from ..rules.model import Policy
 ANCHOR_KEY: Final = "kind"
 ANCHOR: Final = "tp-record"
 CATCH_ALL: Final = "$catch-all"
+EMPTY_ITEM: Final = ""
+"""Asserted in place of an empty list (a list field a ``has`` test reads): durable-rules'
+``$iall`` never matches an empty list, and no allowed value is empty."""
 
 Expr = dict[str, Any]
 
@@ -89,6 +92,10 @@ def _leaf(leaf: Leaf, positive: bool) -> Compiled:
     exists: Expr = {"$ex": {key: 1}}
     if leaf.op == "known":
         return exists if positive == leaf.value else {"$nex": {key: 1}}
+    if leaf.op == "has":  # an item equals the value / every item (EMPTY_ITEM for none) differs
+        if positive:
+            return {"$iany": {key: {"$i": leaf.value}}}
+        return _and([exists, {"$iall": {key: {"$neq": {"$i": leaf.value}}}}])
     if leaf.op in ("is", "in"):
         values = leaf.value if isinstance(leaf.value, tuple) else (leaf.value,)
         if positive:
@@ -96,6 +103,26 @@ def _leaf(leaf: Leaf, positive: bool) -> Compiled:
         return _and([exists, *({"$neq": {key: v}} for v in values)])
     op = leaf.op if positive else {"lt": "gte", "lte": "gt", "gt": "lte", "gte": "lt"}[leaf.op]
     return _and([exists, {f"${op}": {key: leaf.value}}])
+
+
+def has_fields(policy: Policy) -> tuple[str, ...]:
+    """The list fields a ``has`` test of the policy reads (asserted with :data:`EMPTY_ITEM` for
+    an empty list)."""
+    out: dict[str, None] = {}
+
+    def walk(cond: Condition) -> None:
+        if isinstance(cond, Leaf):
+            if cond.op == "has":
+                out[cond.field] = None
+        elif isinstance(cond, (All, AnyOf)):
+            for part in cond.parts:
+                walk(part)
+        elif isinstance(cond, Not):
+            walk(cond.part)
+
+    for _, cond in policy.slots:
+        walk(cond)
+    return tuple(out)
 
 
 def compile_condition(cond: Condition, positive: bool = True) -> Compiled:

@@ -31,7 +31,16 @@ from ..errors import EngineError
 from ..model.record import AssessmentRecord
 from ..rules.conditions import FAILS, HOLDS, UNKNOWN, Status, Statuses, evaluate, fields_read
 from ..rules.model import Policy
-from .compile import ANCHOR, ANCHOR_KEY, CATCH_ALL, compile_rules, fact_key, ruleset_name
+from .compile import (
+    ANCHOR,
+    ANCHOR_KEY,
+    CATCH_ALL,
+    EMPTY_ITEM,
+    compile_rules,
+    fact_key,
+    has_fields,
+    ruleset_name,
+)
 
 _ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
 Facts = dict[str, object]
@@ -63,10 +72,13 @@ def condition_fields(policy: Policy) -> tuple[str, ...]:
 
 def policy_fields(policy: Policy) -> tuple[str, ...]:
     """Every record field the policy's conditions read, then the facts its rules show as
-    evidence and those its procedure reasons' ``when`` read (read for the explanation only)."""
+    evidence and those its procedure reasons' ``when`` read (read for the explanation only),
+    then those its conditional readings set and read."""
     shown = (f for rule in policy.rules for f in rule.evidence)
     procedure = (f for cond in policy.procedure_when for f in fields_read(cond))
-    return tuple(dict.fromkeys((*condition_fields(policy), *shown, *procedure)))
+    return tuple(
+        dict.fromkeys((*condition_fields(policy), *shown, *procedure, *policy.reading_fields))
+    )
 
 
 def record_values(record: AssessmentRecord, fields: tuple[str, ...]) -> Facts:
@@ -107,12 +119,24 @@ def field_plan(fields: tuple[str, ...]) -> Plan:
 
 
 def apply_readings(values: Mapping[str, object], policy: Policy) -> Facts:
-    """The facts as the rules read them: the policy's readings applied (``false`` read as
-    unknown for the fields it names)."""
+    """The facts as the rules read them: the policy's readings applied.
+
+    First ``false`` is read as unknown for the fields ``false_reads_as: unknown`` names; then each
+    conditional reading (``unknown_reads_as`` with ``when``) reads its field, when unknown, as its
+    value if its ``when`` holds. Every ``when`` is read over the facts as they were before any
+    conditional reading, so no reading sees another's result and their order does not matter.
+    """
     facts = dict(values)
     for path in policy.unknown_if_false:
         if facts.get(path) is False:
             facts[path] = None
+    if policy.conditional_readings:
+        read = [
+            (path, value)
+            for path, value, when in policy.conditional_readings
+            if facts.get(path) is None and evaluate(when, facts) == HOLDS
+        ]
+        facts.update(read)
     return facts
 
 
@@ -169,6 +193,9 @@ class DurableEvaluator:
         self._sids = itertools.count(1)
         self._ids = itertools.count(1)
         self._keys = {path: fact_key(path) for path in policy_fields(policy)}
+        self._lists = tuple(fact_key(path) for path in has_fields(policy))
+        """The keys of the list fields a ``has`` test reads (an empty one is asserted as
+        ``[EMPTY_ITEM]``)."""
         self._lock = threading.Lock()
         self._pid = os.getpid()
         self._handle: int | None = None
@@ -203,6 +230,9 @@ class DurableEvaluator:
             )
         keys = self._keys
         fact: dict[str, object] = {keys[k]: v for k, v in facts.items() if v is not None}
+        for key in self._lists:
+            if fact.get(key) == []:
+                fact[key] = [EMPTY_ITEM]
         fact[ANCHOR_KEY] = ANCHOR
         fired: set[str] = set()
         engine = durable_rules_engine

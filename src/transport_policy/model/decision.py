@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from .fields import AnswerType
 
 Outcome = Literal["provide", "do_not_provide", "out_of_scope", "needs_information"]
-FactValue = str | int | float | bool | None
+FactValue = str | int | float | bool | list[str] | None
+"""A fact a reason shows: a list for a list field a ``has`` test reads (the values it holds)."""
 
 
 class _Out(BaseModel):
@@ -215,6 +216,6 @@ def _names(cls: type[_Out]) -> tuple[str, ...]:
 
 
 def facts_are_values(facts: dict[str, object]) -> bool:
-    """Whether every value is a :data:`FactValue` as it is (a list or a date, which a reason's
-    validation refuses, is not)."""
+    """Whether every value is a plain :data:`FactValue` as it is (a date, which a reason's
+    validation refuses, is not; nor is a list, which is validated)."""
     return _FACT_TYPES.issuperset(map(type, facts.values()))

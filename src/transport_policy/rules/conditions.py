@@ -6,7 +6,10 @@ A condition is one of (YAML):
 * ``{field: PATH, in: [V1, V2]}``: the fact is one of the values;
 * ``{field: PATH, lt|lte|gt|gte: NUMBER}``: numeric comparison;
 * ``{field: PATH, known: true|false}``: whether the fact is established (for wording only);
+* ``{field: PATH, has: VALUE}``: a list fact contains VALUE (an empty list does not);
 * ``{all: [C, ...]}``, ``{any: [C, ...]}``, ``{not: C}``;
+* ``{any_in_order: [C, ...]}``: read as ``any``, but its questions are asked in order (as
+  ``all``'s are): only the first unknown part that asks something;
 * ``{rule: RULE_ID}``: the named rule holds (its condition, and not its defeater);
 * ``always``.
 
@@ -28,10 +31,10 @@ HOLDS: Status = "holds"
 FAILS: Status = "fails"
 UNKNOWN: Status = "unknown"
 
-CompareOp = Literal["is", "in", "lt", "lte", "gt", "gte", "known"]
-COMPARE_OPS: tuple[str, ...] = ("is", "in", "lt", "lte", "gt", "gte", "known")
+CompareOp = Literal["is", "in", "lt", "lte", "gt", "gte", "known", "has"]
+COMPARE_OPS: tuple[str, ...] = ("is", "in", "lt", "lte", "gt", "gte", "known", "has")
 NUMERIC_OPS: frozenset[str] = frozenset({"lt", "lte", "gt", "gte"})
-LOGIC_OPS: tuple[str, ...] = ("all", "any", "not", "rule")
+LOGIC_OPS: tuple[str, ...] = ("all", "any", "any_in_order", "not", "rule")
 Scalar = str | int | float | bool
 Facts = Mapping[str, object]
 Statuses = dict[str, Status]
@@ -53,6 +56,9 @@ class All:
 @dataclass(frozen=True)
 class AnyOf:
     parts: tuple[Condition, ...]
+    ordered: bool = False
+    """``any_in_order``: read as ``any`` everywhere but in :meth:`Reading.questions` (asked in
+    order)."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,9 @@ def _leaf_status(leaf: Leaf, value: object) -> Status:
     if value is None:
         return UNKNOWN
     target = leaf.value
+    if leaf.op == "has":
+        assert isinstance(value, (list, tuple))
+        return HOLDS if target in value else FAILS
     if leaf.op == "is":
         ok = value == target and type(value) is type(target)
     elif leaf.op == "in":
@@ -199,8 +208,9 @@ class Reading:
         """The unknown fields worth asking to find out whether ``cond`` holds, in reading order.
 
         Within an ``all`` the parts are read in order and only the first unknown part is asked
-        (and nothing if a part fails); within an ``any`` every unknown alternative is asked; a
-        ``not`` asks what its part asks (what settles the part settles its negation). Fields in
+        (and nothing if a part fails); within an ``any`` every unknown alternative is asked, and
+        within an ``any_in_order`` only the first unknown one that asks something; a ``not``
+        asks what its part asks (what settles the part settles its negation). Fields in
         ``skip`` (already put to the assessor and left open) are not asked: an ``all`` whose
         first unknown part asks nothing else goes on to its next unknown part.
         """
@@ -220,6 +230,13 @@ class Reading:
             return []
         if isinstance(cond, AnyOf):
             if self.status(cond) == HOLDS:
+                return []
+            if cond.ordered:
+                for part in cond.parts:
+                    if self.status(part) == UNKNOWN:
+                        asked = self.questions(part, skip)
+                        if asked:
+                            return asked
                 return []
             asked = []
             for part in cond.parts:
@@ -261,6 +278,8 @@ def describe(cond: Condition) -> str:
         if cond.op == "in":
             assert isinstance(value, tuple)
             return f"{cond.field} is one of " + ", ".join(_word(v) for v in value)
+        if cond.op == "has":
+            return f"{cond.field} contains {_word(value)}"
         words = {
             "is": "is",
             "lt": "is less than",
@@ -272,7 +291,8 @@ def describe(cond: Condition) -> str:
     if isinstance(cond, All):
         return "all of (" + "; ".join(describe(p) for p in cond.parts) + ")"
     if isinstance(cond, AnyOf):
-        return "any of (" + "; ".join(describe(p) for p in cond.parts) + ")"
+        head = "any of, asked in order (" if cond.ordered else "any of ("
+        return head + "; ".join(describe(p) for p in cond.parts) + ")"
     if isinstance(cond, Not):
         return "not (" + describe(cond.part) + ")"
     if isinstance(cond, RuleRef):

@@ -95,7 +95,7 @@ def _resolve(cond: Condition, specs: dict[str, Rule], seen: tuple[str, ...]) -> 
     if isinstance(cond, All):
         return All(tuple(_resolve(p, specs, seen) for p in cond.parts))
     if isinstance(cond, AnyOf):
-        return AnyOf(tuple(_resolve(p, specs, seen) for p in cond.parts))
+        return AnyOf(tuple(_resolve(p, specs, seen) for p in cond.parts), cond.ordered)
     if isinstance(cond, Not):
         return Not(_resolve(cond.part, specs, seen))
     return cond
@@ -200,6 +200,7 @@ def _load_policy(root: Path) -> Policy:
 
     prompts = _prompts(resolved, built)
     procedure_when = _check_manifest(resolved, check_clause)
+    conditional_readings = _readings(resolved, check_clause)
     digest = policy_digest(resolved)
     files = tuple(sorted({rel for rel, _ in specs} | {"policy.yaml"}))
     return Policy(
@@ -221,6 +222,7 @@ def _load_policy(root: Path) -> Policy:
         extends=manifest.extends,
         folders=resolved.folders,
         procedure_when=procedure_when,
+        conditional_readings=conditional_readings,
     )
 
 
@@ -239,14 +241,6 @@ def _check_manifest(resolved: Resolved, check_clause: Any) -> tuple[Condition, .
                 "must be later than effective_from", path="policy.yaml", field="next_review"
             )
         check_clause(REVIEW_CLAUSE, "policy.yaml", None, "next_review")
-    for reading in resolved.readings:
-        if reading.field not in FIELD_PATHS:
-            raise RuleError(
-                f"unknown field path {reading.field!r}" + closest(reading.field, FIELD_PATHS),
-                path="policy.yaml",
-                field="readings",
-            )
-        check_clause(reading.clause, "policy.yaml", None, "readings")
     conditions: list[Condition] = []
     for i, reason in enumerate(resolved.procedure):
         check_clause(reason.clause, "policy.yaml", None, "procedure")
@@ -255,6 +249,37 @@ def _check_manifest(resolved: Resolved, check_clause: Any) -> tuple[Condition, .
         when = reason.when
         conditions.append(Always() if when is None else parser.parse(when, f"procedure[{i}].when"))
     return tuple(conditions)
+
+
+def _readings(resolved: Resolved, check_clause: Any) -> tuple[tuple[str, bool, Condition], ...]:
+    """The readings name known fields and clauses and are each of one kind; returns the
+    conditional ones (``unknown_reads_as`` with ``when``), parsed."""
+    conditional: list[tuple[str, bool, Condition]] = []
+    parser = ConditionParser("policy.yaml", "", set())
+    for i, reading in enumerate(resolved.readings):
+        where = f"readings[{i}]"
+
+        def fail(message: str, field: str = where) -> RuleError:
+            return RuleError(message, path="policy.yaml", field=field)
+
+        if reading.field not in FIELD_PATHS:
+            raise fail(
+                f"unknown field path {reading.field!r}" + closest(reading.field, FIELD_PATHS)
+            )
+        check_clause(reading.clause, "policy.yaml", None, where)
+        if (reading.false_reads_as is None) == (reading.unknown_reads_as is None):
+            raise fail("a reading has exactly one of false_reads_as or unknown_reads_as")
+        if (reading.when is None) != (reading.unknown_reads_as is None):
+            raise fail("when is required with unknown_reads_as, and only with it")
+        if reading.unknown_reads_as is None:
+            continue
+        if FIELDS[reading.field].kind != "bool" or not FIELDS[reading.field].fact:
+            raise fail(f"{reading.field} is not a true/false fact: it cannot be read as one")
+        if any(path == reading.field for path, _, _ in conditional):
+            raise fail(f"{reading.field} already has a conditional reading (join the conditions)")
+        when = parser.parse(reading.when, f"{where}.when")
+        conditional.append((reading.field, reading.unknown_reads_as, when))
+    return tuple(conditional)
 
 
 def _prompts(resolved: Resolved, built: tuple[Rule, ...]) -> dict[str, str]:

@@ -103,6 +103,9 @@ class Policy:
     procedure_when: tuple[Condition, ...] = field(default=())
     """Each procedure reason's ``when`` (``Always`` when it has none), in the order of
     ``procedure``."""
+    conditional_readings: tuple[tuple[str, bool, Condition], ...] = field(default=())
+    """The readings ``unknown_reads_as`` with their ``when``, parsed: (field, value, condition),
+    in the order of ``readings``."""
 
     @cached_property
     def clause_order(self) -> dict[str, int]:
@@ -142,3 +145,26 @@ class Policy:
     @cached_property
     def unknown_if_false(self) -> frozenset[str]:
         return frozenset(r.field for r in self.readings if r.false_reads_as == "unknown")
+
+    @cached_property
+    def reading_fields(self) -> tuple[str, ...]:
+        """The fields the conditional readings set and read (their ``when``), in order."""
+        return tuple(
+            dict.fromkeys(
+                f for path, _, when in self.conditional_readings for f in (path, *fields_read(when))
+            )
+        )
+
+    @cached_property
+    def reads(self) -> dict[str, tuple[str, ...]]:
+        """Each rule's fields (:attr:`Rule.fields`), then the fields the ``when`` of a
+        conditional reading of one of them reads: every recorded field its status depends on."""
+        depends: dict[str, list[str]] = {}
+        for path, _, when in self.conditional_readings:
+            depends.setdefault(path, []).extend(fields_read(when))
+        return {
+            rule.id: tuple(
+                dict.fromkeys((*rule.fields, *(f for p in rule.fields for f in depends.get(p, ()))))
+            )
+            for rule in self.rules
+        }

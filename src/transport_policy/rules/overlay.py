@@ -52,7 +52,8 @@ class Resolved:
             "clauses": [c.model_dump(mode="json") for _, c in self.clauses.values()],
             "rules": [r.model_dump(mode="json") for _, r in self.rules],
             "questions": [q.model_dump(mode="json") for _, q in self.prompts.values()],
-            "readings": [r.model_dump(mode="json") for r in self.readings],
+            # keys left unset are left out, so readings of one kind keep their digest
+            "readings": [r.model_dump(mode="json", exclude_none=True) for r in self.readings],
             "procedure": [p.model_dump(mode="json") for p in self.procedure],
         }
 

@@ -66,11 +66,11 @@ class ConditionParser:
                 f"a condition has exactly one of {', '.join(LOGIC_OPS)} or field", where
             )
         ((op, arg),) = data.items()
-        if op in ("all", "any"):
+        if op in ("all", "any", "any_in_order"):
             if not isinstance(arg, list) or not arg:
                 raise self.error(f"{op} takes a non-empty list of conditions", where)
             parts = tuple(self.parse(p, f"{where}.{op}[{i}]") for i, p in enumerate(arg))
-            return All(parts) if op == "all" else AnyOf(parts)
+            return All(parts) if op == "all" else AnyOf(parts, ordered=op == "any_in_order")
         if op == "not":
             return Not(self.parse(arg, f"{where}.not"))
         if op == "rule":
@@ -100,9 +100,17 @@ class ConditionParser:
         if op not in COMPARE_OPS:
             raise self.error(f"unknown operator {op!r}" + closest(op, COMPARE_OPS), where)
         value = data[op]
-        if FIELDS[path].kind == "enum_list" and op != "known":
-            raise self.error(f"{path} is a list: a rule can only test whether it is known", where)
-        allowed = field_values(path)
+        is_list = FIELDS[path].kind == "enum_list"
+        if is_list and op not in ("known", "has"):
+            raise self.error(
+                f"{path} is a list: a rule can only test whether it is known or what it has",
+                where,
+            )
+        if op == "has" and not is_list:
+            raise self.error(
+                f"has tests a list field, and {path} is not a list (use is or in)", where
+            )
+        allowed = FIELDS[path].values if op == "has" else field_values(path)
         if op == "known":
             if not isinstance(value, bool):
                 raise self.error("known takes true or false", where)

@@ -172,11 +172,13 @@ def render_rulebook(policy: Policy) -> str:
                 )
                 cited = f"Cited by the decision procedure on {which}: {reason.summary}"
                 out += [cited + temporary, ""]
+        conditional = iter(policy.conditional_readings)
         for reading in policy.readings:
+            if reading.unknown_reads_as is None:
+                how = f"false is read as {reading.false_reads_as}"
+            else:
+                _, value, given = next(conditional)
+                how = f"when unknown, it is read as {str(value).lower()} if {describe(given)}"
             if reading.clause == cid:
-                out += [
-                    f"Reading of `{reading.field}`: false is read as "
-                    f"{reading.false_reads_as}. {reading.note}",
-                    "",
-                ]
+                out += [f"Reading of `{reading.field}`: {how}. {reading.note}", ""]
     return "\n".join(out).rstrip("\n") + "\n"

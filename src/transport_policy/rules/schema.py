@@ -107,8 +107,16 @@ class RuleFile(_Spec):
 
 
 class ReadingSpec(_Spec):
+    """How the rules read a field: ``false_reads_as: unknown`` (a recorded ``false`` is read as
+    not yet established), or ``unknown_reads_as: true|false`` with ``when`` (an unknown field is
+    read as that value when the condition holds). Exactly one of the two kinds."""
+
     field: Text
-    false_reads_as: Literal["unknown"]
+    false_reads_as: Literal["unknown"] | None = None
+    unknown_reads_as: bool | None = None
+    when: Any = None
+    """With ``unknown_reads_as`` only: a condition (no ``rule:`` references) over the facts as
+    recorded (``false_reads_as`` applied, no other conditional reading)."""
     clause: Text
     note: Text
 

@@ -29,7 +29,7 @@ from ..casefile import parse_record
 from ..decision.precedence import RuleStatus
 from ..decision.wording import ReadVariants, summary_text
 from ..engine import Engine
-from ..engine.runtime import PythonEvaluator
+from ..engine.runtime import PythonEvaluator, apply_readings
 from ..errors import TransportPolicyError
 from ..model.decision import Decision
 from ..rules.conditions import Reading
@@ -48,6 +48,8 @@ class Checker:
         self.policy = policy
         self.report = Report(policy)
         self.engine = Engine(policy, PythonEvaluator(policy))
+        self.read: Callable[[Mapping[str, object]], Facts] = lambda f: apply_readings(f, policy)
+        """Recorded facts as the rules read them (the engine's own readings)."""
 
     def add(
         self,
@@ -213,6 +215,7 @@ class Checker:
 
     def check_overrides(self, model: Model) -> None:
         paths = model.override_paths
+        read = self.read
 
         def effects(outcome: str, test: Callable[[int], bool]) -> Callable[[Facts], list[str]]:
             def accept(facts: Facts) -> list[str]:
@@ -221,7 +224,7 @@ class Checker:
                 holding = [
                     r
                     for r in model.overrides
-                    if outcome in r.outcomes and status_of(r, facts) is RuleStatus.HOLDS
+                    if outcome in r.outcomes and status_of(r, read(facts)) is RuleStatus.HOLDS
                 ]
                 return [outcome] if test(len(holding)) else []
 
@@ -242,7 +245,7 @@ class Checker:
                 names = [
                     r.id
                     for r in model.overrides
-                    if outcome in r.outcomes and status_of(r, facts) is RuleStatus.HOLDS
+                    if outcome in r.outcomes and status_of(r, read(facts)) is RuleStatus.HOLDS
                 ]
                 self.add(
                     "overlap",
@@ -288,7 +291,7 @@ class Checker:
                         rule=rule.id,
                     )
                 continue
-            shadow = model.find(paths, _holding(rule))
+            shadow = model.find(paths, _holding(rule, self.read))
             if shadow is None:
                 self.add(
                     "dead-rule",
@@ -310,19 +313,21 @@ class Checker:
     def _firing(
         self, model: Model, rule: Rule, scope: Sequence[Rule]
     ) -> tuple[list[str], Callable[[Facts], list[str]]]:
-        paths = rule.fields
+        reads, read = self.policy.reads, self.read
+        paths = list(reads[rule.id])
 
         def holds(f: Facts) -> bool:
-            return status_of(rule, f) is RuleStatus.HOLDS
+            return status_of(rule, read(f)) is RuleStatus.HOLDS
 
         if rule.kind == "scope":
             earlier = scope[: scope.index(rule)]
-            paths = [p for r in (*earlier, rule) for p in r.fields]
+            paths = [p for r in (*earlier, rule) for p in reads[r.id]]
             return (
                 paths,
                 lambda f: (
                     ["out_of_scope"]
-                    if holds(f) and all(status_of(r, f) is not RuleStatus.HOLDS for r in earlier)
+                    if holds(f)
+                    and all(status_of(r, read(f)) is not RuleStatus.HOLDS for r in earlier)
                     else []
                 ),
             )
@@ -368,13 +373,16 @@ class Checker:
         check_compiled(self.policy, space, self.add, self.report.stats)
 
 
-def _holding(rule: Rule) -> Callable[[Facts], list[str]]:
-    """Accept any outcome where the rule's own condition holds."""
-    return lambda facts: list(OUTCOMES) if status_of(rule, facts) is RuleStatus.HOLDS else []
+def _holding(
+    rule: Rule, read: Callable[[Mapping[str, object]], Facts]
+) -> Callable[[Facts], list[str]]:
+    """Accept any outcome where the rule's own condition holds (over the facts as read)."""
+    return lambda facts: list(OUTCOMES) if status_of(rule, read(facts)) is RuleStatus.HOLDS else []
 
 
 def fired(policy: Policy, decision: Decision, facts: Mapping[str, object]) -> set[str]:
-    """The rules that took effect in a decision."""
+    """The rules that took effect in a decision (``facts`` as recorded)."""
+    facts = apply_readings(facts, policy)
     out = {r.rule for r in decision.reasons if r.rule}
     out |= {e.rule for e in (*decision.charging, *decision.actions, *decision.appeal)}
     steps = {s.clause for s in decision.next_steps}  # a next step names its clause, not its rule

@@ -110,7 +110,7 @@ class RuleTable:
 
     def __init__(self, space: Space, rule: Rule, hubs: set[str]) -> None:
         self.rule = rule
-        self.fields = tuple(rule.fields)
+        self.fields = space.fields(rule)
         self.sizes = tuple(len(space.classes[p]) for p in self.fields)
         strides = [1] * len(self.sizes)
         for k in range(len(self.sizes) - 2, -1, -1):
@@ -120,7 +120,8 @@ class RuleTable:
         self.states: list[RuleState] = []
         self.questions: list[tuple[str, ...]] = []
         for combo in itertools.product(*(range(n) for n in self.sizes)):
-            facts = {p: space.classes[p][c] for p, c in zip(self.fields, combo, strict=True)}
+            recorded = {p: space.classes[p][c] for p, c in zip(self.fields, combo, strict=True)}
+            facts = space.read(recorded)
             state = state_of(rule, facts)
             unknown = state.open
             self.states.append(state)
@@ -184,11 +185,11 @@ class Component:
     def __init__(self, space: Space, rules: Sequence[Rule]) -> None:
         self.rules = tuple(rules)
         self.stage = rules[0].kind
-        self.fields = tuple(dict.fromkeys(p for r in rules for p in r.fields))
+        self.fields = tuple(dict.fromkeys(p for r in rules for p in space.fields(r)))
         self.position = {p: k for k, p in enumerate(self.fields)}
         self.domains = tuple(space.classes[p] for p in self.fields)
         self.sizes = tuple(len(d) for d in self.domains)
-        counts = Counter(p for r in rules for p in r.fields)
+        counts = Counter(p for r in rules for p in space.fields(r))
         self.hubs = tuple(p for p in self.fields if counts[p] > 1)
         self.hub_pos = tuple(self.position[p] for p in self.hubs)
         self.hub_sizes = tuple(self.sizes[k] for k in self.hub_pos)

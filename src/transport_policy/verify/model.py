@@ -55,13 +55,13 @@ class Model:
     def __init__(self, policy: Policy, space: Space) -> None:
         self.policy = policy
         self.space = space
-        groups = components([r for r in policy.rules if r.kind in DECIDING])
+        groups = components([r for r in policy.rules if r.kind in DECIDING], space.fields)
         self.mixed = [g for g in groups if len({r.kind for r in g}) > 1]
         self.tables = [Component(space, g) for g in groups if g not in self.mixed]
         self.scope = [i for i, t in enumerate(self.tables) if t.stage == "scope"]
         self.excl = [i for i, t in enumerate(self.tables) if t.stage == "exclusion"]
         self.overrides: tuple[Rule, ...] = policy.by_kind.get("override", ())
-        paths = [p for r in self.overrides for p in r.fields]
+        paths = [p for r in self.overrides for p in space.fields(r)]
         self.override_paths = tuple(dict.fromkeys([*paths, OVERRIDE_FIELD]))
         self._options: dict[tuple[int, tuple[tuple[int, int], ...]], dict[str, Point]] = {}
 
@@ -188,11 +188,12 @@ class Model:
         """The final outcome, and the override rules that take effect (the procedure's own
         :func:`~transport_policy.decision.precedence.override_effects`)."""
         requested = facts.get(OVERRIDE_FIELD)
+        read = self.space.read(facts)
         final, applied, warnings = override_effects(
             self.overrides,
             recommended,
             None if requested is None else str(requested),
-            lambda rule: status_of(rule, facts) is RuleStatus.HOLDS,
+            lambda rule: status_of(rule, read) is RuleStatus.HOLDS,
         )
         return final, ([applied] if applied is not None else []) + warnings
 

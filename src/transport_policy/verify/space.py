@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..decision.precedence import RuleState, RuleStatus, rule_state
+from ..engine.runtime import apply_readings
 from ..model.fields import FIELDS
 from ..rules.conditions import (
     HOLDS,
@@ -182,12 +183,23 @@ class Space:
     _class_of: dict[tuple[str, type, object], int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        for _, cond in self.policy.slots:
+        whens = (when for _, _, when in self.policy.conditional_readings)
+        for cond in (*(c for _, c in self.policy.slots), *whens):
             for leaf in leaves_of(cond):
                 self.leaves.setdefault(leaf.field, []).append(leaf)
         for path, leaves in self.leaves.items():
             self.classes[path] = field_classes(path, leaves, path in self.policy.unknown_if_false)
         self.classes[OVERRIDE_FIELD] = field_classes(OVERRIDE_FIELD, ())
+
+    def read(self, facts: Mapping[str, object]) -> Facts:
+        """Recorded facts as the rules read them: the policy's readings applied, with the
+        function the engine applies them with (:func:`..engine.runtime.apply_readings`)."""
+        return apply_readings(facts, self.policy)
+
+    def fields(self, rule: Rule) -> tuple[str, ...]:
+        """The recorded fields a rule's status depends on: its own, then those the conditional
+        readings of its fields read (:attr:`..rules.model.Policy.reads`)."""
+        return self.policy.reads[rule.id]
 
     def class_index(self, path: str, value: object) -> int:
         """The class of a value of a field as the rules read it (0: unknown): the first class
@@ -217,11 +229,14 @@ class Space:
             yield dict(zip(paths, combo, strict=True))
 
 
-def components(rules: Sequence[Rule]) -> list[list[Rule]]:
-    """Rules grouped so that no two groups read a common field (rule order kept)."""
+def components(
+    rules: Sequence[Rule], fields: Callable[[Rule], Sequence[str]] | None = None
+) -> list[list[Rule]]:
+    """Rules grouped so that no two groups read a common field (rule order kept); ``fields``:
+    the fields of a rule (by default :attr:`Rule.fields`)."""
     groups: list[tuple[set[str], list[Rule]]] = []
     for rule in rules:
-        paths = set(rule.fields)
+        paths = set(rule.fields if fields is None else fields(rule))
         touching = [g for g in groups if g[0] & paths]
         merged_paths, merged_rules = set(paths), []
         for g in touching:
