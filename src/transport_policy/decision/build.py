@@ -28,7 +28,17 @@ from ..model.decision import (
     trusted_named,
 )
 from ..model.record import AssessmentRecord
-from ..rules.conditions import FAILS, HOLDS, UNKNOWN, All, AnyOf, Not, Reading, Statuses
+from ..rules.conditions import (
+    FAILS,
+    HOLDS,
+    UNKNOWN,
+    All,
+    AnyOf,
+    Not,
+    Reading,
+    Statuses,
+    can_reach,
+)
 from ..rules.model import Policy, Rule
 from .precedence import (
     STATES,
@@ -99,13 +109,24 @@ class SlotReader:
         again (leaves are read directly): condition node ``id`` and slot."""
         self.entries = constant_entries(policy)
         """The entries of rules worded alike for every record, made once."""
+        self.exclusions = tuple(
+            (r, f"{r.id}/condition", f"{r.id}/unless" if r.unless is not None else None)
+            for r in policy.by_kind.get("exclusion", ())
+        )
+        self.never_false = policy.unknown_if_false
 
-    def states(self, st: Statuses) -> dict[str, RuleState]:
-        """Every rule's state (rule id → state)."""
+    def states(self, st: Statuses, facts: Mapping[str, object]) -> dict[str, RuleState]:
+        """Every rule's state (rule id → state); an unknown exclusion that cannot fail is read
+        from ``facts`` (as the rules read them) to find whether it is pending."""
         found = map(STATES.__getitem__, map(st.__getitem__, self.plain_keys))
         states = dict(zip(self.plain_ids, found, strict=True))
         for rule_id, condition, unless in self.defeasible:
             states[rule_id] = _STATE[st[condition], st[unless]]
+        for rule, cond_slot, unless_slot in self.exclusions:
+            if st[cond_slot] != UNKNOWN or (unless_slot is not None and st[unless_slot] != FAILS):
+                continue
+            if not can_reach(rule.condition, facts, FAILS, self.never_false):
+                states[rule.id] = RuleState(RuleStatus.UNKNOWN, pending=True)
         return states
 
     def variants(self, st: Statuses) -> SlotVariants:
@@ -120,7 +141,7 @@ class SlotReader:
     ) -> tuple[Verdict, Wording]:
         """The verdict for ``record`` from the statuses of every slot of the policy, and the
         wording to give it (``facts``: as the rules read them; ``raw``: as recorded)."""
-        states = self.states(st)
+        states = self.states(st, facts)
         requested = record.override.outcome if record.override is not None else None
         verdict = precedence(self.policy, states, requested)
         settled = {node: st[slot] for node, slot in self.settled}

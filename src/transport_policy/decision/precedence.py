@@ -41,8 +41,9 @@ class Outcome(StrEnum):
 @dataclass(frozen=True, slots=True)
 class RuleState:
     """A rule's status, and whether it is *pending*: an exclusion whose condition holds and
-    whose defeater is unknown (established but for its defeater), or *settled*: unknown, but
-    defeated whatever its unknown facts are."""
+    whose defeater is unknown (established but for its defeater), or whose condition cannot fail
+    and nothing can defeat (:func:`rule_state`); or *settled*: unknown, but defeated whatever its
+    unknown facts are."""
 
     status: RuleStatus
     pending: bool = False
@@ -56,7 +57,9 @@ class RuleState:
         return self.status is RuleStatus.UNKNOWN and not self.settled
 
 
-def rule_state(condition: Status, unless: Status | None = None) -> RuleState:
+def rule_state(
+    condition: Status, unless: Status | None = None, *, can_fail: bool = True
+) -> RuleState:
     """A rule's state from the statuses of its condition and (exclusions) its defeater.
 
     The defeater is read after every part of the condition: an exclusion whose condition holds
@@ -64,10 +67,17 @@ def rule_state(condition: Status, unless: Status | None = None) -> RuleState:
     when it fails, and is unknown and pending when it is unknown. While the condition is unknown
     the exclusion is unknown; when its defeater holds too it is settled: it cannot hold, so it
     is not asked about, and its status says only that the alternative's facts are unknown.
+
+    An unknown condition that cannot fail (``can_fail``: whatever its unknown facts turn out to
+    be, it holds or stays unknown) with no defeater standing in the way (none, or it fails) is
+    pending too: its facts can only settle it, so asking anything else cannot matter.
     """
     if unless is None or condition != HOLDS:
-        if condition == UNKNOWN and unless == HOLDS:
-            return RuleState(RuleStatus.UNKNOWN, settled=True)
+        if condition == UNKNOWN:
+            if unless == HOLDS:
+                return RuleState(RuleStatus.UNKNOWN, settled=True)
+            if not can_fail and unless in (None, FAILS):
+                return RuleState(RuleStatus.UNKNOWN, pending=True)
         return STATES[condition]
     if unless == HOLDS:
         return RuleState(RuleStatus.DEFEATED)
@@ -81,17 +91,19 @@ States = Mapping[str, RuleState]
 
 
 def pending(unknown: Iterable[Rule], states: States) -> list[Rule]:
-    """The pending exclusions among ``unknown``: established but for their defeaters."""
+    """The pending exclusions among ``unknown``: established but for their defeaters, or unable
+    to fail (:class:`RuleState`)."""
     return [r for r in unknown if states[r.id].pending]
 
 
 def rules_to_ask(unknown: Sequence[Rule], states: States) -> list[Rule]:
     """The unknown exclusions whose facts are asked now.
 
-    When an alternative is pending (established but for its defeater), only pending exclusions
-    are asked (so only their defeaters): if the answer leaves one standing the outcome is settled,
-    and any other alternative the same answer would defeat can no longer matter; if it defeats
-    them all, the other alternatives are asked next time. Otherwise every unknown one is asked.
+    When an alternative is pending (established but for its defeater, or unable to fail), only
+    pending exclusions are asked (so only their defeaters, or what settles them): if the answer
+    leaves one standing the outcome is settled, and any other alternative the same answer would
+    defeat can no longer matter; if it defeats them all, the other alternatives are asked next
+    time. Otherwise every unknown one is asked.
     """
     return pending(unknown, states) or list(unknown)
 
@@ -121,13 +133,17 @@ def _not_holding(rules: Iterable[Rule], states: States) -> tuple[tuple[Rule, Rul
     return tuple((r, status) for r in rules if (status := states[r.id].status) is not _HOLDS)
 
 
-def combined_status(statuses: Iterable[RuleStatus]) -> RuleStatus:
+def combined_status(states: Iterable[RuleState]) -> RuleStatus:
     """The status of a clause that several exclusion rules (its branches) decide, none holding:
-    unknown while one is unknown, defeated when one is out of use for now and the others fail,
-    and fails when all fail."""
-    found = set(statuses)
-    for status in (RuleStatus.UNKNOWN, RuleStatus.DEFEATED):
-        if status in found:
+    unknown while one is open (it could still hold); otherwise defeated when one is out of use
+    for now, unknown when one's facts are unknown (settled: it cannot hold), and fails when all
+    fail."""
+    found = list(states)
+    if any(s.open for s in found):
+        return RuleStatus.UNKNOWN
+    statuses = {s.status for s in found}
+    for status in (RuleStatus.DEFEATED, RuleStatus.UNKNOWN):
+        if status in statuses:
             return status
     return RuleStatus.FAILS
 

@@ -221,14 +221,17 @@ class Wording:
         """The entry of a clause considered and not holding: one rule's, or one for the rules
         of a clause with several branches (their status combined, their texts and facts in
         order, citing the first)."""
-        rule = branches[0][0]
+        rule, status = branches[0]
         # only exclusion and provide rules, never "holds" (see recommend())
-        word = _WORD[combined_status(s for _, s in branches)]
+        word = _WORD[status] if len(branches) == 1 else _WORD[self._combined(branches)]
         texts = [fill(r.considered[_WORD[s]], self.raw) for r, s in branches]
         facts: dict[str, FactValue] = {}
         for branch, _ in branches:
             facts.update((k, v) for k, v in self.facts_of(branch).items() if k not in facts)
         return _cited(Considered, rule.clause, rule.id, rule.kind, word, " ".join(texts), facts)
+
+    def _combined(self, branches: Sequence[tuple[Rule, RuleStatus]]) -> RuleStatus:
+        return combined_status(self.states[r.id] for r, _ in branches)
 
     def entry(self, rule: Rule) -> Entry:
         made = self.entries.get(rule.id)

@@ -111,7 +111,8 @@ def next_questions(
         policy = select_policy(validated, version=policy)
     skipped = _check_skip(skip, validated.case_id)
     facts = record_facts(validated, policy_fields(policy), policy)
-    states = {r.id: state_of(r, facts) for r in policy.rules if r.kind in _DECIDING}
+    never_false = policy.unknown_if_false
+    states = {r.id: state_of(r, facts, never_false) for r in policy.rules if r.kind in _DECIDING}
     if recommend(policy, states).outcome is not Outcome.NEEDS_INFORMATION:
         return []
     relevance = relevance_of(policy)

@@ -248,6 +248,32 @@ class Reading:
         return []
 
 
+def can_reach(
+    cond: Condition, facts: Facts, target: Status, never_false: Collection[str] = ()
+) -> bool:
+    """Whether some answers to the unknown facts could make ``cond`` reach ``target`` (holds or
+    fails). ``never_false``: fields whose ``false`` the policy reads as unknown, so a test that
+    they are true can only hold or stay unknown. Each test is read on its own, so this may say a
+    condition can reach a status it cannot (two parts needing opposite answers to one fact),
+    never the other way round."""
+    if isinstance(cond, Leaf):
+        status = _leaf_status(cond, facts.get(cond.field))
+        if status != UNKNOWN:
+            return status == target
+        return not (
+            target == FAILS and cond.op == "is" and cond.value is True and cond.field in never_false
+        )
+    if isinstance(cond, (All, AnyOf)):
+        every = (target == HOLDS) == isinstance(cond, All)
+        reached = (can_reach(p, facts, target, never_false) for p in cond.parts)
+        return all(reached) if every else any(reached)
+    if isinstance(cond, Not):
+        return can_reach(cond.part, facts, FAILS if target == HOLDS else HOLDS, never_false)
+    if isinstance(cond, Always):
+        return target == HOLDS
+    raise TypeError(f"unresolved rule reference {cond.rule_id!r}")
+
+
 def explain(cond: Condition, facts: Facts) -> list[str]:
     """The fields that settle ``cond``'s status (:meth:`Reading.explain`)."""
     return Reading(facts).explain(cond)

@@ -122,7 +122,7 @@ class RuleTable:
         for combo in itertools.product(*(range(n) for n in self.sizes)):
             recorded = {p: space.classes[p][c] for p, c in zip(self.fields, combo, strict=True)}
             facts = space.read(recorded)
-            state = state_of(rule, facts)
+            state = state_of(rule, facts, space.policy.unknown_if_false)
             unknown = state.open
             self.states.append(state)
             self.questions.append(

@@ -21,21 +21,24 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..decision.precedence import RuleState, RuleStatus, rule_state
 from ..engine.runtime import apply_readings
 from ..model.fields import FIELDS
 from ..rules.conditions import (
+    FAILS,
     HOLDS,
     NUMERIC_OPS,
+    UNKNOWN,
     All,
     AnyOf,
     Condition,
     Leaf,
     Not,
     Reading,
+    can_reach,
     evaluate,
 )
 from ..rules.model import Policy, Rule
@@ -151,11 +154,16 @@ def field_classes(
     return (None, *classes.values())
 
 
-def state_of(rule: Rule, facts: Mapping[str, object]) -> RuleState:
-    """A rule's state on ``facts``, as the decision's precedence reads it."""
+def state_of(
+    rule: Rule, facts: Mapping[str, object], never_false: Collection[str] = ()
+) -> RuleState:
+    """A rule's state on ``facts``, as the decision's precedence reads it (``never_false``: the
+    policy's fields whose ``false`` reads as unknown)."""
     reading = Reading(facts)
     unless = None if rule.unless is None else reading.status(rule.unless)
-    return rule_state(reading.status(rule.condition), unless)
+    condition = reading.status(rule.condition)
+    fail = condition != UNKNOWN or can_reach(rule.condition, facts, FAILS, never_false)
+    return rule_state(condition, unless, can_fail=fail)
 
 
 def status_of(rule: Rule, facts: Mapping[str, object]) -> RuleStatus:
