@@ -45,6 +45,8 @@ def typed(path: str, value: object) -> str:
     numbered = choices(FIELDS[path])
     if value is None:
         return "0" if numbered else "-"
+    if isinstance(value, list):  # several choices: their numbers, or "none"
+        return " ".join(typed(path, item) for item in value) or "none"
     for number, choice in numbered:
         if choice == value and type(choice) is type(value):
             return number

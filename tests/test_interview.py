@@ -193,7 +193,7 @@ def test_any_answer_can_be_changed_at_the_check(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    answers = ["X-1", "2021-03-15", "12", "3", "40", "1", "1", "1", "1", "1", ""]
+    answers = ["X-1", "2021-03-15", "12", "3", "40", "1", "1", "1", "1", "1", "1", ""]
     result = CliRunner().invoke(
         main, ["interview", "--save", "x.yaml"], input="\n".join(answers) + "\n"
     )

@@ -107,7 +107,7 @@ def _start(
   transport-policy interview
   transport-policy interview referral.yaml --log decisions.log
   transport-policy new-case referral.yaml && transport-policy interview referral.yaml
-  printf '%s\\n' C-7 2021-03-15 43 1 1 4 1 1 '' | transport-policy interview --save c7.yaml""",
+  printf '%s\\n' C-7 2021-03-15 43 1 1 4 1 1 1 '' | transport-policy interview --save c7.yaml""",
         {
             Exit.OK: "the answers were confirmed and the case decided",
             Exit.FINDINGS: "the input ended (Ctrl-D) before the end: the answers so far are "

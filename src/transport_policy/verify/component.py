@@ -24,6 +24,7 @@ products of sets, and across the hub fields as a union over the hub point's comp
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
@@ -32,6 +33,7 @@ from functools import cache
 from typing import TypeVar
 
 from ..decision.precedence import RuleState, RuleStatus, pending, rules_to_ask
+from ..model.contradictions import contradictions
 from ..rules.conditions import Reading
 from ..rules.model import Rule
 from .space import SUMMARY_HOLDS, SUMMARY_NONE, SUMMARY_UNKNOWN, Facts, Space, state_of
@@ -98,6 +100,10 @@ _KEPT = 100_000
 """Points whose reach is remembered (the question engine asks of many records in turn)."""
 
 
+SWITCH_TRIES = 64
+"""Hub points that show a switch tried for one made of consistent facts (:meth:`switching`)."""
+
+
 def _product(sizes: Sequence[int]) -> int:
     out = 1
     for n in sizes:
@@ -119,8 +125,12 @@ class RuleTable:
         self.private = tuple(k for k, p in enumerate(self.fields) if p not in hubs)
         self.states: list[RuleState] = []
         self.questions: list[tuple[str, ...]] = []
+        self.consistent: list[bool] = []
+        """Per index: whether the rule's facts there can be recorded together (no contradiction
+        among them, :mod:`..model.contradictions`); witnesses are made of consistent points."""
         for combo in itertools.product(*(range(n) for n in self.sizes)):
             recorded = {p: space.classes[p][c] for p, c in zip(self.fields, combo, strict=True)}
+            self.consistent.append(not contradictions(recorded))
             facts = space.read(recorded)
             state = state_of(rule, facts, space.policy.unknown_if_false)
             unknown = state.open
@@ -463,7 +473,8 @@ class Component:
         out: dict[tuple[int, bool], tuple[int, ...]] = {}
         for priv in privs:
             index = offset + self.private_offset(j, priv)
-            out.setdefault((t.letters[index], t.pend[index]), priv)
+            if t.consistent[index]:
+                out.setdefault((t.letters[index], t.pend[index]), priv)
         return out
 
     def _free_summaries(self, j: int, h0: Point) -> dict[tuple[int, bool], tuple[int, ...]]:
@@ -491,8 +502,10 @@ class Component:
 
             def contribute(
                 j: int, index: int, priv: tuple[int, ...], shifts: list[list[int]] = shifts
-            ) -> tuple[int, bool, tuple[int, ...]]:
+            ) -> tuple[int, bool, tuple[int, ...]] | None:
                 t = self.tables[j]
+                if not t.consistent[index]:
+                    return None
                 reach = tuple(t.reach[index + d] for d in shifts[j])
                 return t.letters[index], t.pend[index], reach
 
@@ -537,8 +550,9 @@ class Component:
             privates[j] = [p for p in privates[j] if p[where.index(k)] == 0]
         for h in self.hub_completions(self.hub_of(x), keep=keep):
 
-            def contribute(j: int, index: int, priv: tuple[int, ...]) -> int:
-                return self.tables[j].letters[index]
+            def contribute(j: int, index: int, priv: tuple[int, ...]) -> int | None:
+                t = self.tables[j]
+                return t.letters[index] if t.consistent[index] else None
 
             def combine(state: int | None, key: int) -> int:
                 return key if state is None else min(state, key)
@@ -551,13 +565,17 @@ class Component:
 
     def switching(self, x: Point, field: str, switch: int) -> tuple[Point, int] | None:
         """A completion ``y`` of ``x`` (``field`` left open) and an answer (class) to ``field``
-        for which the component's summary switches as the ``switch`` pairs say."""
+        for which the component's summary switches as the ``switch`` pairs say: one whose facts,
+        before and after the answer, hold no contradiction where one is found among the first
+        :data:`SWITCH_TRIES` that switch, else the first that switches."""
         k = self.position[field]
         privates = [self.private_points(j, x) for j in range(len(self.tables))]
         if field in self.owner:
             j0 = self.owner[field]
             where = [kk for kk, _ in self._private[j0]]
             privates[j0] = [p for p in privates[j0] if p[where.index(k)] == 0]
+        fallback: tuple[Point, int] | None = None
+        tries = SWITCH_TRIES
         for h in self.hub_completions(self.hub_of(x), keep=field):
             for a in range(1, self.sizes[k]):
                 answered = tuple(a if p == field else c for p, c in zip(self.hubs, h, strict=True))
@@ -568,7 +586,8 @@ class Component:
                     priv: tuple[int, ...],
                     a: int = a,
                     answered: Point = answered,
-                ) -> int:
+                    strict: bool = False,
+                ) -> int | None:
                     t = self.tables[j]
                     if field in self.hubs and field in t.fields:
                         after = self.hub_offset(j, answered) + self.private_offset(j, priv)
@@ -576,12 +595,29 @@ class Component:
                         after = index + a * t.strides[t.fields.index(field)]
                     else:
                         after = index
+                    if strict and not (t.consistent[index] and t.consistent[after]):
+                        return None
                     return _pair_bit(t.letters[index], t.letters[after])
 
                 def combine(state: int | None, key: int) -> int:
                     return key if state is None else join_pairs(state, key)
 
-                for pairs, y in self.fold(h, contribute, combine, privates).items():
+                found = next(
+                    (
+                        y
+                        for pairs, y in self.fold(h, contribute, combine, privates).items()
+                        if pairs & switch
+                    ),
+                    None,
+                )
+                if found is None:
+                    continue
+                fallback = fallback or (found, a)
+                strict = functools.partial(contribute, strict=True)
+                for pairs, y in self.fold(h, strict, combine, privates).items():
                     if pairs & switch:
                         return y, a
-        return None
+                tries -= 1
+                if tries == 0:
+                    return fallback
+        return fallback

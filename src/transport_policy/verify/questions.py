@@ -95,8 +95,10 @@ class QuestionChecks:
         t = self.model.tables[i]
         Quiet = tuple[int, bool, bool, bool]
 
-        def contribute(j: int, index: int, priv: tuple[int, ...]) -> Quiet:
+        def contribute(j: int, index: int, priv: tuple[int, ...]) -> Quiet | None:
             r = t.tables[j]
+            if not r.consistent[index]:
+                return None
             asks = bool(r.questions[index])
             return r.letters[index], r.pend[index], asks and r.pend[index], asks
 
@@ -219,8 +221,10 @@ class QuestionChecks:
                 index: int,
                 priv: tuple[int, ...],
                 shifts: list[list[tuple[int, int]]] = shifts,
-            ) -> _Asked:
+            ) -> _Asked | None:
                 r = t.tables[j]
+                if not r.consistent[index]:
+                    return None
                 asks = field in r.questions[index]
                 e_j, s_j = every[j], some[j]
                 e = s_ = 0
