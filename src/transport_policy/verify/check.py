@@ -32,13 +32,13 @@ from ..engine import Engine
 from ..engine.runtime import PythonEvaluator, apply_readings
 from ..errors import TransportPolicyError
 from ..model.decision import Decision
-from ..rules.conditions import Reading
+from ..rules.conditions import HOLDS, Reading
 from ..rules.model import Policy, Rule
 from .compiled import check_compiled
 from .findings import Finding, Report, record_from_facts
 from .model import NI, OUTCOMES, PROVIDE, Model
 from .questions import QuestionChecks
-from .space import OVERRIDE_FIELD, Facts, Space, status_of
+from .space import OVERRIDE_FIELD, Facts, Space, satisfying, status_of
 
 DECIDING_KINDS = ("scope", "exclusion", "provide", "procedure")
 
@@ -281,7 +281,7 @@ class Checker:
         scope = self.policy.by_kind.get("scope", ())
         for rule in self.policy.rules:
             paths, accept = self._firing(model, rule, scope)
-            facts = model.find(paths, accept)
+            facts = model.find(paths, accept, satisfying(rule.effective, HOLDS, model.space))
             if facts is not None:
                 if rule.id not in fired(self.policy, self.decide(facts), facts):
                     self.add(

@@ -18,7 +18,8 @@ decides every counterexample with the engine before reporting it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from itertools import product
 
@@ -199,12 +200,21 @@ class Model:
 
     # -- searching the space -------------------------------------------------------------------
 
-    def find(self, paths: Sequence[str], accept: Callable[[Facts], Sequence[str]]) -> Facts | None:
+    def find(
+        self,
+        paths: Sequence[str],
+        accept: Callable[[Facts], Sequence[str]],
+        first: Iterable[Facts] = (),
+    ) -> Facts | None:
         """A record whose ``paths`` take some combination of classes for which the procedure's
-        recommendation is one ``accept`` returns for it; the other fields as the tables allow."""
+        recommendation is one ``accept`` returns for it; the other fields as the tables allow.
+        The combinations ``first`` gives (each completed with unknowns) are tried before the
+        others, in order."""
         paths = tuple(dict.fromkeys(paths))
         shared = [tuple(p for p in paths if p in t.position) for t in self.tables]
-        for facts in self.space.product(paths):
+        blank = dict.fromkeys(paths)
+        tried = ({**blank, **f} for f in first if set(f) <= blank.keys())
+        for facts in itertools.chain(tried, self.space.product(paths)):
             want = accept(facts)
             if not want:
                 continue

@@ -154,6 +154,38 @@ def field_classes(
     return (None, *classes.values())
 
 
+SATISFYING_LIMIT = 64
+"""Assignments kept at each node of a condition by :func:`satisfying`."""
+
+
+def satisfying(cond: Condition, target: str, space: Space) -> list[Facts]:
+    """Some assignments of classes to fields of ``cond`` under which it reaches ``target``
+    (holds or fails), read directly (no readings), at most :data:`SATISFYING_LIMIT` at each node:
+    the first places to look for a record where a rule takes effect."""
+    if isinstance(cond, Leaf):
+        return [
+            {cond.field: v}
+            for v in space.classes.get(cond.field, (None,))
+            if evaluate(cond, {cond.field: v}) == target
+        ]
+    if isinstance(cond, Not):
+        return satisfying(cond.part, FAILS if target == HOLDS else HOLDS, space)
+    if isinstance(cond, (All, AnyOf)):
+        parts = [satisfying(p, target, space) for p in cond.parts]
+        if (target == HOLDS) != isinstance(cond, All):  # one part is enough
+            return [a for found in parts for a in found][:SATISFYING_LIMIT]
+        out: list[Facts] = [{}]
+        for found in parts:
+            out = [
+                {**a, **b}
+                for a in out
+                for b in found
+                if all(a.get(k, v) == v for k, v in b.items())
+            ][:SATISFYING_LIMIT]
+        return out
+    return [{}] if evaluate(cond, {}) == target else []
+
+
 def state_of(
     rule: Rule, facts: Mapping[str, object], never_false: Collection[str] = ()
 ) -> RuleState:
