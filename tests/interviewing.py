@@ -20,6 +20,8 @@ from transport_policy.questions.engine import relevance_of
 from transport_policy.questions.interview import Interview
 from transport_policy.rules.model import Policy
 
+NEVER_ASKED = ("person.transition_assessment", "benefits.standard_rate_mobility")
+"""Facts the policy reads but never asks: a referral records them."""
 TITLE = re.compile(r"^(?:Question \d+|To start|Change an answer) \(([a-z_.]+)\)$")
 CHECK = "Type a number to change"
 
@@ -86,17 +88,19 @@ class Assessor:
 
     def run(self, start: Mapping[str, Any] | None = None) -> Any:
         """The interview's decision, started from ``start`` (default: the full record's
-        override, which is the assessor's own decision rather than a question, and its transition
-        assessment, which the policy never asks: a referral records it)."""
+        override, which is the assessor's own decision rather than a question, and the facts the
+        policy reads but never asks (a transition assessment; the standard rate of the mobility
+        component, which only says how the higher rate is read): a referral records them)."""
         begin: dict[str, Any] = {}
         if start is not None:
             begin = dict(start)
         else:
             if self.full.get("override"):
                 begin["override"] = self.full["override"]
-            if fact(self.full, "person.transition_assessment") is not None:
-                begin["person"] = {
-                    "transition_assessment": self.full["person"]["transition_assessment"]
-                }
+            for path in NEVER_ASKED:
+                value = fact(self.full, path)
+                if value is not None:
+                    section, _, leaf = path.partition(".")
+                    begin.setdefault(section, {})[leaf] = value
         self.interview = Interview.start(begin)
         return Dialogue(self.interview, self.read, self.write).run()

@@ -22,6 +22,7 @@ from transport_policy.rules.conditions import (
     FAILS,
     HOLDS,
     UNKNOWN,
+    All,
     AnyOf,
     Leaf,
     Reading,
@@ -64,8 +65,15 @@ READINGS = """readings:
 
 @pytest.fixture
 def copy(tmp_path: Path) -> Path:
+    """A copy of 2021-01 whose only reading is its ``false_reads_as`` one (the tests add their
+    own conditional readings)."""
     target = tmp_path / "2021-01"
     shutil.copytree(POLICY_2021, target)
+    manifest = target / "policy.yaml"
+    text = manifest.read_text(encoding="utf-8")
+    start = text.index("readings:\n")
+    first = text.index("  - field:", text.index("  - field:", start) + 1)
+    manifest.write_text(text[:first] + text[text.index("procedure:", first) :], encoding="utf-8")
     return target
 
 
@@ -172,17 +180,18 @@ def test_any_in_order_asks_only_the_first_unknown_part() -> None:
     assert Reading({**unknown, C.field: True}).questions(ORDERED) == []
 
 
-def test_any_in_order_loads_and_keeps_its_order_through_rule_references(copy: Path) -> None:
-    edit(
-        copy,
-        "exclusions.yaml",
-        "condition:\n      any:\n        - {field: travel.can_use_public_transport",
-        "condition:\n      any_in_order:\n        - {field: travel.can_use_public_transport",
-    )
+def test_any_in_order_loads_and_keeps_its_order(copy: Path) -> None:
     policy = load_policy(copy)
     condition = policy.rule_index["public-transport"].condition
-    assert isinstance(condition, AnyOf) and condition.ordered
-    assert describe(condition).startswith("any of, asked in order (")
+    assert isinstance(condition, All)
+    carer = condition.parts[1]
+    assert isinstance(carer, AnyOf) and carer.ordered
+    assert [p.field for p in carer.parts if isinstance(p, Leaf)] == [
+        "travel.can_use_public_transport",
+        "travel.public_transport_support_from_unpaid_carer",
+        "support_network.carer_wellbeing_considered",
+    ]
+    assert describe(carer).startswith("any of, asked in order (")
 
 
 # -- loader errors ---------------------------------------------------------------------------

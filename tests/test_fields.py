@@ -41,8 +41,10 @@ NEW_ENTRIES = """\
               values=("walking", "public_transport", "driving")),
 """
 RULE_EDIT = (
-    "        - {field: travel.voluntary_transport_available, is: true}\n",
-    "        - {field: travel.voluntary_transport_available, is: true}\n"
+    "    condition: {field: vehicles.shared_community_vehicle, is: true}\n",
+    "    condition:\n"
+    "      any:\n"
+    "        - {field: vehicles.shared_community_vehicle, is: true}\n"
     "        - {field: travel.has_bus_pass, is: true}\n",
 )
 QUESTION = (
@@ -147,7 +149,7 @@ def test_adding_a_record_field_is_one_registry_entry_plus_its_rules(tmp_path: Pa
     assert out["package"].startswith(str(src))
     # the new fact decides through the edited rule, and is shown with its label
     assert out["outcome"] == "do_not_provide"
-    assert out["reasons"]["public-transport"]["travel.has_bus_pass"] is True
+    assert out["reasons"]["shared-vehicle"]["travel.has_bus_pass"] is True
     assert "has a bus pass: yes" in out["text"].replace("\xa0", " ")
     assert out["classes"] == [None, True, False]
     assert out["description"]["description"] == (

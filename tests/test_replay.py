@@ -237,7 +237,8 @@ def test_a_provision_logged_before_its_requirements_compares_without_them() -> N
     assert entry["decision"]["outcome"] == "provide"
     assert "requirements" not in entry["decision"]["provision"]
     (result,) = replay(OLD_PROVIDE_LOG, jobs=1)
-    assert [c.path for c in result.changes] in ([], ["policy.digest"])
+    # the rules' wording may have changed since; the provision compares equal
+    assert [c.path for c in result.changes if c.path.startswith("provision")] == []
     now = _now(entry)
     assert now["provision"]["requirements"] == []
     with_needs = {**entry["decision"], "provision": {**entry["decision"]["provision"]}}

@@ -105,7 +105,8 @@ def test_rules_show_explains_one_rule() -> None:
         "Clause: exclude.family_driver",
         "Kind: exclusion",
         "support_network.carer_wellbeing_considered is true",
-        "Unless: circumstances.temporary_illness is one of carer, both",
+        "Unless: all of (circumstances.temporary_illness is one of carer, both; "
+        "circumstances.ill_carer_relied_on_for contains driving)",
         "A paid worker is not a carer",
     ):
         assert expected in flat

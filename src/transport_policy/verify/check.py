@@ -31,6 +31,7 @@ from ..decision.wording import ReadVariants, summary_text
 from ..engine import Engine
 from ..engine.runtime import PythonEvaluator, apply_readings
 from ..errors import TransportPolicyError
+from ..model.contradictions import contradictions
 from ..model.decision import Decision
 from ..rules.conditions import HOLDS, Reading
 from ..rules.model import Policy, Rule
@@ -191,6 +192,8 @@ class Checker:
                 silent,
             )
         for path, facts in checks.pointless():
+            if contradictions(facts):
+                continue  # facts no record can hold together: no question is put there
             decision = self.decide(facts)
             asked = [q.field for q in decision.questions]
             if decision.recommended_outcome != NI or path not in asked:

@@ -24,6 +24,7 @@ from functools import cached_property
 from itertools import product
 
 from ..decision.precedence import RuleStatus, override_effects
+from ..model.contradictions import contradictions
 from ..rules.model import Policy, Rule
 from .component import Component, Point
 from .space import (
@@ -229,7 +230,9 @@ class Model:
                 options.append(self.options(i, key))
             chosen = self.choose(options, want)
             if chosen is not None:
-                return self.merge(chosen[1], facts)
+                found = self.merge(chosen[1], facts)
+                if not contradictions(found):  # facts no record can hold together
+                    return found
         return None
 
     def merge(self, indices: Sequence[Point], extra: Mapping[str, object] | None = None) -> Facts:
