@@ -223,7 +223,13 @@ class Wording:
         order, citing the first)."""
         rule, status = branches[0]
         # only exclusion and provide rules, never "holds" (see recommend())
-        word = _WORD[status] if len(branches) == 1 else _WORD[self._combined(branches)]
+        if len(branches) == 1:  # the usual case
+            word = _WORD[status]
+            summary = fill(rule.considered[word], self.raw)
+            return _cited(
+                Considered, rule.clause, rule.id, rule.kind, word, summary, self.facts_of(rule)
+            )
+        word = _WORD[self._combined(branches)]
         texts = [fill(r.considered[_WORD[s]], self.raw) for r, s in branches]
         facts: dict[str, FactValue] = {}
         for branch, _ in branches:
