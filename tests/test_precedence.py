@@ -18,7 +18,7 @@ from transport_policy.decision.precedence import (
     rule_state,
 )
 from transport_policy.engine.runtime import policy_fields, record_facts
-from transport_policy.rules.conditions import FAILS, HOLDS, UNKNOWN, Reading, evaluate
+from transport_policy.rules.conditions import FAILS, HOLDS, UNKNOWN, Reading, can_reach, evaluate
 from transport_policy.rules.model import Policy
 
 H, F, U = RuleState(RuleStatus.HOLDS), RuleState(RuleStatus.FAILS), RuleState(RuleStatus.UNKNOWN)
@@ -42,6 +42,40 @@ def test_a_rule_state_follows_its_condition_and_defeater(
     condition: str, unless: str | None, want: RuleState
 ) -> None:
     assert rule_state(condition, unless) == want  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("unless", "can_fail", "want"),
+    [
+        (None, False, RuleState(RuleStatus.UNKNOWN, pending=True)),
+        (FAILS, False, RuleState(RuleStatus.UNKNOWN, pending=True)),
+        (UNKNOWN, False, U),  # it could still be defeated: the others may matter
+        (HOLDS, False, RuleState(RuleStatus.UNKNOWN, settled=True)),
+        (None, True, U),
+    ],
+)
+def test_an_unknown_exclusion_that_cannot_fail_and_cannot_be_defeated_is_pending(
+    unless: str | None, can_fail: bool, want: RuleState
+) -> None:
+    assert rule_state(UNKNOWN, unless, can_fail=can_fail) == want  # type: ignore[arg-type]
+
+
+def test_whether_a_condition_can_fail_reads_false_as_unknown_where_the_policy_does(
+    policy: Policy,
+) -> None:
+    bus = policy.rule_index["public-transport"].condition
+    facts = {
+        "travel.can_use_public_transport": "with_support",
+        "travel.public_transport_support_from_unpaid_carer": True,
+        "judgement.public_transport_reasonable": True,
+    }
+    assert evaluate(bus, facts) == UNKNOWN
+    # the wellbeing can only come to be considered (a recorded false reads as not yet)
+    assert not can_reach(bus, facts, FAILS, policy.unknown_if_false)
+    assert can_reach(bus, facts, FAILS)
+    assert can_reach(bus, facts, HOLDS, policy.unknown_if_false)
+    open_judgement = {**facts, "judgement.public_transport_reasonable": None}
+    assert can_reach(bus, open_judgement, FAILS, policy.unknown_if_false)
 
 
 def _states(policy: Policy, **given: RuleState) -> dict[str, RuleState]:

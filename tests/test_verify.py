@@ -24,11 +24,12 @@ from transport_policy.engine import Engine
 from transport_policy.engine.runtime import DurableEvaluator, PythonEvaluator
 from transport_policy.model.contradictions import contradictions
 from transport_policy.model.decision import Decision
-from transport_policy.rules.conditions import Leaf
+from transport_policy.rules.conditions import All, Leaf
 from transport_policy.rules.loader import load_policy
 from transport_policy.rules.model import Policy
 from transport_policy.rules.versions import PolicyStore
 from transport_policy.verify.check import check_policy
+from transport_policy.verify.compiled import check_compiled
 from transport_policy.verify.findings import Finding, record_from_facts
 from transport_policy.verify.space import Space
 
@@ -261,6 +262,32 @@ def test_a_compiled_condition_that_disagrees_with_the_reference_is_reported(
     reference, compiled = decide(policy, finding), decide(policy, finding, durable=True)
     assert compiled.reasons[0].rule == "aged-seventeen"
     assert reference.reasons[0].rule == "under-18"
+
+
+def test_a_fault_deep_in_a_large_condition_is_found_part_by_part(clean_policy: Policy) -> None:
+    """A condition too large to compare whole (``provide.no_means``: six independent parts) is
+    compared with durable-rules part by part; a miscompiled test inside one more part is still
+    found, at far fewer records than the whole product."""
+    no_means = clean_policy.rule_index["no-means"]
+    assert isinstance(no_means.condition, All)
+    seventeen = Leaf("person.age", "is", 17.0)  # durable-rules reads 17 as 17.0
+    faulty = replace(
+        no_means,
+        id="no-means-seventeen",
+        condition=All((*no_means.condition.parts, seventeen)),
+        also_cites=(),
+    )
+    policy = replace(clean_policy, rules=(*clean_policy.rules, faulty))
+    found: list[tuple[str, str | None]] = []
+    stats: dict[str, Any] = {}
+
+    def add(kind: str, message: str, facts: object = None, **where: str) -> None:
+        found.append((kind, where.get("rule")))
+
+    check_compiled(policy, Space(policy), add, stats)
+    assert found and {rule for _, rule in found} == {"no-means-seventeen"}
+    assert {kind for kind, _ in found} <= {"gap", "mismatch"}
+    assert stats["engine_records"] < 200_000  # the whole product is millions
 
 
 def test_a_pointless_question_asked_of_a_defeater_is_reported(tmp_path: Path) -> None:
