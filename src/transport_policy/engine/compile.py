@@ -5,9 +5,8 @@ records where it holds and ``<slot>#F`` where it fails; when neither fires it is
 that only need to know whether they hold (``Policy.trigger_slots``) get the holds-test alone:
 every fired rule costs a round trip carrying the whole fact, so rules nobody reads are not
 made. Tests that compile to the same match are one rule deciding each slot test that shares
-it, and an ``always`` condition is decided by the catch-all (:func:`compile_rules`). Unknown facts
-are absent from the asserted fact (nulls are stripped), so three-valued logic reduces to two
-positive tests, pushed through ``all``/``any``/``not`` by De Morgan.
+it, and an ``always`` condition is decided by the catch-all (:func:`compile_rules`). Each test
+is compiled by :mod:`.matches`.
 
 Because of durable-rules' sharp edges (docs/architecture.md): every rule is anchored on the
 record's ``kind`` (a rule made only of ``$nex`` would match the session state itself), a catch-all
@@ -20,89 +19,28 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
-from ..model.record import FIELD_ORDER
-from ..rules.conditions import All, Always, AnyOf, Condition, Leaf, Not, RuleRef
+from ..rules.conditions import All, AnyOf, Condition, Leaf, Not
 from ..rules.model import Policy
+from .matches import ANCHOR_KEY, FALSE, TRUE, Compiled, Expr, compile_condition, fact_key
 
-ANCHOR_KEY: Final = "kind"
+__all__ = [
+    "ANCHOR",
+    "ANCHOR_KEY",
+    "CATCH_ALL",
+    "EMPTY_ITEM",
+    "compile_condition",
+    "compile_policy",
+    "compile_rules",
+    "fact_key",
+    "has_fields",
+    "ruleset_name",
+]
+
 ANCHOR: Final = "tp-record"
 CATCH_ALL: Final = "$catch-all"
 EMPTY_ITEM: Final = ""
 """Asserted in place of an empty list (a list field a ``has`` test reads): durable-rules'
 ``$iall`` never matches an empty list, and no allowed value is empty."""
-
-Expr = dict[str, Any]
-
-
-class _Const:
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return self.name
-
-
-TRUE: Final = _Const("TRUE")
-FALSE: Final = _Const("FALSE")
-Compiled = Expr | _Const
-
-
-_LETTERS: Final = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-
-def fact_key(path: str) -> str:
-    """The key of a record field path in the asserted fact: short, because durable-rules sends
-    the whole fact back with every rule that fires. The field's position in the record written
-    with letters (``a`` … ``Z``, then two letters): never ``id``, ``sid`` or the anchor's key."""
-    index = FIELD_ORDER[path]
-    base = len(_LETTERS)
-    key = _LETTERS[index] if index < base else _LETTERS[index // base - 1] + _LETTERS[index % base]
-    assert key not in ("id", "sid", ANCHOR_KEY) and index < base * (base + 1), path
-    return key
-
-
-def _and(parts: list[Compiled]) -> Compiled:
-    kept: list[Expr] = []
-    for p in parts:
-        if p is FALSE:
-            return FALSE
-        if p is not TRUE:
-            assert isinstance(p, dict)
-            kept.append(p)
-    if not kept:
-        return TRUE
-    return kept[0] if len(kept) == 1 else {"$and": kept}
-
-
-def _or(parts: list[Compiled]) -> Compiled:
-    kept: list[Expr] = []
-    for p in parts:
-        if p is TRUE:
-            return TRUE
-        if p is not FALSE:
-            assert isinstance(p, dict)
-            kept.append(p)
-    if not kept:
-        return FALSE
-    return kept[0] if len(kept) == 1 else {"$or": kept}
-
-
-def _leaf(leaf: Leaf, positive: bool) -> Compiled:
-    key = fact_key(leaf.field)
-    exists: Expr = {"$ex": {key: 1}}
-    if leaf.op == "known":
-        return exists if positive == leaf.value else {"$nex": {key: 1}}
-    if leaf.op == "has":  # an item equals the value / every item (EMPTY_ITEM for none) differs
-        if positive:
-            return {"$iany": {key: {"$i": leaf.value}}}
-        return _and([exists, {"$iall": {key: {"$neq": {"$i": leaf.value}}}}])
-    if leaf.op in ("is", "in"):
-        values = leaf.value if isinstance(leaf.value, tuple) else (leaf.value,)
-        if positive:
-            return _or([{key: v} for v in values])
-        return _and([exists, *({"$neq": {key: v}} for v in values)])
-    op = leaf.op if positive else {"lt": "gte", "lte": "gt", "gt": "lte", "gte": "lt"}[leaf.op]
-    return _and([exists, {f"${op}": {key: leaf.value}}])
 
 
 def has_fields(policy: Policy) -> tuple[str, ...]:
@@ -123,24 +61,6 @@ def has_fields(policy: Policy) -> tuple[str, ...]:
     for _, cond in policy.slots:
         walk(cond)
     return tuple(out)
-
-
-def compile_condition(cond: Condition, positive: bool = True) -> Compiled:
-    """The durable-rules test for ``cond`` holding (``positive``) or failing."""
-    if isinstance(cond, Leaf):
-        return _leaf(cond, positive)
-    if isinstance(cond, All):
-        parts = [compile_condition(p, positive) for p in cond.parts]
-        return _and(parts) if positive else _or(parts)
-    if isinstance(cond, AnyOf):
-        parts = [compile_condition(p, positive) for p in cond.parts]
-        return _or(parts) if positive else _and(parts)
-    if isinstance(cond, Not):
-        return compile_condition(cond.part, not positive)
-    if isinstance(cond, Always):
-        return TRUE if positive else FALSE
-    assert not isinstance(cond, RuleRef), "rule references are resolved when the policy loads"
-    raise TypeError(f"cannot compile {cond!r}")
 
 
 def _rule(test: Compiled, pri: int) -> dict[str, Any] | None:

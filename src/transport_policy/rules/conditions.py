@@ -81,7 +81,7 @@ class RuleRef:
 Condition = Union[Leaf, All, AnyOf, Not, Always, RuleRef]  # noqa: UP007 (forward references)
 
 
-def _leaf_status(leaf: Leaf, value: object) -> Status:
+def leaf_status(leaf: Leaf, value: object) -> Status:
     if leaf.op == "known":
         return HOLDS if (value is not None) == leaf.value else FAILS
     if value is None:
@@ -109,7 +109,7 @@ def _leaf_status(leaf: Leaf, value: object) -> Status:
 def evaluate(cond: Condition, facts: Facts) -> Status:
     """The three-valued status of ``cond`` over ``facts`` (path → value, ``None`` = unknown)."""
     if isinstance(cond, Leaf):
-        return _leaf_status(cond, facts.get(cond.field))
+        return leaf_status(cond, facts.get(cond.field))
     if isinstance(cond, All):
         result: Status = HOLDS
         for part in cond.parts:
@@ -157,7 +157,7 @@ class Reading:
         """``evaluate(cond, facts)``, each node once."""
         kind = type(cond)
         if kind is Leaf:  # cheaper to read again than to remember
-            return _leaf_status(cond, self.facts.get(cond.field))  # type: ignore[arg-type,union-attr]
+            return leaf_status(cond, self.facts.get(cond.field))  # type: ignore[arg-type,union-attr]
         found = self._memo.get(id(cond))
         if found is not None:
             return found
@@ -257,7 +257,7 @@ def can_reach(
     condition can reach a status it cannot (two parts needing opposite answers to one fact),
     never the other way round."""
     if isinstance(cond, Leaf):
-        status = _leaf_status(cond, facts.get(cond.field))
+        status = leaf_status(cond, facts.get(cond.field))
         if status != UNKNOWN:
             return status == target
         return not (
