@@ -23,7 +23,7 @@ and read here in plain Python (the reference reading, and the explanations).
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, Union
 
 Status = Literal["holds", "fails", "unknown"]
@@ -48,9 +48,21 @@ class Leaf:
     value: Scalar | tuple[Scalar, ...]
 
 
+def _leaf_fields(parts: tuple[Condition, ...]) -> dict[str, None] | None:
+    if all(type(p) is Leaf for p in parts):
+        return dict.fromkeys(p.field for p in parts)  # type: ignore[union-attr]
+    return None
+
+
 @dataclass(frozen=True)
 class All:
     parts: tuple[Condition, ...]
+    leaf_fields: dict[str, None] | None = field(init=False, compare=False, repr=False)
+    """When every part is a test of a fact: their fields, in order (read-only; what explains
+    the node when every part does)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "leaf_fields", _leaf_fields(self.parts))
 
 
 @dataclass(frozen=True)
@@ -59,6 +71,11 @@ class AnyOf:
     ordered: bool = False
     """``any_in_order``: read as ``any`` everywhere but in :meth:`Reading.questions` (asked in
     order)."""
+    leaf_fields: dict[str, None] | None = field(init=False, compare=False, repr=False)
+    """As :attr:`All.leaf_fields`."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "leaf_fields", _leaf_fields(self.parts))
 
 
 @dataclass(frozen=True)
@@ -163,8 +180,12 @@ class Reading:
             return found
         if kind is All or kind is AnyOf:
             decisive, result = (FAILS, HOLDS) if kind is All else (HOLDS, FAILS)
+            facts = self.facts
             for part in cond.parts:  # type: ignore[union-attr]
-                status = self.status(part)
+                if type(part) is Leaf:
+                    status = leaf_status(part, facts.get(part.field))
+                else:
+                    status = self.status(part)
                 if status == decisive:
                     result = decisive
                     break
@@ -195,13 +216,25 @@ class Reading:
             out[cond.field] = None  # type: ignore[union-attr]
         elif kind is Not:
             self._explain(cond.part, out)  # type: ignore[union-attr]
-        elif isinstance(cond, (All, AnyOf)):
+        elif kind is All or kind is AnyOf:
+            parts: tuple[Condition, ...] = cond.parts  # type: ignore[union-attr]
             decisive = FAILS if kind is All else HOLDS
-            if self.status(cond) == decisive:
-                part = next(p for p in cond.parts if self.status(p) == decisive)
-                self._explain(part, out)
+            if self.status(cond) == decisive:  # explained by its first decisive part
+                facts = self.facts
+                for part in parts:
+                    if type(part) is Leaf:
+                        if leaf_status(part, facts.get(part.field)) == decisive:
+                            out[part.field] = None
+                            return
+                    elif self.status(part) == decisive:
+                        self._explain(part, out)
+                        return
+                raise AssertionError("a decisive status has a decisive part")
+            leaf_fields: dict[str, None] | None = cond.leaf_fields  # type: ignore[union-attr]
+            if leaf_fields is not None:
+                out.update(leaf_fields)
                 return
-            for part in cond.parts:
+            for part in parts:
                 self._explain(part, out)
 
     def questions(self, cond: Condition, skip: Collection[str] = ()) -> list[str]:
