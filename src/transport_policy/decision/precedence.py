@@ -261,13 +261,12 @@ def provision_flags(rec: Recommendation, final: str, actions: Iterable[Rule]) ->
 
 
 def _triggered(
-    rules: Iterable[Rule], states: States, recommended: str, final: str
+    policy: Policy, kind: str, states: States, recommended: str, final: str
 ) -> tuple[Rule, ...]:
     return tuple(
         r
-        for r in rules
-        if (recommended if r.basis == "recommended" else final) in r.outcomes
-        and states[r.id].status is _HOLDS
+        for r in policy.for_outcomes(kind, recommended, final)
+        if states[r.id].status is _HOLDS
     )
 
 
@@ -291,18 +290,18 @@ def precedence(policy: Policy, states: States, requested: str | None) -> Verdict
         for r in kinds.get("appeal", ())
         if (not r.outcomes or final in r.outcomes) and states[r.id].status is _HOLDS
     )
-    actions = _triggered(kinds.get("action", ()), states, recommended, final)
+    actions = _triggered(policy, "action", states, recommended, final)
     temporary, review = provision_flags(rec, final, actions)
     return Verdict(
         recommendation=rec,
         outcome=final,
         override=applied,
         warnings=tuple(warnings),
-        charging=_triggered(kinds.get("charging", ()), states, recommended, final),
+        charging=_triggered(policy, "charging", states, recommended, final),
         actions=actions,
         appeal=appeal,
         provision=provision,
         temporary=temporary,
         review=review,
-        next_steps=_triggered(kinds.get("next_step", ()), states, recommended, final),
+        next_steps=_triggered(policy, "next_step", states, recommended, final),
     )

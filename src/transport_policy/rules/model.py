@@ -119,6 +119,24 @@ class Policy:
         return {k: tuple(v) for k, v in kinds.items()}
 
     @cached_property
+    def _for_outcomes(self) -> dict[tuple[str, str, str], tuple[Rule, ...]]:
+        return {}
+
+    def for_outcomes(self, kind: str, recommended: str, final: str) -> tuple[Rule, ...]:
+        """The rules of ``kind`` that a decision with these outcomes triggers if they hold: each
+        listing the recommended or the final outcome, as its ``basis`` says (made once for each
+        kind and pair of outcomes)."""
+        key = (kind, recommended, final)
+        found = self._for_outcomes.get(key)
+        if found is None:
+            found = self._for_outcomes[key] = tuple(
+                r
+                for r in self.by_kind.get(kind, ())
+                if (recommended if r.basis == "recommended" else final) in r.outcomes
+            )
+        return found
+
+    @cached_property
     def rule_index(self) -> dict[str, Rule]:
         return {r.id: r for r in self.rules}
 
