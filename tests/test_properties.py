@@ -29,6 +29,7 @@ from strategies import (
 from transport_policy import decide
 from transport_policy.api import select_policy
 from transport_policy.casefile import parse_record
+from transport_policy.engine import Engine, PythonEvaluator, engine_for
 from transport_policy.errors import RecordError
 from transport_policy.model.contradictions import contradictions, values_of
 from transport_policy.model.decision import Decision
@@ -74,6 +75,18 @@ def test_the_same_record_decided_twice_gives_identical_json(data: dict[str, Any]
         for k, v in reversed(data.items())
     }
     assert decide(reordered).to_json() == first
+
+
+@given(records())
+def test_explanations_remembered_from_other_records_are_those_worked_out_afresh(
+    data: dict[str, Any],
+) -> None:
+    """The process's engine remembers each rule's explanation across records (those of every
+    example before this one); an engine that has seen no other record words the same decision."""
+    record = parse_record(data)
+    engine = engine_for(select_policy(record))
+    fresh = Engine(engine.policy, PythonEvaluator(engine.policy))
+    assert engine.decide(record).to_json() == fresh.decide(record).to_json()
 
 
 _DECIDE_FILE = """

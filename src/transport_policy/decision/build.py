@@ -51,6 +51,7 @@ from .precedence import (
 )
 from .wording import (
     HEALTH_SAFETY,
+    Explanations,
     Wording,
     constant_entries,
     health_safety_warning,
@@ -109,6 +110,8 @@ class SlotReader:
         again (leaves are read directly): condition node ``id`` and slot."""
         self.entries = constant_entries(policy)
         """The entries of rules worded alike for every record, made once."""
+        self.explanations = Explanations(policy)
+        """Rules' explanations, remembered across records."""
         self.exclusions = tuple(
             (r, f"{r.id}/condition", f"{r.id}/unless" if r.unless is not None else None)
             for r in policy.by_kind.get("exclusion", ())
@@ -146,7 +149,13 @@ class SlotReader:
         verdict = precedence(self.policy, states, requested)
         settled = {node: st[slot] for node, slot in self.settled}
         wording = Wording(
-            self.policy, states, Reading(facts, settled), raw, self.variants(st), self.entries
+            self.policy,
+            states,
+            Reading(facts, settled),
+            raw,
+            self.variants(st),
+            self.entries,
+            self.explanations,
         )
         return verdict, wording
 

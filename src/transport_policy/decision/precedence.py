@@ -264,9 +264,7 @@ def _triggered(
     policy: Policy, kind: str, states: States, recommended: str, final: str
 ) -> tuple[Rule, ...]:
     return tuple(
-        r
-        for r in policy.for_outcomes(kind, recommended, final)
-        if states[r.id].status is _HOLDS
+        r for r in policy.for_outcomes(kind, recommended, final) if states[r.id].status is _HOLDS
     )
 
 

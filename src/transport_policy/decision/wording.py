@@ -9,6 +9,7 @@ condition at most once per record.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol, TypeVar
@@ -24,7 +25,7 @@ from ..model.decision import (
     trusted,
 )
 from ..questions.selection import asked_by, in_field_order, question
-from ..rules.conditions import HOLDS, Always, Reading
+from ..rules.conditions import HOLDS, Always, Reading, fields_read
 from ..rules.model import PLACEHOLDER, Policy, Rule
 from .precedence import RuleStatus, States, combined_status
 
@@ -139,6 +140,49 @@ def constant_entries(policy: Policy) -> dict[str, Entry]:
     return out
 
 
+class Explanations:
+    """The fields that explain each rule's status, remembered across records.
+
+    A rule's explanation depends only on its status and on the facts its condition and defeater
+    read (as the rules read them), so records alike in those facts share it: it is worked out
+    once for each. At most :attr:`limit` are kept (past it, all are forgotten at once); one
+    instance serves one policy version (:class:`~.build.SlotReader`).
+    """
+
+    limit = 4096
+
+    def __init__(self, policy: Policy) -> None:
+        self.fields = {
+            r.id: tuple(
+                dict.fromkeys(
+                    [*fields_read(r.condition), *(fields_read(r.unless) if r.unless else ())]
+                )
+            )
+            for r in policy.rules
+        }
+        """Rule id → the facts its explanation depends on."""
+        self._known: dict[tuple[object, ...], tuple[str, ...]] = {}
+
+    def key(
+        self, rule: Rule, status: RuleStatus, facts: Mapping[str, object]
+    ) -> tuple[object, ...]:
+        return (rule.id, status, *map(facts.get, self.fields[rule.id]))
+
+    def get(self, key: tuple[object, ...]) -> tuple[str, ...] | None:
+        """The explanation remembered for ``key`` (:meth:`key`); ``None`` if there is none or a
+        fact in it is a list (not remembered)."""
+        try:
+            return self._known.get(key)
+        except TypeError:
+            return None
+
+    def remember(self, key: tuple[object, ...], paths: tuple[str, ...]) -> None:
+        if len(self._known) >= self.limit:
+            self._known.clear()
+        with contextlib.suppress(TypeError):  # a list fact: not remembered
+            self._known[key] = paths
+
+
 class Wording:
     """The texts of one decision."""
 
@@ -150,6 +194,7 @@ class Wording:
         raw: Mapping[str, object],
         variants: Variants,
         entries: Mapping[str, Entry] | None = None,
+        explanations: Explanations | None = None,
     ) -> None:
         self.policy = policy
         self.states = states
@@ -158,6 +203,8 @@ class Wording:
         self.variants = variants
         self.entries: Mapping[str, Entry] = entries if entries is not None else {}
         """Entries made once per policy (:func:`constant_entries`)."""
+        self.explanations = explanations
+        """Explanations remembered across the records of one policy version, if given."""
 
     def summary(self, rule: Rule) -> str:
         return summary_text(rule, self.variants, self.raw)
@@ -167,12 +214,24 @@ class Wording:
 
     def facts_of(self, rule: Rule) -> dict[str, FactValue]:
         """The facts that settle the rule's status (its defeater's too, when it was read)."""
-        paths = self.reading.explain(rule.condition)
-        if rule.unless is not None and self.states[rule.id].status in _EXPLAINED_WITH_DEFEATER:
-            paths += [p for p in self.reading.explain(rule.unless) if p not in paths]
-        if rule.evidence and self.states[rule.id].status is RuleStatus.HOLDS:
-            paths += [p for p in rule.evidence if p not in paths]
+        status = self.states[rule.id].status
+        known = self.explanations
+        if known is None:
+            return self._values(self._explain(rule, status))
+        key = known.key(rule, status, self.reading.facts)
+        paths = known.get(key)
+        if paths is None:
+            paths = tuple(self._explain(rule, status))
+            known.remember(key, paths)
         return self._values(paths)
+
+    def _explain(self, rule: Rule, status: RuleStatus) -> list[str]:
+        paths = self.reading.explain(rule.condition)
+        if rule.unless is not None and status in _EXPLAINED_WITH_DEFEATER:
+            paths += [p for p in self.reading.explain(rule.unless) if p not in paths]
+        if rule.evidence and status is RuleStatus.HOLDS:
+            paths += [p for p in rule.evidence if p not in paths]
+        return paths
 
     def reason(self, rule: Rule, branches: Sequence[Rule] = ()) -> Reason:
         """The rule's reason; with the facts of the other ``branches`` that hold for the same
