@@ -188,8 +188,12 @@ def _by_clause(rules: Iterable[_R]) -> dict[str, list[_R]]:
     one clause (e.g. public and voluntary transport) give one entry."""
     out: dict[str, list[_R]] = {}
     for item in rules:
-        rule = item[0] if isinstance(item, tuple) else item
-        out.setdefault(rule.clause, []).append(item)
+        clause = item[0].clause if type(item) is tuple else item.clause  # type: ignore[attr-defined]
+        found = out.get(clause)
+        if found is None:
+            out[clause] = [item]
+        else:
+            found.append(item)
     return out
 
 

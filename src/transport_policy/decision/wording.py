@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+import operator
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Protocol, TypeVar
 
 from ..model.decision import (
@@ -140,6 +141,10 @@ def constant_entries(policy: Policy) -> dict[str, Entry]:
     return out
 
 
+def _nothing(facts: Mapping[str, object]) -> object:
+    return ()
+
+
 class Explanations:
     """The fields that explain each rule's status, remembered across records.
 
@@ -161,12 +166,18 @@ class Explanations:
             for r in policy.rules
         }
         """Rule id → the facts its explanation depends on."""
+        self._read: dict[str, Callable[[Mapping[str, object]], object]] = {
+            rule: operator.itemgetter(*fields) if fields else _nothing
+            for rule, fields in self.fields.items()
+        }
+        """Rule id → its facts' values read from the facts as the rules read them (which hold
+        every field the policy's conditions read)."""
         self._known: dict[tuple[object, ...], tuple[str, ...]] = {}
 
     def key(
         self, rule: Rule, status: RuleStatus, facts: Mapping[str, object]
     ) -> tuple[object, ...]:
-        return (rule.id, status, *map(facts.get, self.fields[rule.id]))
+        return (rule.id, status, self._read[rule.id](facts))
 
     def get(self, key: tuple[object, ...]) -> tuple[str, ...] | None:
         """The explanation remembered for ``key`` (:meth:`key`); ``None`` if there is none or a

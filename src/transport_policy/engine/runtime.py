@@ -192,8 +192,9 @@ class DurableEvaluator:
         self.name = ruleset_name(policy, f"{os.getpid()}.{next(_instances)}")
         self._sids = itertools.count(1)
         self._ids = itertools.count(1)
-        self._keys = {path: fact_key(path) for path in condition_fields(policy)}
-        """The fields the conditions read, each with its key in the asserted fact (a fact shown
+        self._paths = condition_fields(policy)
+        self._fact_keys = tuple(map(fact_key, self._paths))
+        """The fields the conditions read, and their keys in the asserted fact (a fact shown
         only as evidence is never sent: no rule tests it)."""
         self._lists = tuple(fact_key(path) for path in has_fields(policy))
         """The keys of the list fields a ``has`` test reads (an empty one is asserted as
@@ -230,9 +231,8 @@ class DurableEvaluator:
             raise EngineError(
                 "a rule engine cannot be shared across processes; load it in each worker"
             )
-        fact: dict[str, object] = {
-            key: v for path, key in self._keys.items() if (v := facts.get(path)) is not None
-        }
+        values = zip(self._fact_keys, map(facts.get, self._paths), strict=True)
+        fact: dict[str, object] = {key: v for key, v in values if v is not None}
         for key in self._lists:
             if fact.get(key) == []:
                 fact[key] = [EMPTY_ITEM]
