@@ -66,16 +66,23 @@ def test_paths_are_disjoint_and_match_where_the_reference_says(
 
 
 def test_every_slot_compiles_within_durable_rules_limits(policy: Policy) -> None:
+    """At most 15 groups in a rule, and no ``$mt`` pattern (durable-rules does not free a
+    pattern's state machine with its ruleset: engines replaced after rule edits would leak)."""
     ruleset, _ = compile_rules(policy)
     for name, rule in ruleset.items():
         assert _groups(rule["all"][0]["m"]) <= MAX_GROUPS, name
+        assert "$mt" not in json.dumps(rule), name
 
 
 def test_a_test_of_one_fact_is_one_durable_rules_test() -> None:
     purpose, mobilise, car = fact_key(PURPOSE), fact_key(CAN_MOBILISE), fact_key(PRIVATE_CAR)
-    # Two values of an enum: one pattern; all but one known value: one inequality.
+    # Two values of six: two equalities (a record matches one at most); all but one known
+    # value: one inequality; all but two: two inequalities (no pattern: see below).
     either = AnyOf((Leaf(PURPOSE, "is", "education"), Leaf(PURPOSE, "is", "employment")))
-    assert compile_condition(either) == {"$mt": {purpose: "education|employment"}}
+    assert compile_condition(either) == {"$or": [{purpose: "education"}, {purpose: "employment"}]}
+    assert compile_condition(Not(either)) == {
+        "$and": [{"$neq": {purpose: "education"}}, {"$neq": {purpose: "employment"}}]
+    }
     able = Leaf(CAN_MOBILISE, "in", ("independently", "with_support"))
     assert compile_condition(able) == {"$neq": {mobilise: "unable"}}
     # "Not recorded as true" is unknown (the fact absent) or false: no third branch.

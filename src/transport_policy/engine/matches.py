@@ -14,7 +14,6 @@ firing is a round trip carrying the whole fact). Otherwise it is compiled as wri
 
 from __future__ import annotations
 
-import re
 from typing import Any, Final
 
 from ..model.record import FIELD_ORDER
@@ -43,8 +42,6 @@ FALSE: Final = _Const("FALSE")
 Compiled = Expr | _Const
 
 
-_WORD: Final = re.compile(r"[a-z0-9_]+")
-"""Enum values written in a pattern as they are (no character the pattern dialect reads)."""
 _LETTERS: Final = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
@@ -59,30 +56,28 @@ def fact_key(path: str) -> str:
     return key
 
 
-def _and(parts: list[Compiled]) -> Compiled:
+def _join(parts: list[Compiled], op: str) -> Compiled:
+    """``$and`` (``op``) or ``$or`` of ``parts``: constants folded, nested groups of the same
+    kind flattened (durable-rules allows few groups in a rule)."""
+    unit, zero = (TRUE, FALSE) if op == "$and" else (FALSE, TRUE)
     kept: list[Expr] = []
     for p in parts:
-        if p is FALSE:
-            return FALSE
-        if p is not TRUE:
+        if p is zero:
+            return zero
+        if p is not unit:
             assert isinstance(p, dict)
-            kept.append(p)
+            kept.extend(p.get(op, (p,)))
     if not kept:
-        return TRUE
-    return kept[0] if len(kept) == 1 else {"$and": kept}
+        return unit
+    return kept[0] if len(kept) == 1 else {op: kept}
+
+
+def _and(parts: list[Compiled]) -> Compiled:
+    return _join(parts, "$and")
 
 
 def _or(parts: list[Compiled]) -> Compiled:
-    kept: list[Expr] = []
-    for p in parts:
-        if p is TRUE:
-            return TRUE
-        if p is not FALSE:
-            assert isinstance(p, dict)
-            kept.append(p)
-    if not kept:
-        return FALSE
-    return kept[0] if len(kept) == 1 else {"$or": kept}
+    return _join(parts, "$or")
 
 
 Alternatives = list[list[Expr]]
@@ -102,9 +97,12 @@ def _finite(key: str, var: Var, atoms: frozenset[int]) -> Alternatives:
         return [*out, [{key: values[0]}]]
     if len(others) == 1:
         return [*out, [{"$neq": {key: others[0]}}]]
-    if all(isinstance(v, str) and _WORD.fullmatch(v) for v in values):
-        return [*out, [{"$mt": {key: "|".join(map(str, values))}}]]
-    return [*out, [{"$neq": {key: v}} for v in others]]
+    # Never a ``$mt`` pattern: durable-rules does not free a pattern's state machine when its
+    # ruleset is deleted (about 8 MB a ruleset with this policy's), so engines replaced after a
+    # rule edit would leak it.
+    if len(others) <= len(values):
+        return [*out, [{"$neq": {key: v}} for v in others]]
+    return [*out, *([{key: v}] for v in values)]
 
 
 def _number(key: str, var: Var, atoms: frozenset[int]) -> Alternatives:
