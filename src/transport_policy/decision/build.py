@@ -126,10 +126,12 @@ class SlotReader:
         for rule_id, condition, unless in self.defeasible:
             states[rule_id] = _STATE[st[condition], st[unless]]
         for rule, cond_slot, unless_slot in self.exclusions:
-            if st[cond_slot] != UNKNOWN or (unless_slot is not None and st[unless_slot] != FAILS):
+            defeater = st[unless_slot] if unless_slot is not None else None
+            # whether the condition can fail matters only when it is unknown and not defeated
+            if st[cond_slot] != UNKNOWN or defeater not in (None, FAILS):
                 continue
-            if not can_reach(rule.condition, facts, FAILS, self.never_false):
-                states[rule.id] = RuleState(RuleStatus.UNKNOWN, pending=True)
+            can_fail = can_reach(rule.condition, facts, FAILS, self.never_false)
+            states[rule.id] = rule_state(UNKNOWN, defeater, can_fail=can_fail)
         return states
 
     def variants(self, st: Statuses) -> SlotVariants:

@@ -247,10 +247,15 @@ class Wording:
     def reason(self, rule: Rule, branches: Sequence[Rule] = ()) -> Reason:
         """The rule's reason; with the facts of the other ``branches`` that hold for the same
         clause, when there are any (one reason per clause, citing the first)."""
-        facts = self.facts_of(rule)
-        for branch in branches:
-            facts.update((k, v) for k, v in self.facts_of(branch).items() if k not in facts)
+        facts = self._facts_of_all([rule, *branches])
         return _cited(Reason, rule.clause, rule.id, self.summary(rule), facts)
+
+    def _facts_of_all(self, rules: Sequence[Rule]) -> dict[str, FactValue]:
+        """The facts of each rule (:meth:`facts_of`) in turn, each fact once, first value kept."""
+        facts = self.facts_of(rules[0])
+        for rule in rules[1:]:
+            facts.update((k, v) for k, v in self.facts_of(rule).items() if k not in facts)
+        return facts
 
     def also_reasons(self, rule: Rule) -> list[Reason]:
         """The reasons for the clauses the rule cites as well whose ``when`` holds, each with the
@@ -301,9 +306,7 @@ class Wording:
             )
         word = _WORD[self._combined(branches)]
         texts = [fill(r.considered[_WORD[s]], self.raw) for r, s in branches]
-        facts: dict[str, FactValue] = {}
-        for branch, _ in branches:
-            facts.update((k, v) for k, v in self.facts_of(branch).items() if k not in facts)
+        facts = self._facts_of_all([branch for branch, _ in branches])
         return _cited(Considered, rule.clause, rule.id, rule.kind, word, " ".join(texts), facts)
 
     def _combined(self, branches: Sequence[tuple[Rule, RuleStatus]]) -> RuleStatus:

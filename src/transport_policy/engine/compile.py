@@ -90,10 +90,14 @@ def compile_rules(policy: Policy) -> tuple[dict[str, dict[str, Any]], Decides]:
     names: dict[str, str] = {json.dumps(catch_all["all"], sort_keys=True): CATCH_ALL}
     ruleset: dict[str, dict[str, Any]] = {}
     decides: dict[str, list[tuple[str, bool]]] = {CATCH_ALL: []}
+    made: dict[tuple[Condition, bool], Compiled] = {}  # a condition read by several slots
     for slot, cond in policy.slots:
         tests = (("#H", True),) if slot in policy.trigger_slots else (("#H", True), ("#F", False))
         for suffix, positive in tests:
-            rule = _rule(compile_condition(cond, positive), pri=1)
+            test = made.get((cond, positive))
+            if test is None:
+                test = made[cond, positive] = compile_condition(cond, positive)
+            rule = _rule(test, pri=1)
             if rule is None:
                 continue
             key = json.dumps(rule["all"], sort_keys=True)

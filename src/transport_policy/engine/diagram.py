@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import EngineError
 from ..model.fields import FIELDS
@@ -35,9 +35,6 @@ from ..rules.conditions import (
     RuleRef,
     leaf_status,
 )
-
-MAX_ALTERNATIVES = 64
-"""A diagram is not read past this many paths (the test is then compiled as written)."""
 
 Range = tuple[float | None, bool, float | None, bool]
 """A number's range: low, low included, high, high included (``None``: unbounded)."""
@@ -73,6 +70,13 @@ class Join:
 
     meet: bool
     parts: tuple[Formula, ...]
+    vars: frozenset[int] = field(init=False, compare=False, repr=False)
+    """The vars the parts read (a part that reads none of a var is left as it is when the var is
+    fixed)."""
+
+    def __post_init__(self) -> None:
+        read = frozenset(v for p in self.parts for v in _vars(p))
+        object.__setattr__(self, "vars", read)
 
 
 Formula = bool | Pred | Join
@@ -206,12 +210,15 @@ class Diagram:
             return f
         if isinstance(f, Pred):
             return atom in f.atoms if f.var == var else f
+        if var not in f.vars:
+            return f
         return self.join([self.assign(p, var, atom) for p in f.parts], f.meet)
 
-    def paths(self, f: Formula) -> list[Path]:
+    def paths(self, f: Formula, limit: int) -> list[Path]:
         """The decision diagram's paths to *matches*: disjoint alternatives, together matching
-        exactly the records ``f`` matches (read no further than :data:`MAX_ALTERNATIVES` paths).
-        A fact whose every value leads to the same remainder is not tested."""
+        exactly the records ``f`` matches; once more than ``limit`` are found, no more are read
+        (the result is then incomplete, and longer than ``limit``). A fact whose every value
+        leads to the same remainder is not tested."""
         memo: dict[Formula, list[Path]] = {}
 
         def walk(f: Formula) -> list[Path]:
@@ -227,7 +234,7 @@ class Diagram:
             for rest, atoms in branches.items():
                 step = () if len(atoms) == self._sizes[var] else (Pred(var, frozenset(atoms)),)
                 out += [step + tail for tail in walk(rest)]
-                if len(out) > MAX_ALTERNATIVES:
+                if len(out) > limit:
                     break
             memo[f] = out
             return out
@@ -235,7 +242,11 @@ class Diagram:
         return walk(f)
 
 
-def _first_var(f: Pred | Join) -> int:
+def _vars(f: Formula) -> frozenset[int] | tuple[int, ...]:
     if isinstance(f, Pred):
-        return f.var
-    return min(_first_var(p) for p in f.parts if not isinstance(p, bool))
+        return (f.var,)
+    return f.vars if isinstance(f, Join) else ()
+
+
+def _first_var(f: Pred | Join) -> int:
+    return f.var if isinstance(f, Pred) else min(f.vars)

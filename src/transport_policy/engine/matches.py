@@ -18,7 +18,7 @@ from typing import Any, Final
 
 from ..model.record import FIELD_ORDER
 from ..rules.conditions import Condition
-from .diagram import MAX_ALTERNATIVES, Diagram, Formula, Join, Pred, Var
+from .diagram import Diagram, Formula, Join, Pred, Var
 
 ANCHOR_KEY: Final = "kind"
 
@@ -27,6 +27,9 @@ Expr = dict[str, Any]
 MAX_GROUPS: Final = 15
 """durable-rules keeps at most 31 ``$and``/``$or`` marks in one rule (two per group,
 ``MAX_SEQUENCE_EXPRESSIONS`` in its C code); the anchor's ``$and`` is one group."""
+MAX_PATHS: Final = 2 * MAX_GROUPS
+"""A diagram is not read past this many paths: each path of two tests or more is a group, and
+only a few can be one test, so more could not fit in a rule."""
 
 
 class _Const:
@@ -196,17 +199,23 @@ def _disjoint(diagram: Diagram, f: Formula) -> Compiled:
     each part matches once); and for an ``any``, as written."""
     if not isinstance(f, Join):
         return _as_written(f, diagram.vars)
-    paths = diagram.paths(f)
-    if len(paths) <= MAX_ALTERNATIVES:
+    paths = diagram.paths(f, MAX_PATHS)
+    if len(paths) <= MAX_PATHS:
         flat = _or([_and([_pred(diagram.vars[p.var], p.atoms) for p in path]) for path in paths])
         if _groups(flat) < MAX_GROUPS:
             return flat
     if not f.meet:
         return _as_written(f, diagram.vars)
-    parts = [[_disjoint(diagram, p), _as_written(p, diagram.vars)] for p in f.parts]
-    while sum(_groups(p[0]) for p in parts) >= MAX_GROUPS - 1:
-        saving, i = max((_groups(p[0]) - _groups(p[1]), i) for i, p in enumerate(parts))
+    parts = [_disjoint(diagram, p) for p in f.parts]
+    if sum(map(_groups, parts)) < MAX_GROUPS - 1:
+        return _and(parts)
+    written = [_as_written(p, diagram.vars) for p in f.parts]
+    while sum(map(_groups, parts)) >= MAX_GROUPS - 1:
+        saving, i = max(
+            (_groups(p) - _groups(w), i)
+            for i, (p, w) in enumerate(zip(parts, written, strict=True))
+        )
         if saving <= 0:
             break
-        parts[i][0] = parts[i][1]  # this part as written: it may fire more than once
-    return _and([p[0] for p in parts])
+        parts[i] = written[i]  # this part as written: it may fire more than once
+    return _and(parts)
