@@ -19,9 +19,11 @@ block, so adding one is a visible change to this file. Blocks in any other langu
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -135,14 +137,21 @@ def test_every_command_of_the_document_runs_as_written(path: Path, tmp_path: Pat
     commands = [c for b in _runnable(path) for c in b.commands]
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRANSPORT_POLICY_")}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    subprocess.run(
+    # Its own process group, stopped as a whole afterwards: a document may start a server in
+    # the background (docs/web.md does), which must not outlive the test.
+    shell = subprocess.Popen(
         ["bash", "-c", _script(commands, out)],
         cwd=checkout,
         env=env,
         stdin=subprocess.DEVNULL,
-        timeout=900,
-        check=False,
+        start_new_session=True,
     )
+    try:
+        shell.wait(timeout=900)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(shell.pid, signal.SIGTERM)
+        shell.wait()
     statuses = [int(s) for s in (out / "status").read_text().split()]
     assert len(statuses) == len(commands)
     failed = [
