@@ -1,14 +1,14 @@
 """A slot test as disjoint alternatives: a decision diagram over the facts it reads, path by path.
 
-durable-rules fires a rule once for every alternative (every branch of an ``$or``, after it has
-multiplied them out) that a fact matches, and each firing is a round trip carrying the whole
-fact. So a test is compiled here into alternatives that no record can match twice: the diagram
-splits on one fact at a time, in the order the condition first reads them; the values of that
+durable-rules fires a rule once for every way a fact matches it (once for each branch of each
+``$or`` it passes through), and each firing is a round trip carrying the whole fact. So a test
+is compiled here into alternatives that no record can match twice: the diagram splits on one
+fact at a time, in the order the condition first reads them; the values of that
 fact (every allowed value and *unknown*, or, for a number, the ranges between the constants the
 condition compares it with) that leave the same remainder of the test go down one branch; a path
 ends where the test is settled. Each path to *matches* is one alternative, a conjunction of one
-test per fact it splits on ("this fact is one of these values"). A record matches exactly one path
-of the diagram, so a rule fires at most once per record; and values with the same remainder share
+test per fact it splits on ("this fact is one of these values"). A record matches at most one of
+these paths, so a rule fires at most once per record; and values with the same remainder share
 a branch, so a test of "known and not true" or "false or unknown" is one test, not two branches.
 
 Which values satisfy a leaf is read with the reference reading (``rules.conditions``), so the

@@ -1,7 +1,7 @@
 """A condition's test as a durable-rules match.
 
 Unknown facts are absent from the asserted fact (nulls are stripped), and every durable-rules test
-of a value (equality, ``$neq``, ``$lt`` …, ``$mt``, ``$iany``, ``$iall``) fails on an absent one;
+of a value (equality, ``$neq``, ``$lt`` …, ``$iany``, ``$iall``) fails on an absent one;
 ``$ex``/``$nex`` test presence. So a test that one fact has one of a set of values (unknown
 included) is one durable-rules test, or ``$nex`` beside one.
 
