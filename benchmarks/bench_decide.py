@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import Any
 
 import corpus
-from pydantic import BaseModel
 
 import transport_policy
 import transport_policy.engine as engine_module
@@ -221,10 +220,6 @@ def steps(policy: Policy, records: list[AssessmentRecord]) -> tuple[dict[str, fl
     return out, 1e6 * cpu / len(records)
 
 
-def _is_model(value: object) -> bool:
-    return isinstance(value, type) and issubclass(value, BaseModel)
-
-
 MODELS_BUILT = "assembly: pydantic models built"
 ACTIONS = "statuses: durable rule actions (one per fired rule)"
 
@@ -233,12 +228,11 @@ def _time_decision_step(patch: _Patches, timers: _Timers) -> None:
     """Time the pieces of the decision step: every pydantic model the assembly builds, the
     precedence, the explanation pass and the wording."""
     for module in (build, wording):
-        for name, value in list(vars(module).items()):
-            if _is_model(value) and name != "EngineRef":
-                built = dict.fromkeys(
-                    ("__call__", "model_construct", "model_validate"), MODELS_BUILT
-                )
-                patch.set(module, name, _Proxy(value, timers, built))
+        # The output models are made by ``trusted``/``trusted_named`` from values that already
+        # have their types (a model class itself must stay a class: they make it with __new__).
+        for name in ("trusted", "trusted_named"):
+            if hasattr(module, name):
+                patch.set(module, name, timers.wrap(MODELS_BUILT, getattr(module, name)))
     patch.set(build, "precedence", timers.wrap("precedence: precedence()", build.precedence))
     patch.set(wording, "fill", timers.wrap("wording: fill() (placeholders)", wording.fill))
     for name, label in (
