@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
-from ..rules.conditions import All, AnyOf, Condition, Leaf, Not
+from ..rules.conditions import Condition, leaves_of
 from ..rules.model import Policy
 from .matches import ANCHOR_KEY, FALSE, TRUE, Compiled, Expr, compile_condition, fact_key
 
@@ -46,21 +46,11 @@ EMPTY_ITEM: Final = ""
 def has_fields(policy: Policy) -> tuple[str, ...]:
     """The list fields a ``has`` test of the policy reads (asserted with :data:`EMPTY_ITEM` for
     an empty list)."""
-    out: dict[str, None] = {}
-
-    def walk(cond: Condition) -> None:
-        if isinstance(cond, Leaf):
-            if cond.op == "has":
-                out[cond.field] = None
-        elif isinstance(cond, (All, AnyOf)):
-            for part in cond.parts:
-                walk(part)
-        elif isinstance(cond, Not):
-            walk(cond.part)
-
-    for _, cond in policy.slots:
-        walk(cond)
-    return tuple(out)
+    return tuple(
+        dict.fromkeys(
+            leaf.field for _, cond in policy.slots for leaf in leaves_of(cond) if leaf.op == "has"
+        )
+    )
 
 
 def _rule(test: Compiled, pri: int) -> dict[str, Any] | None:

@@ -18,7 +18,6 @@ compiled test and the plain-Python reading agree by construction; the property t
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..errors import EngineError
@@ -34,6 +33,7 @@ from ..rules.conditions import (
     Not,
     RuleRef,
     leaf_status,
+    leaves_of,
 )
 
 Range = tuple[float | None, bool, float | None, bool]
@@ -84,16 +84,6 @@ Path = tuple[Pred, ...]
 """One alternative: a test on each fact it splits on."""
 
 
-def _leaves(cond: Condition) -> Iterator[Leaf]:
-    if isinstance(cond, Leaf):
-        yield cond
-    elif isinstance(cond, (All, AnyOf)):
-        for part in cond.parts:
-            yield from _leaves(part)
-    elif isinstance(cond, Not):
-        yield from _leaves(cond.part)
-
-
 def _number_var(path: str, leaves: list[Leaf]) -> Var:
     points = sorted(
         {
@@ -126,7 +116,7 @@ def _list_var(path: str, leaves: list[Leaf]) -> Var:
 def variables(cond: Condition) -> list[Var]:
     """The facts ``cond`` reads, in the order it first reads them, with their atoms."""
     by_path: dict[str, list[Leaf]] = {}
-    for leaf in _leaves(cond):
+    for leaf in leaves_of(cond):
         by_path.setdefault(leaf.field, []).append(leaf)
     out: list[Var] = []
     for path, leaves in by_path.items():

@@ -22,7 +22,7 @@ and read here in plain Python (the reference reading, and the explanations).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Union
 
@@ -315,6 +315,17 @@ def explain(cond: Condition, facts: Facts) -> list[str]:
 def questions(cond: Condition, facts: Facts) -> list[str]:
     """The unknown fields worth asking about ``cond`` (:meth:`Reading.questions`)."""
     return Reading(facts).questions(cond)
+
+
+def leaves_of(cond: Condition) -> Iterator[Leaf]:
+    """Every test of a fact in the condition, in reading order."""
+    if isinstance(cond, Leaf):
+        yield cond
+    elif isinstance(cond, (All, AnyOf)):
+        for part in cond.parts:
+            yield from leaves_of(part)
+    elif isinstance(cond, Not):
+        yield from leaves_of(cond.part)
 
 
 def fields_read(cond: Condition) -> list[str]:

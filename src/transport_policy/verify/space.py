@@ -40,6 +40,7 @@ from ..rules.conditions import (
     Reading,
     can_reach,
     evaluate,
+    leaves_of,
 )
 from ..rules.model import Policy, Rule
 
@@ -48,16 +49,6 @@ OVERRIDE_FIELD = "override.outcome"
 """Read by the procedure itself (the assessor's outcome), so every value is its own class."""
 
 Facts = dict[str, object]
-
-
-def leaves_of(cond: Condition) -> Iterator[Leaf]:
-    if isinstance(cond, Leaf):
-        yield cond
-    elif isinstance(cond, (All, AnyOf)):
-        for part in cond.parts:
-            yield from leaves_of(part)
-    elif isinstance(cond, Not):
-        yield from leaves_of(cond.part)
 
 
 def _constants(leaves: Iterable[Leaf]) -> list[object]:
