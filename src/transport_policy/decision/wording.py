@@ -26,7 +26,7 @@ from ..model.decision import (
     trusted,
 )
 from ..questions.selection import asked_by, in_field_order, question
-from ..rules.conditions import HOLDS, Always, Reading, fields_read
+from ..rules.conditions import HOLDS, Always, Reading
 from ..rules.model import PLACEHOLDER, Policy, Rule
 from .precedence import RuleStatus, States, combined_status
 
@@ -157,21 +157,12 @@ class Explanations:
     limit = 4096
 
     def __init__(self, policy: Policy) -> None:
-        self.fields = {
-            r.id: tuple(
-                dict.fromkeys(
-                    [*fields_read(r.condition), *(fields_read(r.unless) if r.unless else ())]
-                )
-            )
-            for r in policy.rules
-        }
-        """Rule id → the facts its explanation depends on."""
         self._read: dict[str, Callable[[Mapping[str, object]], object]] = {
-            rule: operator.itemgetter(*fields) if fields else _nothing
-            for rule, fields in self.fields.items()
+            r.id: operator.itemgetter(*r.fields) if r.fields else _nothing for r in policy.rules
         }
-        """Rule id → its facts' values read from the facts as the rules read them (which hold
-        every field the policy's conditions read)."""
+        """Rule id → the values of the facts its explanation depends on (:attr:`Rule.fields`:
+        what its condition and defeater read), read from the facts as the rules read them (which
+        hold every field the policy's conditions read)."""
         self._known: dict[tuple[object, ...], tuple[str, ...]] = {}
 
     def key(
