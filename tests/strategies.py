@@ -390,9 +390,12 @@ def malformed_records(draw: st.DrawFn) -> Malformed:
         elif kind == "unknown_enum":
             path = draw(st.sampled_from(ENUM_PATHS))
             others = [v for p in ENUM_PATHS for v in allowed_values(p) or ()]
+            allowed = [str(v) for v in allowed_values(path) or ()]
+            # Not a word of the error's own text (the path, the allowed values it lists): "person"
+            # (a value of temporary_illness) would be found in "person.service_area" anyway.
             value = draw(
                 st.sampled_from(sorted({*WRONG_ENUMS, *map(str, others)})).filter(
-                    lambda v: v not in (allowed_values(path) or ())
+                    lambda v: v not in path and not any(v in a for a in allowed)
                 )
             )
         elif kind == "age_as_text":
