@@ -6,7 +6,6 @@ compiles within durable-rules' limits."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -14,7 +13,7 @@ from hypothesis import strategies as st
 
 from transport_policy.engine.compile import compile_condition, compile_rules, fact_key
 from transport_policy.engine.diagram import Diagram, Formula, Join, Pred
-from transport_policy.engine.matches import MAX_GROUPS
+from transport_policy.engine.matches import MAX_GROUPS, groups
 from transport_policy.rules.conditions import FAILS, HOLDS, AnyOf, Leaf, Not, evaluate
 from transport_policy.rules.model import Policy
 
@@ -31,13 +30,6 @@ def _value(f: Formula, atoms: dict[int, int]) -> bool:
     assert isinstance(f, Join)
     parts = (_value(p, atoms) for p in f.parts)
     return all(parts) if f.meet else any(parts)
-
-
-def _groups(test: Any) -> int:
-    if not isinstance(test, dict):
-        return 0
-    parts = test.get("$and") or test.get("$or")
-    return 0 if parts is None else 1 + sum(_groups(p) for p in parts)
 
 
 @settings(max_examples=60, deadline=None)
@@ -71,7 +63,7 @@ def test_every_slot_compiles_within_durable_rules_limits(policy: Policy) -> None
     pattern's state machine with its ruleset: engines replaced after rule edits would leak)."""
     ruleset, _ = compile_rules(policy)
     for name, rule in ruleset.items():
-        assert _groups(rule["all"][0]["m"]) <= MAX_GROUPS, name
+        assert groups(rule["all"][0]["m"]) <= MAX_GROUPS, name
         assert "$mt" not in json.dumps(rule), name
 
 

@@ -172,11 +172,13 @@ def _as_written(f: Formula, vars_: list[Var]) -> Compiled:
     return _and(parts) if f.meet else _or(parts)
 
 
-def _groups(test: Compiled) -> int:
+def groups(test: Compiled) -> int:
+    """The ``$and``/``$or`` groups in a match (a rule holds at most :data:`MAX_GROUPS`, its
+    anchor's included)."""
     if not isinstance(test, dict):
         return 0
     parts = test.get("$and") or test.get("$or")
-    return 0 if parts is None else 1 + sum(_groups(p) for p in parts)
+    return 0 if parts is None else 1 + sum(groups(p) for p in parts)
 
 
 def compile_condition(cond: Condition, positive: bool = True) -> Compiled:
@@ -190,7 +192,7 @@ def compile_condition(cond: Condition, positive: bool = True) -> Compiled:
     diagram = Diagram(cond)
     f = diagram.formula(positive)
     test = _disjoint(diagram, f)
-    return test if _groups(test) < MAX_GROUPS else _as_written(f, diagram.vars)
+    return test if groups(test) < MAX_GROUPS else _as_written(f, diagram.vars)
 
 
 def _disjoint(diagram: Diagram, f: Formula) -> Compiled:
@@ -202,18 +204,17 @@ def _disjoint(diagram: Diagram, f: Formula) -> Compiled:
     paths = diagram.paths(f, MAX_PATHS)
     if len(paths) <= MAX_PATHS:
         flat = _or([_and([_pred(diagram.vars[p.var], p.atoms) for p in path]) for path in paths])
-        if _groups(flat) < MAX_GROUPS:
+        if groups(flat) < MAX_GROUPS:
             return flat
     if not f.meet:
         return _as_written(f, diagram.vars)
     parts = [_disjoint(diagram, p) for p in f.parts]
-    if sum(map(_groups, parts)) < MAX_GROUPS - 1:
+    if sum(map(groups, parts)) < MAX_GROUPS - 1:
         return _and(parts)
     written = [_as_written(p, diagram.vars) for p in f.parts]
-    while sum(map(_groups, parts)) >= MAX_GROUPS - 1:
+    while sum(map(groups, parts)) >= MAX_GROUPS - 1:
         saving, i = max(
-            (_groups(p) - _groups(w), i)
-            for i, (p, w) in enumerate(zip(parts, written, strict=True))
+            (groups(p) - groups(w), i) for i, (p, w) in enumerate(zip(parts, written, strict=True))
         )
         if saving <= 0:
             break
