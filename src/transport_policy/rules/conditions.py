@@ -330,13 +330,7 @@ def leaves_of(cond: Condition) -> Iterator[Leaf]:
 
 def fields_read(cond: Condition) -> list[str]:
     """Every field path the condition reads, in order of first appearance."""
-    if isinstance(cond, Leaf):
-        return [cond.field]
-    if isinstance(cond, (All, AnyOf)):
-        return list(dict.fromkeys(f for p in cond.parts for f in fields_read(p)))
-    if isinstance(cond, Not):
-        return fields_read(cond.part)
-    return []
+    return list(dict.fromkeys(leaf.field for leaf in leaves_of(cond)))
 
 
 def describe(cond: Condition) -> str:
