@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,24 @@ settings.register_profile(
     "thorough", max_examples=2_000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+_CACHE_DIR = pytest.StashKey[str]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Policies and rulesets kept between processes (transport_policy.rules.stored) go to a folder
+    # of this run, never the user's cache: every command a test starts inherits it.
+    folder = tempfile.mkdtemp(prefix="transport-policy-cache-")
+    config.stash[_CACHE_DIR] = folder
+    os.environ["TRANSPORT_POLICY_CACHE_DIR"] = folder
+    os.environ.pop("TRANSPORT_POLICY_NO_CACHE", None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = config.stash.get(_CACHE_DIR, None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

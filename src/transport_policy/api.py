@@ -11,9 +11,19 @@ from .engine.cache import CACHE
 from .errors import FieldError, PolicyVersionError, RecordError
 from .model.decision import Decision
 from .model.record import AssessmentRecord
-from .rules.loader import load_policy
 from .rules.model import Policy
 from .rules.versions import PolicyStore
+
+
+def load_policy(directory: str | Path) -> Policy:
+    """Load and validate the policy version in ``directory`` (which holds ``policy.yaml``).
+
+    A :class:`~transport_policy.RuleError` names the file relative to the folder (``path``) and,
+    in its message, the folder too, since every version has files of the same names.
+    """
+    from .rules import loader  # imported on use: deciding with a kept policy never loads one
+
+    return loader.load_policy(directory)
 
 
 def _store(root: str | None) -> PolicyStore:

@@ -14,11 +14,13 @@ firing is a round trip carrying the whole fact). Otherwise it is compiled as wri
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ..model.record import FIELD_ORDER
 from ..rules.conditions import Condition
-from .diagram import Diagram, Formula, Join, Pred, Var
+
+if TYPE_CHECKING:  # imported when a condition is compiled: a kept ruleset needs none of it
+    from .diagram import Diagram, Formula, Var
 
 ANCHOR_KEY: Final = "kind"
 
@@ -164,6 +166,8 @@ def _pred(var: Var, atoms: frozenset[int]) -> Compiled:
 
 
 def _as_written(f: Formula, vars_: list[Var]) -> Compiled:
+    from .diagram import Pred
+
     if isinstance(f, bool):
         return TRUE if f else FALSE
     if isinstance(f, Pred):
@@ -189,6 +193,8 @@ def compile_condition(cond: Condition, positive: bool = True) -> Compiled:
     Otherwise it is compiled as written (its ``all``/``any``/``not`` pushed down to the facts'
     tests), and a record matching several branches of an ``any`` fires the rule once for each.
     Either way a test on one fact is one durable-rules test, unknown included."""
+    from .diagram import Diagram
+
     diagram = Diagram(cond)
     f = diagram.formula(positive)
     test = _disjoint(diagram, f)
@@ -199,6 +205,8 @@ def _disjoint(diagram: Diagram, f: Formula) -> Compiled:
     """``f`` as the alternatives of its decision diagram if they fit in a rule; otherwise, for an
     ``all``, each part so, as far as they fit together (a record matching one alternative of
     each part matches once); and for an ``any``, as written."""
+    from .diagram import Join
+
     if not isinstance(f, Join):
         return _as_written(f, diagram.vars)
     paths = diagram.paths(f, MAX_PATHS)

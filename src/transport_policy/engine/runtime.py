@@ -31,6 +31,7 @@ from ..errors import EngineError
 from ..model.record import AssessmentRecord
 from ..rules.conditions import FAILS, HOLDS, UNKNOWN, Status, Statuses, evaluate, fields_read
 from ..rules.model import Policy
+from ..rules.stored import kept
 from .compile import (
     ANCHOR,
     ANCHOR_KEY,
@@ -179,7 +180,10 @@ class DurableEvaluator:
             slot: FAILS if slot in triggers else UNKNOWN for slot, _ in policy.slots
         }
         """Every slot's status when none of its rules fires (in slot order)."""
-        definition, decides = compile_rules(policy)
+        # Kept between processes, keyed on what it is made of: the conditions and which of them
+        # are two-valued (not the digest: a policy made in code may change rules and keep it).
+        made_of = repr((policy.slots, sorted(triggers))).encode()
+        definition, decides = kept("compiled", [made_of], lambda: compile_rules(policy))
         self._meaning: dict[str, tuple[tuple[str, Status, bool], ...]] = {
             name: tuple(
                 (slot, HOLDS if holds else FAILS, slot not in triggers) for slot, holds in slots

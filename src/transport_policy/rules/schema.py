@@ -35,7 +35,9 @@ RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Built on first validation: a run that finds its policy already loaded (rules.stored)
+    # never validates a rule file, and does not pay for building these models.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class ClauseSpec(_Spec):

@@ -7,12 +7,14 @@ import datetime as dt
 import os
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import PolicyVersionError, RuleError
-from .loader import load_policy, read_manifest
 from .model import Policy
-from .overlay import find_base
-from .parser import closest
+from .stored import files_key, kept
+
+if TYPE_CHECKING:
+    from .schema import Manifest
 
 ENV_RULES = "TRANSPORT_POLICY_RULES"
 
@@ -54,8 +56,9 @@ class PolicyStore:
                 "no policy version found (a folder with policy.yaml)", path=str(self.root)
             )
         manifests: dict[str, tuple[str, dt.date, str | None]] = {}
-        for folder in folders:
-            manifest = read_manifest(folder)
+        key = files_key([str(folder / "policy.yaml") for folder in folders])
+        read = kept("manifests", key, lambda: _read_manifests(folders))
+        for folder, manifest in zip(folders, read, strict=True):
             if manifest.version in manifests:
                 raise RuleError(f"version {manifest.version} is defined twice", path=str(folder))
             starts = manifest.effective_from
@@ -78,6 +81,8 @@ class PolicyStore:
             watched += [str(folder), *_files(folder)]
         for where, _, base in self._manifests.values():
             if base is not None and base not in self._manifests:
+                from .overlay import find_base
+
                 with contextlib.suppress(RuleError):
                     outside = find_base(Path(where), base)
                     watched += [str(outside), *_files(outside)]
@@ -104,6 +109,8 @@ class PolicyStore:
         try:
             folder, _, _base = self._manifests[version]
         except KeyError:
+            from .parser import closest
+
             raise PolicyVersionError(
                 f"no policy version {version!r} under {self.root}"
                 + closest(version, self._manifests)
@@ -111,7 +118,9 @@ class PolicyStore:
             ) from None
         policy = self._loaded.get(version)
         if policy is None:
-            policy = self._loaded[version] = load_policy(folder)
+            # Kept between processes, keyed on the bytes of every file the versions depend on.
+            key = [version.encode(), folder.encode(), *files_key(self.watched)]
+            policy = self._loaded[version] = kept("policy", key, lambda: _load(folder))
         if policy.version != version:  # the folder changed since the manifests were read
             raise RuleError(f"policy.yaml now names version {policy.version}", path=folder)
         return policy
@@ -134,6 +143,18 @@ class PolicyStore:
                 f"{first}, came into force on {when.isoformat()}"
             )
         return self.get(chosen)
+
+
+def _read_manifests(folders: list[Path]) -> list[Manifest]:
+    from .loader import read_manifest  # imported on use: kept manifests need no YAML reading
+
+    return [read_manifest(folder) for folder in folders]
+
+
+def _load(folder: str) -> Policy:
+    from .loader import load_policy  # imported on use: a kept policy needs no loader
+
+    return load_policy(folder)
 
 
 def _files(folder: Path) -> list[str]:

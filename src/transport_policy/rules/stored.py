@@ -1,0 +1,160 @@
+"""Loaded policy versions and compiled rulesets, kept on disk between processes.
+
+A one-shot command (``transport-policy decide CASE``) would otherwise parse and validate a
+version's YAML and compile its conditions on every run: about a tenth of its time. What they
+make is a pure function of the rule files' bytes and of this package's code, so it is kept in a
+file named by a SHA-256 of both and read back when nothing changed:
+
+* **the key** covers the kind of thing kept, the content (every rule file's path and bytes, or a
+  policy's digest, which covers its resolved rules), the interpreter and pydantic versions, and a
+  fingerprint of this package's source files (each one's path, size and modification time, so an
+  edit to the code of a source checkout is a new key too);
+* **a file** holds a header, the SHA-256 of its body and the body (a pickle). A file whose header
+  or checksum does not match (cut short, corrupted, made by other code) is ignored and made
+  again; files are written to a temporary name and renamed, so a reader never sees half a file;
+* **nothing fails because of it**: a folder that cannot be made or written, or a file that cannot
+  be read, only means the work is done again. An error in the rules is never kept: only what
+  loaded and compiled is.
+
+The folder is ``$TRANSPORT_POLICY_CACHE_DIR``, or ``transport-policy`` in the user's cache folder
+(``$XDG_CACHE_HOME``, else ``~/.cache``; ``%LOCALAPPDATA%`` on Windows). It is made readable by its
+owner only: what it holds is read back as trusted code's output, as a virtualenv's files are.
+``TRANSPORT_POLICY_NO_CACHE=1`` turns it off. Each kind of thing keeps at most
+:data:`KEEP` files (the oldest removed first), so edits do not make the folder grow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+import pydantic
+
+ENV_DIR: Final = "TRANSPORT_POLICY_CACHE_DIR"
+ENV_OFF: Final = "TRANSPORT_POLICY_NO_CACHE"
+KEEP: Final = 16
+"""Files kept per kind; older ones are removed when a new one is written."""
+
+_MAGIC: Final = b"transport-policy stored 1\n"
+_PACKAGE: Final = Path(__file__).resolve().parents[1]
+
+_T = TypeVar("_T")
+
+
+def cache_dir() -> Path | None:
+    """The folder kept results live in, or ``None`` when keeping is turned off."""
+    if os.environ.get(ENV_OFF, "").strip().lower() not in ("", "0", "false", "no"):
+        return None
+    chosen = os.environ.get(ENV_DIR)
+    if chosen:
+        return Path(chosen)
+    if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
+        return Path(os.environ["LOCALAPPDATA"]) / "transport-policy" / "cache"
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "transport-policy"
+
+
+_code: bytes | None = None
+
+
+def code_fingerprint() -> bytes:
+    """Each source file of this package: its path, size and modification time (once a process)."""
+    global _code
+    if _code is None:
+        parts = [sys.version.encode(), pydantic.VERSION.encode()]
+        for folder, dirs, files in os.walk(_PACKAGE):
+            dirs.sort()
+            for name in sorted(files):
+                if name.endswith(".py"):
+                    st = os.stat(os.path.join(folder, name))
+                    parts.append(f"{folder}/{name}:{st.st_size}:{st.st_mtime_ns}".encode())
+        _code = hashlib.sha256(b"\0".join(parts)).digest()
+    return _code
+
+
+def files_key(paths: Iterable[str]) -> list[bytes]:
+    """The key parts of some files: each one's path and bytes (a folder or a missing file: its
+    path alone)."""
+    parts: list[bytes] = []
+    for path in paths:
+        parts.append(path.encode())
+        try:
+            parts.append(Path(path).read_bytes())
+        except (IsADirectoryError, PermissionError, FileNotFoundError, NotADirectoryError):
+            parts.append(b"-")
+    return parts
+
+
+def kept(kind: str, key: Iterable[bytes], make: Callable[[], _T]) -> _T:
+    """What ``make()`` returns, read from the file of ``kind`` and ``key`` when there is one;
+    otherwise made and written there. ``make``'s exceptions propagate and nothing is written."""
+    folder = cache_dir()
+    if folder is None:
+        return make()
+    digest = hashlib.sha256(kind.encode() + b"\0" + code_fingerprint())
+    for part in key:
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    path = folder / f"{kind}-{digest.hexdigest()[:40]}.pickle"
+    found = _read(path)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    value = make()
+    _write(folder, path, kind, value)
+    return value
+
+
+def _read(path: Path) -> Any:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    head = len(_MAGIC) + 32
+    if len(data) < head or not data.startswith(_MAGIC):
+        return None
+    body = memoryview(data)[head:]
+    if hashlib.sha256(body).digest() != data[len(_MAGIC) : head]:
+        return None
+    try:
+        return pickle.loads(body)
+    except Exception:  # a file made by other code: made again
+        return None
+
+
+def _write(folder: Path, path: Path, kind: str, value: object) -> None:
+    try:
+        body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # a value that cannot be pickled is not kept
+        return
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{kind}-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(_MAGIC + hashlib.sha256(body).digest() + body)
+            os.replace(temp, path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+        _prune(folder, kind)
+    except OSError:
+        return
+
+
+def _prune(folder: Path, kind: str) -> None:
+    """Remove all but the :data:`KEEP` newest files of ``kind``."""
+    files = []
+    for entry in os.scandir(folder):
+        if entry.name.startswith(f"{kind}-") and entry.name.endswith(".pickle"):
+            try:
+                files.append((entry.stat().st_mtime_ns, entry.path))
+            except OSError:
+                continue
+    for _, old in sorted(files, reverse=True)[KEEP:]:
+        Path(old).unlink(missing_ok=True)
