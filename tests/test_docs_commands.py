@@ -137,6 +137,7 @@ def test_every_command_of_the_document_runs_as_written(path: Path, tmp_path: Pat
     commands = [c for b in _runnable(path) for c in b.commands]
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRANSPORT_POLICY_")}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")  # what a command keeps: not the user's
     # Its own process group, stopped as a whole afterwards: a document may start a server in
     # the background (docs/web.md does), which must not outlive the test.
     shell = subprocess.Popen(

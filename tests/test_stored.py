@@ -6,6 +6,7 @@ of the code, and must never be a reason for a command to fail.
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import stat
@@ -200,3 +201,40 @@ def test_the_command_line_decides_the_same_with_and_without_kept_results(
         command, env={**env, stored.ENV_OFF: "1"}, capture_output=True, check=True
     ).stdout
     assert outputs[0] == outputs[1] == off
+
+
+def _imports(module: Path, package: Path) -> set[Path]:
+    """The package's files a module imports (``from .x import``, ``from ..y.z import``)."""
+    found: set[Path] = set()
+    for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = module.parent
+            for _ in range(node.level - 1):
+                base = base.parent
+            target = base.joinpath(*(node.module or "").split(".")) if node.module else base
+            names = [target / f"{alias.name}.py" for alias in node.names]
+            for candidate in [target.with_suffix(".py"), target / "__init__.py", *names]:
+                if candidate.is_file() and package in candidate.parents:
+                    found.add(candidate)
+    return found
+
+
+def test_the_code_fingerprint_covers_everything_that_makes_what_is_kept() -> None:
+    package = Path(stored.__file__).resolve().parents[1]
+    makers = [package / "rules" / "loader.py", package / "rules" / "versions.py"]
+    makers.append(package / "engine" / "compile.py")
+    seen: set[Path] = set()
+    todo = list(makers)
+    while todo:
+        module = todo.pop()
+        if module not in seen:
+            seen.add(module)
+            todo.extend(_imports(module, package))
+    covered = {package / name for name in stored.MADE_BY}
+    outside = [
+        str(m.relative_to(package))
+        for m in sorted(seen)
+        if m not in covered and m.parent not in covered
+    ]
+    assert not outside, f"imported by the loader or the compiler, not in MADE_BY: {outside}"
+    assert len(seen) > 10  # the walk found the imports

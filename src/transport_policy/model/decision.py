@@ -19,7 +19,9 @@ FactValue = str | int | float | bool | list[str] | None
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Built on first use: a decision's models are serialised through the Decision's schema, so
+    # building each nested model's own at import would only lengthen a cold start.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Reason(_Out):

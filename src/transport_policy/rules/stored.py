@@ -5,10 +5,10 @@ version's YAML and compile its conditions on every run: about a tenth of its tim
 make is a pure function of the rule files' bytes and of this package's code, so it is kept in a
 file named by a SHA-256 of both and read back when nothing changed:
 
-* **the key** covers the kind of thing kept, the content (every rule file's path and bytes, or a
-  policy's digest, which covers its resolved rules), the interpreter and pydantic versions, and a
-  fingerprint of this package's source files (each one's path, size and modification time, so an
-  edit to the code of a source checkout is a new key too);
+* **the key** covers the kind of thing kept, the content (every rule file's path and bytes, or the
+  conditions a ruleset is compiled from), the interpreter and pydantic versions, and a
+  fingerprint of the source files that make it (each one's path, size and modification time, so
+  an edit to the code of a source checkout is a new key too);
 * **a file** holds a header, the SHA-256 of its body and the body (a pickle). A file whose header
   or checksum does not match (cut short, corrupted, made by other code) is ignored and made
   again; files are written to a temporary name and renamed, so a reader never sees half a file;
@@ -60,20 +60,37 @@ def cache_dir() -> Path | None:
     return Path(base) / "transport-policy"
 
 
+MADE_BY: Final = (
+    "__init__.py",
+    "casefile.py",
+    "digest.py",
+    "errors.py",
+    "engine",
+    "model",
+    "rules",
+)
+"""The package's files and folders whose code makes what is kept: the loader, the compiler and
+every module they import (a test holds the imports to this list)."""
+
 _code: bytes | None = None
 
 
 def code_fingerprint() -> bytes:
-    """Each source file of this package: its path, size and modification time (once a process)."""
+    """The files of :data:`MADE_BY`: each one's path, size and modification time (once a
+    process), with the interpreter's and pydantic's versions."""
     global _code
     if _code is None:
         parts = [sys.version.encode(), pydantic.VERSION.encode()]
-        for folder, dirs, files in os.walk(_PACKAGE):
-            dirs.sort()
-            for name in sorted(files):
-                if name.endswith(".py"):
-                    st = os.stat(os.path.join(folder, name))
-                    parts.append(f"{folder}/{name}:{st.st_size}:{st.st_mtime_ns}".encode())
+        for name in MADE_BY:
+            path = _PACKAGE / name
+            if name.endswith(".py"):
+                files = [str(path)]
+            else:
+                with os.scandir(path) as entries:
+                    files = sorted(e.path for e in entries if e.name.endswith(".py"))
+            for file in files:
+                st = os.stat(file)
+                parts.append(f"{file}:{st.st_size}:{st.st_mtime_ns}".encode())
         _code = hashlib.sha256(b"\0".join(parts)).digest()
     return _code
 
