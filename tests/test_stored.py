@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import RULES
-from transport_policy import PolicyStore, load_case
+from transport_policy import PolicyStore, decide, load_case
 from transport_policy.engine import Engine
 from transport_policy.engine.runtime import (
     DurableEvaluator,
@@ -70,6 +70,19 @@ def test_a_kept_policy_is_the_policy_loading_makes(
     assert kept is not loaded
     assert kept == loaded
     assert kept.digest == loaded.digest
+
+
+def test_every_golden_case_is_decided_alike_with_a_kept_policy(
+    cache: Path, rules: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loaded = PolicyStore(rules).policies
+    _no_loading(monkeypatch)
+    kept = PolicyStore(rules).policies
+    for path in sorted((RULES.parent / "cases").glob("*.yaml")):
+        record, _ = load_case(path)
+        version = PolicyStore(rules).in_force(record.assessment_date).version
+        made = [decide(record, policy=p[version]).to_json() for p in (loaded, kept)]
+        assert made[0] == made[1], path.name
 
 
 def test_the_folder_is_private_to_its_owner(cache: Path, rules: Path) -> None:

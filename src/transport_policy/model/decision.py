@@ -19,9 +19,7 @@ FactValue = str | int | float | bool | list[str] | None
 
 
 class _Out(BaseModel):
-    # Built on first use: a decision's models are serialised through the Decision's schema, so
-    # building each nested model's own at import would only lengthen a cold start.
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Reason(_Out):

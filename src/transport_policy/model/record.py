@@ -84,9 +84,7 @@ def annotation(spec: FieldSpec) -> Any:
 
 
 class _Section(BaseModel):
-    # Built on first use: a record's sections are validated through the record's schema, so
-    # building each section's own at import would only lengthen a cold start.
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, defer_build=True)
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
 def section_model(name: str, specs: tuple[FieldSpec, ...]) -> type[_Section]:
