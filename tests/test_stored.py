@@ -156,6 +156,15 @@ def test_a_folder_that_cannot_be_written_only_means_loading(
     assert PolicyStore(rules).get("2021-01").version == "2021-01"
 
 
+def test_code_that_cannot_be_fingerprinted_keeps_nothing(
+    cache: Path, rules: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stored, "_PACKAGE", tmp_path / "an-archive.zip" / "transport_policy")
+    monkeypatch.setattr(stored, "_code", None)
+    assert PolicyStore(rules).get("2021-01").version == "2021-01"
+    assert not cache.exists()
+
+
 def test_keeping_can_be_turned_off(
     cache: Path, rules: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -77,35 +77,39 @@ every module they import (a test holds the imports to this list)."""
 _code: bytes | None = None
 
 
-def code_fingerprint() -> bytes:
+def code_fingerprint() -> bytes | None:
     """The files of :data:`MADE_BY`: each one's path, size and modification time (once a
-    process), with the interpreter's and pydantic's versions."""
+    process), with the interpreter's and pydantic's versions; ``None`` when they cannot be read
+    (a package imported from an archive, say), and then nothing is kept."""
     global _code
     if _code is None:
         parts = [sys.version.encode(), pydantic.VERSION.encode()]
-        for name in MADE_BY:
-            path = _PACKAGE / name
-            if name.endswith(".py"):
-                files = [str(path)]
-            else:
-                with os.scandir(path) as entries:
-                    files = sorted(e.path for e in entries if e.name.endswith(".py"))
-            for file in files:
-                st = os.stat(file)
-                parts.append(f"{file}:{st.st_size}:{st.st_mtime_ns}".encode())
+        try:
+            for name in MADE_BY:
+                path = _PACKAGE / name
+                if name.endswith(".py"):
+                    files = [str(path)]
+                else:
+                    with os.scandir(path) as entries:
+                        files = sorted(e.path for e in entries if e.name.endswith(".py"))
+                for file in files:
+                    st = os.stat(file)
+                    parts.append(os.fsencode(file) + f":{st.st_size}:{st.st_mtime_ns}".encode())
+        except OSError:
+            return None
         _code = hashlib.sha256(b"\0".join(parts)).digest()
     return _code
 
 
 def files_key(paths: Iterable[str]) -> list[bytes]:
-    """The key parts of some files: each one's path and bytes (a folder or a missing file: its
-    path alone)."""
+    """The key parts of some files: each one's path and bytes (a folder, or a file that cannot
+    be read: its path alone; loading then reports the file)."""
     parts: list[bytes] = []
     for path in paths:
-        parts.append(path.encode())
+        parts.append(os.fsencode(path))
         try:
             parts.append(Path(path).read_bytes())
-        except (IsADirectoryError, PermissionError, FileNotFoundError, NotADirectoryError):
+        except OSError:
             parts.append(b"-")
     return parts
 
@@ -113,10 +117,10 @@ def files_key(paths: Iterable[str]) -> list[bytes]:
 def kept(kind: str, key: Iterable[bytes], make: Callable[[], _T]) -> _T:
     """What ``make()`` returns, read from the file of ``kind`` and ``key`` when there is one;
     otherwise made and written there. ``make``'s exceptions propagate and nothing is written."""
-    folder = cache_dir()
-    if folder is None:
+    folder, code = cache_dir(), code_fingerprint()
+    if folder is None or code is None:
         return make()
-    digest = hashlib.sha256(kind.encode() + b"\0" + code_fingerprint())
+    digest = hashlib.sha256(kind.encode() + b"\0" + code)
     for part in key:
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
