@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -10,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from strategies import records
-from transport_policy import AssessmentRecord, parse_record
-from transport_policy.digest import canonical_json, sha256_digest
+from transport_policy import AssessmentRecord, decide, parse_record
+from transport_policy.digest import canonical_json, canonical_json_text, sha256_digest
 from transport_policy.model.canonical import input_digest, record_json
 
 json_values = st.recursive(
@@ -101,3 +102,37 @@ def test_text_with_every_escape_is_written_as_rfc8785_writes_it() -> None:
     )
     assert record_json(record) == _reference(record)
     assert _reference(record) == rfc8785.dumps(record.model_dump(mode="json", exclude_none=True))
+
+
+@settings(max_examples=400)
+@given(json_values, st.booleans())
+def test_canonical_json_of_json_text_matches_rfc8785(value: object, ascii_only: bool) -> None:
+    try:
+        expected = rfc8785.dumps(value)
+    except Exception:  # the reference refuses some values (e.g. lone surrogates)
+        return
+    assert canonical_json_text(json.dumps(value, ensure_ascii=ascii_only)) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"n": [3.0, -0.0, 1e-7, 1e16, 1e20, 2.5, 0.0001, 2**53 - 1, 2.0**60, -(2.0**60)]},
+        {"\ue000": 1, "\U0001f600": 2, "a": "\u2028 é"},  # UTF-16 order differs
+        {"b": 'tab\there \u0001 é \u2028 "q" \\', "a": [True, None, 7]},
+    ],
+)
+def test_canonical_json_of_json_text_off_the_fast_path(value: object) -> None:
+    for ascii_only in (True, False):
+        text = json.dumps(value, ensure_ascii=ascii_only)
+        assert canonical_json_text(text) == rfc8785.dumps(value)
+
+
+@settings(max_examples=150, deadline=None)
+@given(records())
+def test_a_decisions_canonical_json_from_its_line_is_the_general_writers(
+    data: dict[str, Any],
+) -> None:
+    decision = decide(data)
+    expected = canonical_json(decision.model_dump(mode="json"))
+    assert canonical_json_text(decision.to_json()) == expected

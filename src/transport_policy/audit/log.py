@@ -28,6 +28,7 @@ elsewhere guards against both.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import threading
@@ -180,19 +181,13 @@ class DecisionLog:
             self.seq, self.last_hash, self._end = _read_tail(handle, str(self.path))
         seq = self.seq + 1
         time = self.clock()
-        members = {
-            "seq": str(seq).encode(),
-            "time": canonical_json(time),
-            "decision": decision_json,
-            "prev": canonical_json(self.last_hash),
-        }
         if self.minimal or record_json is None:
-            members["record_digest"] = canonical_json(digest)
+            kept = (b',"record_digest":', canonical_json(digest))
         else:
-            members["record"] = record_json
-        entry_digest = sha256_digest(canonical_object(members))
-        members["hash"] = canonical_json(entry_digest)
-        line = canonical_object(members) + b"\n"
+            kept = (b',"record":', record_json)
+        entry_digest, line = _entry(
+            decision_json, canonical_json(self.last_hash), kept, str(seq).encode(), time
+        )
         try:
             handle.write(line)
             handle.flush()
@@ -201,6 +196,25 @@ class DecisionLog:
         self.seq, self.last_hash = seq, entry_digest
         start, self._end = self._end, handle.tell()
         return Appended(seq, entry_digest, time, start)
+
+
+def _entry(
+    decision_json: bytes, prev: bytes, kept: tuple[bytes, bytes], seq: bytes, time: str
+) -> tuple[str, bytes]:
+    """An entry's hash and its line: the same bytes as :func:`canonical_object` makes of its
+    members, laid out directly (members in RFC 8785 order: ``decision``, ``hash``, ``prev``,
+    ``record`` or ``record_digest``, ``seq``, ``time``) and hashed part by part, so that the
+    decision, the largest member, is copied once, into the line."""
+    tail = b"".join((b'"prev":', prev, *kept, b',"seq":', seq, b',"time":', canonical_json(time)))
+    hasher = hashlib.sha256(b'{"decision":')
+    hasher.update(decision_json)
+    hasher.update(b",")
+    hasher.update(tail)
+    hasher.update(b"}")
+    hex_digest = hasher.hexdigest()  # needs no escaping: its canonical JSON is itself, quoted
+    hash_member = b',"hash":"sha256:' + hex_digest.encode() + b'",'
+    line = b"".join((b'{"decision":', decision_json, hash_member, tail, b"}\n"))
+    return "sha256:" + hex_digest, line
 
 
 def _read_tail(handle: IO[bytes], name: str) -> tuple[int, str, int]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, Final, NamedTuple
 
 from ..api import decide
-from ..digest import canonical_json
+from ..digest import canonical_json_text
 from ..errors import FieldError, RecordError, TransportPolicyError
 from ..model.canonical import record_json as canonical_record
 from ..rules.versions import PolicyStore
@@ -83,14 +83,15 @@ def decide_item(item: Item, settings: Settings) -> Result:
     except Exception as exc:  # a fault, not the record's: keep the other records going
         message = f"unexpected {type(exc).__name__} while deciding; please report it"
         return _error(item, FAILED, record.case_id, [FieldError("(engine)", message)])
+    line = decision.to_json()
     decision_json = record_json = None
-    if settings.log is not None:
-        decision_json = canonical_json(decision.model_dump(mode="json"))
+    if settings.log is not None:  # the same bytes as canonical_json(decision.model_dump(...))
+        decision_json = canonical_json_text(line)
     if settings.log == "full":
         record_json = canonical_record(record)
     return Result(
         DECIDED,
-        decision.to_json(),
+        line,
         decision_json,
         record_json,
         decision.input_digest,
