@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -29,3 +30,35 @@ def test_every_module_of_the_package_is_in_the_architecture_table() -> None:
 def test_every_module_the_architecture_table_names_exists() -> None:
     absent = sorted(m for m in _table_modules() if not (PACKAGE / m).is_file())
     assert absent == [], f"docs/architecture.md names modules that do not exist: {absent}"
+
+
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 60
+
+
+def _sizes() -> tuple[list[str], list[str]]:
+    """Modules over :data:`MAX_MODULE_LINES` and functions or methods over
+    :data:`MAX_FUNCTION_LINES` (decorators not counted), each with its size."""
+    modules: list[str] = []
+    functions: list[str] = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        name = path.relative_to(PACKAGE).as_posix()
+        text = path.read_text(encoding="utf-8")
+        lines = len(text.splitlines())
+        if lines > MAX_MODULE_LINES:
+            modules.append(f"{name} ({lines} lines)")
+        for node in ast.walk(ast.parse(text, filename=name)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                assert node.end_lineno is not None
+                size = node.end_lineno - node.lineno + 1
+                if size > MAX_FUNCTION_LINES:
+                    functions.append(f"{name}:{node.lineno} {node.name} ({size} lines)")
+    return modules, functions
+
+
+def test_no_module_or_function_of_the_package_is_too_long() -> None:
+    modules, functions = _sizes()
+    assert (modules, functions) == ([], []), (
+        f"modules over {MAX_MODULE_LINES} lines: {modules or 'none'}; "
+        f"functions over {MAX_FUNCTION_LINES} lines: {functions or 'none'}"
+    )

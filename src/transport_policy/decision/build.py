@@ -231,6 +231,19 @@ def _with_requirements(provision: Provision, record: AssessmentRecord) -> Provis
     )
 
 
+def _applied_override(record: AssessmentRecord, verdict: Verdict) -> AppliedOverride | None:
+    """The assessor's override as applied (when a rule applies it), else ``None``."""
+    if verdict.override is None or record.override is None:
+        return None
+    return trusted(
+        AppliedOverride,
+        record.override.outcome,
+        record.override.reason,
+        verdict.override.clause,
+        verdict.override.id,
+    )
+
+
 def assemble(
     record: AssessmentRecord,
     verdict: Verdict,
@@ -244,15 +257,6 @@ def assemble(
     policy = wording.policy
     order = policy.clause_order
     rec = verdict.recommendation
-    applied = None
-    if verdict.override is not None and record.override is not None:
-        applied = trusted(
-            AppliedOverride,
-            record.override.outcome,
-            record.override.reason,
-            verdict.override.clause,
-            verdict.override.id,
-        )
     considered = [wording.considered(branches) for branches in _by_clause(rec.considered).values()]
     provision = verdict.provision
     assessor = record.assessor
@@ -280,7 +284,7 @@ def assemble(
         else None,
         actions=_in_clause_order(list(map(wording.entry, verdict.actions)), order),
         appeal=_in_clause_order(list(map(wording.entry, verdict.appeal)), order),
-        override=applied,
+        override=_applied_override(record, verdict),
         assessor=trusted(Assessor, assessor.id, assessor.name) if assessor else None,
         notes=record.judgement.notes or "",
         warnings=[

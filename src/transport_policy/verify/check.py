@@ -23,20 +23,20 @@ Every counterexample is decided again by the engine before it is reported.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 
 from ..casefile import parse_record
 from ..decision.precedence import RuleStatus
-from ..decision.wording import ReadVariants, summary_text
 from ..engine import Engine
 from ..engine.runtime import PythonEvaluator, apply_readings
 from ..errors import TransportPolicyError
 from ..model.contradictions import contradictions
 from ..model.decision import Decision
-from ..rules.conditions import HOLDS, Reading
-from ..rules.model import Policy, Rule
+from ..rules.conditions import HOLDS
+from ..rules.model import Policy
 from .compiled import check_compiled
 from .findings import Finding, Report, record_from_facts
+from .firing import fired, firing, holding
 from .model import NI, OUTCOMES, PROVIDE, Model
 from .questions import QuestionChecks
 from .space import OVERRIDE_FIELD, Facts, Space, satisfying, status_of
@@ -258,6 +258,11 @@ class Checker:
                     rule=names[0],
                     field=OVERRIDE_FIELD,
                 )
+        self.check_provision(model)
+
+    def check_provision(self, model: Model) -> None:
+        """Transport provided with no provision rule, or with several competing."""
+        paths = model.override_paths
         provision = self.policy.by_kind.get("provision", ())
         if len(provision) != 1:
             facts = model.find(
@@ -283,7 +288,7 @@ class Checker:
     def check_dead_rules(self, model: Model) -> None:
         scope = self.policy.by_kind.get("scope", ())
         for rule in self.policy.rules:
-            paths, accept = self._firing(model, rule, scope)
+            paths, accept = firing(self.policy, self.read, model, rule, scope)
             facts = model.find(paths, accept, satisfying(rule.effective, HOLDS, model.space))
             if facts is not None:
                 if rule.id not in fired(self.policy, self.decide(facts), facts):
@@ -294,7 +299,7 @@ class Checker:
                         rule=rule.id,
                     )
                 continue
-            shadow = model.find(paths, _holding(rule, self.read))
+            shadow = model.find(paths, holding(rule, self.read))
             if shadow is None:
                 self.add(
                     "dead-rule",
@@ -313,92 +318,10 @@ class Checker:
                     clause=rule.clause,
                 )
 
-    def _firing(
-        self, model: Model, rule: Rule, scope: Sequence[Rule]
-    ) -> tuple[list[str], Callable[[Facts], list[str]]]:
-        reads, read = self.policy.reads, self.read
-        paths = list(reads[rule.id])
-
-        def holds(f: Facts) -> bool:
-            return status_of(rule, read(f)) is RuleStatus.HOLDS
-
-        if rule.kind == "scope":
-            earlier = scope[: scope.index(rule)]
-            paths = [p for r in (*earlier, rule) for p in reads[r.id]]
-            return (
-                paths,
-                lambda f: (
-                    ["out_of_scope"]
-                    if holds(f)
-                    and all(status_of(r, read(f)) is not RuleStatus.HOLDS for r in earlier)
-                    else []
-                ),
-            )
-        if rule.kind == "exclusion":
-            return paths, lambda f: ["do_not_provide"] if holds(f) else []
-        if rule.kind == "provide":
-            return paths, lambda f: [PROVIDE] if holds(f) else []
-        if rule.kind == "appeal" and not rule.outcomes:
-            return paths, lambda f: list(OUTCOMES) if holds(f) else []
-        paths = [*paths, *model.override_paths]
-        if rule.kind == "override":
-
-            def takes_effect(f: Facts) -> list[str]:
-                out = []
-                for outcome in OUTCOMES:
-                    effects = model.override_effects(outcome, f)[1]
-                    applying = [r for r in effects if r.effect == "apply"][:1]
-                    if rule in (effects if rule.effect == "warn" else applying):
-                        out.append(outcome)
-                return out
-
-            return paths, takes_effect
-
-        def triggered(f: Facts) -> list[str]:
-            if not holds(f):
-                return []
-            out = []
-            for outcome in OUTCOMES:
-                final = model.override_effects(outcome, f)[0]
-                if rule.kind == "provision":
-                    ok = final == PROVIDE
-                else:
-                    ok = (outcome if rule.basis == "recommended" else final) in rule.outcomes
-                if ok:
-                    out.append(outcome)
-            return out
-
-        return paths, triggered
-
     # -- the compiled conditions against the reference reading --------------------------------
 
     def check_compiled(self, space: Space) -> None:
         check_compiled(self.policy, space, self.add, self.report.stats)
-
-
-def _holding(
-    rule: Rule, read: Callable[[Mapping[str, object]], Facts]
-) -> Callable[[Facts], list[str]]:
-    """Accept any outcome where the rule's own condition holds (over the facts as read)."""
-    return lambda facts: list(OUTCOMES) if status_of(rule, read(facts)) is RuleStatus.HOLDS else []
-
-
-def fired(policy: Policy, decision: Decision, facts: Mapping[str, object]) -> set[str]:
-    """The rules that took effect in a decision (``facts`` as recorded)."""
-    facts = apply_readings(facts, policy)
-    out = {r.rule for r in decision.reasons if r.rule}
-    out |= {e.rule for e in (*decision.charging, *decision.actions, *decision.appeal)}
-    steps = {s.clause for s in decision.next_steps}  # a next step names its clause, not its rule
-    out |= {r.id for r in policy.by_kind.get("next_step", ()) if r.clause in steps}
-    if decision.provision is not None and decision.provision.taxi_permitted:
-        out.add(decision.provision.rule)
-    if decision.override is not None:
-        out.add(decision.override.rule)
-    variants = ReadVariants(Reading(facts))
-    for rule in policy.by_kind.get("override", ()):
-        if summary_text(rule, variants, facts) in decision.warnings:
-            out.add(rule.id)
-    return out
 
 
 def check_policy(policy: Policy, *, engine: bool = True) -> Report:

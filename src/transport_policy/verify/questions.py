@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from functools import cache
 
-from .component import BIT, diagonal
+from .component import BIT, Component, diagonal
 from .model import NON_HOLDING, Model, _first
 from .space import SUMMARY_HOLDS, SUMMARY_NONE, SUMMARY_UNKNOWN, Facts
 
@@ -79,6 +79,59 @@ def _flags(mask: int) -> tuple[int, int]:
 
 _H_FLAGS = 0b0011
 """The flags of an entry that show "a rule holds" switching."""
+
+
+def _entry_flags(t: Component, field: str, answers: int) -> tuple[list[list[int]], list[list[int]]]:
+    """Per rule of ``t`` and index of its table: the "every" and "some" flags (:func:`_flags`)
+    of each answer to ``field``, packed four bits per answer."""
+    every: list[list[int]] = []
+    some: list[list[int]] = []
+    for r in t.tables:
+        at = r.fields.index(field) if field in r.fields else -1
+        e_list, s_list = [], []
+        for index in range(len(r)):
+            e = s_ = 0
+            for a in range(answers):
+                m = r.pairs[index][at][a] if at >= 0 and at in r.pairs[index] else 0
+                if at < 0:
+                    m = diagonal(r.reach[index])
+                fe, fs = _flags(m)
+                e |= fe << (4 * a)
+                s_ |= fs << (4 * a)
+            e_list.append(e)
+            s_list.append(s_)
+        every.append(e_list)
+        some.append(s_list)
+    return every, some
+
+
+def _leaving_open(t: Component, field: str) -> list[list[tuple[int, ...]] | None] | None:
+    """The private points to search of each rule of ``t`` (``None``: all of them): those of the
+    rule reading ``field`` privately that leave it open (``None`` for a hub field)."""
+    owner = t.owner.get(field)
+    if owner is None:
+        return None
+    k = t.position[field]
+    where = [kk for kk, _ in t._private[owner]]
+    privates: list[list[tuple[int, ...]] | None] = [None] * len(t.tables)
+    privates[owner] = [p for p in t.private_points(owner) if p[where.index(k)] == 0]
+    return privates
+
+
+def _combine_asked(state: _Asked | None, key: _Asked) -> _Asked | None:
+    """Two parts' :data:`_Asked` states folded together; ``None`` once a rule holds."""
+    if state is None:
+        new = key
+    else:
+        new = (
+            min(state[0], key[0]),
+            state[1] or key[1],
+            state[2] or key[2],
+            state[3] or key[3],
+            state[4] & key[4],
+            state[5] | key[5],
+        )
+    return None if new[0] == 0 else new
 
 
 class QuestionChecks:
@@ -176,34 +229,10 @@ class QuestionChecks:
         rule can" flags (:func:`_flags`), so that across the rules they fold by ``&`` and ``|``
         over all entries at once (packed into one integer each)."""
         t = self.model.tables[i]
-        k = t.position[field]
-        answers = t.sizes[k] - 1
+        answers = t.sizes[t.position[field]] - 1
         width = 4 * answers
-        owner = t.owner.get(field)
-        every: list[list[int]] = []
-        some: list[list[int]] = []
-        for r in t.tables:
-            at = r.fields.index(field) if field in r.fields else -1
-            e_list, s_list = [], []
-            for index in range(len(r)):
-                e = s_ = 0
-                for a in range(answers):
-                    m = r.pairs[index][at][a] if at >= 0 and at in r.pairs[index] else 0
-                    if at < 0:
-                        m = diagonal(r.reach[index])
-                    fe, fs = _flags(m)
-                    e |= fe << (4 * a)
-                    s_ |= fs << (4 * a)
-                e_list.append(e)
-                s_list.append(s_)
-            every.append(e_list)
-            some.append(s_list)
-        privates: list[list[tuple[int, ...]] | None] | None = None
-        if owner is not None:
-            # the rule reading the field privately: only its points leaving the field open
-            where = [kk for kk, _ in t._private[owner]]
-            privates = [None] * len(t.tables)
-            privates[owner] = [p for p in t.private_points(owner) if p[where.index(k)] == 0]
+        every, some = _entry_flags(t, field, answers)
+        privates = _leaving_open(t, field)
         for h0 in t.hub_points():
             if field in t.hubs and h0[t.hubs.index(field)] != 0:
                 continue
@@ -234,22 +263,8 @@ class QuestionChecks:
                 pend = r.pend[index]
                 return r.letters[index], pend, asks and pend, asks, e, s_
 
-            def combine(state: _Asked | None, key: _Asked) -> _Asked | None:
-                if state is None:
-                    new = key
-                else:
-                    new = (
-                        min(state[0], key[0]),
-                        state[1] or key[1],
-                        state[2] or key[2],
-                        state[3] or key[3],
-                        state[4] & key[4],
-                        state[5] | key[5],
-                    )
-                return None if new[0] == 0 else new
-
             for (_, pend, asked_p, asked_a, e, s_), x in t.fold(
-                h0, contribute, combine, privates
+                h0, contribute, _combine_asked, privates
             ).items():
                 if not (asked_p if pend else asked_a) or e & s_ & h_mask:
                     continue
