@@ -13,6 +13,11 @@ checkout is installed, e.g. ``../old/.venv/bin/python``), so the comparison neve
     python3 -m venv ../old/.venv && ../old/.venv/bin/pip install -e ../old
     python benchmarks/bench_compare.py --other-python ../old/.venv/bin/python
 
+``--instructions`` also counts, with ``valgrind --tool=callgrind``, the instructions of one cold
+start and of one ``decide()`` (300 records less none) in each checkout: a count the machine's
+load does not move, for differences of a few percent that time alone cannot show on a shared
+machine.
+
 Records with a field the other checkout does not know are rejected there; the corpus is generated
 by this checkout, so give ``--fields-of-other`` to keep only fields both know (the default).
 """
@@ -21,6 +26,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -123,6 +131,43 @@ def _cold(python: str, case: Path) -> float:
     return time.perf_counter() - start
 
 
+_DECIDE_N = r"""
+import json, sys
+from transport_policy import decide
+records = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
+n = int(sys.argv[2])
+decide(records[0]).to_json()
+for r in records[:n]:
+    decide(r).to_json()
+"""
+
+
+def _instructions(command: list[str]) -> int:
+    """Instructions the command executes, counted by ``valgrind --tool=callgrind``: unlike time,
+    the count does not move with the machine's load (``PYTHONHASHSEED=0`` fixes the rest)."""
+    out = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+    )
+    found = re.search(r"Collected : (\d+)", out.stderr)
+    if found is None:
+        raise SystemExit(f"valgrind printed no count:\n{out.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def instruction_counts(python: str, records: Path, case: Path, n: int = 300) -> dict[str, float]:
+    """A cold ``decide CASE --format json`` and one ``decide()`` (the loop over ``n`` records
+    less the loop over none), in instructions, after a run that leaves what is kept."""
+    cold = [str(Path(python).parent / "transport-policy"), "decide", str(case), "--format", "json"]
+    subprocess.run(cold, check=True, capture_output=True)
+    loop = [python, "-c", _DECIDE_N, str(records)]
+    per = (_instructions([*loop, str(n)]) - _instructions([*loop, "0"])) / n
+    return {"cold_start": float(_instructions(cold)), "per_decide": per}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -134,8 +179,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5, help="rounds (default 5)")
     parser.add_argument("--cold-runs", type=int, default=5, help="cold starts per round")
     parser.add_argument("--case", type=Path, help="case for cold starts (default: first golden)")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count instructions (valgrind): a cold start and one decide() in each checkout",
+    )
     parser.add_argument("--no-write", action="store_true", help="do not write results/*.json")
     args = parser.parse_args(argv)
+    if args.instructions and shutil.which("valgrind") is None:
+        parser.error("--instructions needs valgrind (apt-get install valgrind)")
     info = machine()
     print_machine(info)
     here, other = sys.executable, args.other_python
@@ -152,6 +204,14 @@ def main(argv: list[str] | None = None) -> int:
                 results[name]["decide_us"].append(_per_record(python, records))
                 results[name]["cold_s"].extend(_cold(python, case) for _ in range(args.cold_runs))
             print(f"round {round_ + 1}/{args.rounds} done", file=sys.stderr)
+        counts = (
+            {
+                name: instruction_counts(py, records, case)
+                for name, py in (("this", here), ("other", other))
+            }
+            if args.instructions
+            else {}
+        )
     summary = {
         name: {k: statistics.median(v) for k, v in values.items()}
         for name, values in results.items()
@@ -166,6 +226,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{'cold start s':22}{summary['this']['cold_s']:12.3f}"
         f"{summary['other']['cold_s']:12.3f}{ratios['cold_s']:12.3f}"
     )
+    for key, label in (("cold_start", "cold start instr."), ("per_decide", "decide() instr.")):
+        if counts:
+            mine, theirs = counts["this"][key], counts["other"][key]
+            print(f"{label:22}{mine:12,.0f}{theirs:12,.0f}{mine / theirs:12.3f}")
     if not args.no_write:
         path = write_results(
             "compare",
@@ -174,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
                 "summary": summary,
                 "ratios": ratios,
                 "rounds": results,
+                "instructions": counts,
                 "n": args.n,
                 "case": case.name,
             },

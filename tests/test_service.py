@@ -199,7 +199,7 @@ def test_a_changed_rule_folder_is_picked_up_and_a_broken_edit_keeps_the_last_goo
     assert "\ntitle: " in text
     # The digest covers the resolved content (not comments or layout): change the title.
     manifest.write_text(text.replace("\ntitle: ", "\ntitle: Edited, ", 1))
-    time.sleep(RECHECK_SECONDS * 5)  # requests made 2 ms after an edit see it
+    time.sleep(RECHECK_SECONDS * 5)  # requests made RECHECK_SECONDS after an edit see it
     after = {p["version"]: p["digest"] for p in client.get("/v1/policies", headers=AUTH).json()}
     changed = [v for v in before if before[v] != after[v]]
     assert changed, "the edit was not picked up"

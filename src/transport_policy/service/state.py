@@ -1,8 +1,8 @@
 """The rules the service decides with, from the process cache (:mod:`..engine.cache`): a changed
-rule folder is picked up by the first request made after the cache's recheck interval (2 ms), and
+rule folder is picked up by the first request made after the cache's recheck interval (20 ms), and
 a broken edit keeps the last good version serving (reported by ``/readyz``).
 
-The cache compares the files it depends on (one ``stat`` each) at most every 2 ms and makes a new
+The cache compares the files it depends on (one ``stat`` each) at most every 20 ms and makes a new
 :class:`PolicyStore` when they changed; this module only checks that a new store loads before it
 serves, so a request never meets a half-edited folder.
 """
