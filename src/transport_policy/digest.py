@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from json.encoder import encode_basestring
 
 import rfc8785
@@ -108,9 +107,9 @@ def _refuse_constant(token: str) -> object:
     raise _Unsuitable
 
 
-_ABOVE_BMP_ORDER = re.compile("[\ud800-\U0010ffff]")
-"""Characters whose code-point order may differ from their UTF-16 order (surrogates, U+E000 and
-above): text without them sorts the same either way."""
+_FIRST_OUT_OF_ORDER = "\ud800"
+"""The first character whose code-point order may differ from its UTF-16 order (surrogates, U+E000
+and above): text whose characters are all below it sorts the same either way."""
 
 
 def canonical_json_text(text: str) -> bytes:
@@ -131,7 +130,7 @@ def canonical_json_text(text: str) -> bytes:
             text, parse_float=_ready_float, parse_int=_ready_int, parse_constant=_refuse_constant
         )
         made = _ENCODER.encode(value)  # characters as they are: the text may have escaped them
-        if made.isascii() or _ABOVE_BMP_ORDER.search(made) is None:
+        if made.isascii() or max(made) < _FIRST_OUT_OF_ORDER:
             return made.encode("utf-8")
     except (_Unsuitable, ValueError, UnicodeEncodeError):
         pass
