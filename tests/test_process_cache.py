@@ -42,6 +42,22 @@ def test_a_rule_edit_is_seen_on_the_next_call(tmp_path: Path) -> None:
     assert second.policy.digest != first.policy.digest
 
 
+def test_a_fresh_look_sees_an_edit_made_within_the_recheck_interval(tmp_path: Path) -> None:
+    """``fresh=True`` (what replay and the service's readiness use) compares the files now."""
+    rules = Path(shutil.copytree(ROOT / "rules", tmp_path / "rules"))
+    cache = ProcessCache(recheck_seconds=3600)
+    before = cache.store(str(rules))
+    digest = before.get("2021-01").digest
+    exclusions = rules / "2021-01" / "exclusions.yaml"
+    exclusions.write_text(
+        exclusions.read_text(encoding="utf-8").replace(JUDGEMENT, "", 1), encoding="utf-8"
+    )
+    assert cache.store(str(rules)) is before  # within the interval: trusted
+    after = cache.store(str(rules), fresh=True)
+    assert after is not before
+    assert after.get("2021-01").digest != digest
+
+
 def test_an_edit_of_a_base_version_is_seen_through_its_overlay(tmp_path: Path) -> None:
     rules = Path(shutil.copytree(ROOT / "rules", tmp_path / "rules"))
     record, _ = load_case(CASE)

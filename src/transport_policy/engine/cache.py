@@ -66,7 +66,7 @@ class ProcessCache:
             self._mine()
             hit = self._stores.get(root)
             now = time.monotonic()
-            if hit is not None and now - self._checked[root] < self.recheck_seconds:
+            if hit is not None and not fresh and now - self._checked[root] < self.recheck_seconds:
                 return hit[1]
             if hit is not None and stamp(hit[1].watched) == hit[0]:
                 self._checked[root] = now
