@@ -41,12 +41,18 @@ _ENCODER = json.JSONEncoder(
 )
 
 
+def _ready_float(value: float) -> object:
+    """A float as the standard encoder prints it the way RFC 8785 does (a whole number below 2**53
+    as an integer, another only between 1e-4 and 1e16), or ``_UNSUITABLE``."""
+    if value.is_integer():
+        return int(value) if abs(value) <= _SAFE_INT else _UNSUITABLE
+    return value if 1e-4 <= abs(value) < 1e16 else _UNSUITABLE
+
+
 def _json_ready(value: object) -> object:
     """``value`` with floats made printable by the standard encoder, or ``_UNSUITABLE``."""
     if isinstance(value, float):
-        if value.is_integer():
-            return int(value) if abs(value) <= _SAFE_INT else _UNSUITABLE
-        return value if 1e-4 <= abs(value) < 1e16 else _UNSUITABLE
+        return _ready_float(value)
     if isinstance(value, dict):
         out: dict[str, object] = {}
         for key, item in value.items():
@@ -86,17 +92,14 @@ class _Unsuitable(Exception):
     """A number the standard encoder does not print as RFC 8785 does."""
 
 
-def _ready_float(token: str) -> float | int:
-    value = float(token)
-    if value.is_integer():
-        if abs(value) <= _SAFE_INT:
-            return int(value)
-    elif 1e-4 <= abs(value) < 1e16:
-        return value
-    raise _Unsuitable
+def _parse_float(token: str) -> object:
+    ready = _ready_float(float(token))
+    if ready is _UNSUITABLE:
+        raise _Unsuitable
+    return ready
 
 
-def _ready_int(token: str) -> int:
+def _parse_int(token: str) -> int:
     value = int(token)
     if abs(value) > _SAFE_INT:
         raise _Unsuitable
@@ -127,7 +130,7 @@ def canonical_json_text(text: str) -> bytes:
     """
     try:
         value = json.loads(
-            text, parse_float=_ready_float, parse_int=_ready_int, parse_constant=_refuse_constant
+            text, parse_float=_parse_float, parse_int=_parse_int, parse_constant=_refuse_constant
         )
         made = _ENCODER.encode(value)  # characters as they are: the text may have escaped them
         if made.isascii() or max(made) < _FIRST_OUT_OF_ORDER:
