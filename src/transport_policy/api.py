@@ -12,18 +12,7 @@ from .errors import FieldError, PolicyVersionError, RecordError
 from .model.decision import Decision
 from .model.record import AssessmentRecord
 from .rules.model import Policy
-from .rules.versions import PolicyStore
-
-
-def load_policy(directory: str | Path) -> Policy:
-    """Load and validate the policy version in ``directory`` (which holds ``policy.yaml``).
-
-    A :class:`~transport_policy.RuleError` names the file relative to the folder (``path``) and,
-    in its message, the folder too, since every version has files of the same names.
-    """
-    from .rules import loader  # imported on use: deciding with a kept policy never loads one
-
-    return loader.load_policy(directory)
+from .rules.versions import PolicyStore, load_policy
 
 
 def _store(root: str | None) -> PolicyStore:

@@ -185,8 +185,9 @@ class _Pickler(pickle.Pickler):
     def reducer_override(self, obj: object) -> Any:
         kind = type(obj)
         if dataclasses.is_dataclass(kind) and not isinstance(obj, type):
-            given = {f.name: getattr(obj, f.name) for f in dataclasses.fields(kind) if f.init}
-            names = {f.name for f in dataclasses.fields(kind)}
+            fields = dataclasses.fields(kind)
+            given = {f.name: getattr(obj, f.name) for f in fields if f.init}
+            names = {f.name for f in fields}
             extra = {k: v for k, v in vars(obj).items() if k not in names}
             return _dataclass, (kind, given, extra)
         if isinstance(obj, pydantic.BaseModel):

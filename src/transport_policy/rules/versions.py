@@ -120,7 +120,7 @@ class PolicyStore:
         if policy is None:
             # Kept between processes, keyed on the bytes of every file the versions depend on.
             key = [version.encode(), folder.encode(), *files_key(self.watched)]
-            policy = self._loaded[version] = kept("policy", key, lambda: _load(folder))
+            policy = self._loaded[version] = kept("policy", key, lambda: load_policy(folder))
         if policy.version != version:  # the folder changed since the manifests were read
             raise RuleError(f"policy.yaml now names version {policy.version}", path=folder)
         return policy
@@ -151,10 +151,15 @@ def _read_manifests(folders: list[Path]) -> list[Manifest]:
     return [read_manifest(folder) for folder in folders]
 
 
-def _load(folder: str) -> Policy:
-    from .loader import load_policy  # imported on use: a kept policy needs no loader
+def load_policy(directory: str | Path) -> Policy:
+    """Load and validate the policy version in ``directory`` (which holds ``policy.yaml``).
 
-    return load_policy(folder)
+    A :class:`~transport_policy.RuleError` names the file relative to the folder (``path``) and,
+    in its message, the folder too, since every version has files of the same names.
+    """
+    from . import loader  # imported on use: deciding with a kept policy never loads one
+
+    return loader.load_policy(directory)
 
 
 def _files(folder: Path) -> list[str]:
