@@ -262,3 +262,19 @@ def test_no_cross_origin_access_is_granted(client: TestClient) -> None:
     assert answer.status_code == 200
     for response in (preflight, answer):
         assert not any(h.lower().startswith("access-control-") for h in response.headers)
+
+
+def test_ndjson_records_are_split_at_newlines_only(client: TestClient) -> None:
+    """Text may hold U+2028, U+2029 or U+0085 unescaped (JSON allows it): a batch line ends at
+    a newline only, as `batch` reads NDJSON, so one record is still one line out."""
+    records = [_record(p) for p in CASES[:3]]
+    judgement = records[1].get("judgement") or {}
+    assert isinstance(judgement, dict)
+    records[1] = {**records[1], "judgement": {**judgement, "notes": "one\u2028two\u2029three\x85"}}
+    body = "\r\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\r\n"
+    headers = {**AUTH, "Content-Type": "application/x-ndjson"}
+    response = client.post("/v1/decisions:batch", content=body.encode(), headers=headers)
+    assert response.status_code == 200
+    lines = [json.loads(x) for x in response.text.split("\n") if x]
+    assert [x.get("case_id") for x in lines] == [r["case_id"] for r in records]
+    assert all("outcome" in x for x in lines), lines

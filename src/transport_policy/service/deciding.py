@@ -99,7 +99,12 @@ def batch_items(
             )
         return [(f"record {i}", item) for i, item in enumerate(items, start=1)]
     out: list[tuple[str, object]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Lines end at "\n" only, as `batch` reads NDJSON: str.splitlines() would also split at
+    # U+2028, U+2029 or U+0085, which JSON text may hold unescaped.
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    for number, line in enumerate((x.removesuffix("\r") for x in lines), start=1):
         if deadline is not None and number % 256 == 0:
             deadline.check()
         if not line.strip():  # an error in its place, as `batch` gives it
