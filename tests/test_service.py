@@ -278,3 +278,30 @@ def test_ndjson_records_are_split_at_newlines_only(client: TestClient) -> None:
     lines = [json.loads(x) for x in response.text.split("\n") if x]
     assert [x.get("case_id") for x in lines] == [r["case_id"] for r in records]
     assert all("outcome" in x for x in lines), lines
+
+
+def test_a_body_is_read_as_decide_reads_json_utf8_without_repeated_keys(
+    client: TestClient,
+) -> None:
+    """`decide` refuses a record that repeats a key or is not UTF-8; so does the service, and
+    nothing is decided with a replacement character or with whichever value came last."""
+    record = _record(CASES[0])
+    text = json.dumps(record)
+    repeated = text[:-1] + ', "case_id": "SECRET-DUP-1"}'
+    not_utf8 = text.replace('"case_id": "', '"case_id": "SECRET\xff', 1).encode("latin-1")
+    for body in (repeated.encode(), not_utf8, text.encode("utf-16"), text.encode("utf-32")):
+        for path in ("/v1/decisions", "/v1/questions"):
+            response = client.post(path, content=body, headers=AUTH)
+            assert response.status_code == 400, (path, response.text)
+            assert response.headers["content-type"] == "application/problem+json"
+            assert "SECRET" not in response.text
+    ndjson = {**AUTH, "Content-Type": "application/x-ndjson"}
+    lines = b"\n".join([text.encode(), repeated.encode(), not_utf8, text.encode()])
+    batch = client.post("/v1/decisions:batch", content=lines, headers=ndjson)
+    out = [json.loads(x) for x in batch.text.splitlines()]
+    assert [x.get("outcome") is not None for x in out] == [True, False, False, True]
+    assert [x["errors"][0]["field"] for x in out[1:3]] == ["(line)", "(line)"]
+    assert "SECRET" not in batch.text and "\ufffd" not in batch.text
+    for body in (b"[" + repeated.encode() + b"]", b"[" + not_utf8 + b"]"):
+        array = client.post("/v1/decisions:batch", content=body, headers=AUTH)
+        assert array.status_code == 422 and "SECRET" not in array.text

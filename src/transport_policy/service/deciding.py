@@ -76,16 +76,44 @@ def asking(
     return engine_for(policy).decide(record, selected=why), questions
 
 
+class RepeatedKey(ValueError):
+    """A JSON object names a key twice."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``json.loads``' ``object_pairs_hook``: refuse an object that repeats a key."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise RepeatedKey("a key is repeated")
+    return out
+
+
+def read_json(raw: bytes) -> object:
+    """JSON read as ``decide`` reads a record: UTF-8 only, no repeated key, no ``NaN`` or
+    ``Infinity``. A :class:`ValueError` (:class:`UnicodeDecodeError`, :class:`RepeatedKey`) or
+    :class:`RecursionError` says it is not."""
+    text = raw.decode("utf-8")
+    return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=reject_constant)
+
+
+def json_fault(exc: Exception) -> str:
+    """What is wrong with a body or line :func:`read_json` refused (never its text)."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"is not valid UTF-8 (byte {exc.start})"
+    if isinstance(exc, RepeatedKey):
+        return "is not valid JSON (an object repeats a key)"
+    return "is not valid JSON"
+
+
 def batch_items(
     body: bytes, *, ndjson: bool, deadline: Deadline | None = None
 ) -> list[tuple[str, object]]:
     """The records of a batch body (a JSON array, or NDJSON) as (source, data); a line that is
     not JSON becomes a :class:`RecordError` in place. NDJSON stops being read as soon as the
     request's time is up (:meth:`Deadline.check`)."""
-    text = body.decode("utf-8", "replace")
     if not ndjson:
         try:
-            items = json.loads(text, parse_constant=reject_constant)
+            items = read_json(body)
         except (ValueError, RecursionError):
             items = None
         if not isinstance(items, list):
@@ -98,25 +126,29 @@ def batch_items(
                 ]
             )
         return [(f"record {i}", item) for i, item in enumerate(items, start=1)]
-    out: list[tuple[str, object]] = []
     # Lines end at "\n" only, as `batch` reads NDJSON: str.splitlines() would also split at
     # U+2028, U+2029 or U+0085, which JSON text may hold unescaped.
-    lines = text.split("\n")
-    if lines[-1] == "":
+    lines = body.split(b"\n")
+    if lines[-1] == b"":
         lines.pop()
-    for number, line in enumerate((x.removesuffix("\r") for x in lines), start=1):
+    out: list[tuple[str, object]] = []
+    for number, line in enumerate(lines, start=1):
         if deadline is not None and number % 256 == 0:
             deadline.check()
-        if not line.strip():  # an error in its place, as `batch` gives it
-            err = RecordError([FieldError("(line)", "is blank")], source=f"line {number}")
-            out.append((f"line {number}", err))
-            continue
-        try:
-            out.append((f"line {number}", json.loads(line, parse_constant=reject_constant)))
-        except (ValueError, RecursionError):
-            err = RecordError([FieldError("(line)", "is not valid JSON")], source=f"line {number}")
-            out.append((f"line {number}", err))
+        out.append((f"line {number}", _ndjson_line(line.removesuffix(b"\r"), number)))
     return out
+
+
+def _ndjson_line(line: bytes, number: int) -> object:
+    """One NDJSON line's record, or the :class:`RecordError` that takes its place (as `batch`
+    gives it)."""
+    source = f"line {number}"
+    if not line.strip():
+        return RecordError([FieldError("(line)", "is blank")], source=source)
+    try:
+        return read_json(line)
+    except (ValueError, RecursionError) as exc:
+        return RecordError([FieldError("(line)", json_fault(exc))], source=source)
 
 
 def batch_line(

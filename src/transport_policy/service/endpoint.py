@@ -12,15 +12,13 @@ request goes on to the FastAPI app.
 
 from __future__ import annotations
 
-import json
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..casefile import reject_constant
 from ..errors import TransportPolicyError
 from .context import Service
-from .deciding import decide_one
+from .deciding import decide_one, json_fault, read_json
 from .problems import Denied, problem_for
 
 PATH = "/v1/decisions"
@@ -80,8 +78,9 @@ def query(scope: Scope, name: str) -> str | None:
 
 
 def parse_json(raw: bytes) -> object:
-    """A request body as JSON (400 if it is not; ``NaN`` and ``Infinity`` are not JSON)."""
+    """A request body as JSON, read as ``decide`` reads a record (400 if it cannot be: not
+    UTF-8, not JSON, an object that repeats a key, ``NaN`` or ``Infinity``)."""
     try:
-        return json.loads(raw, parse_constant=reject_constant)
-    except (ValueError, RecursionError):
-        raise Denied(400, "the request body is not valid JSON") from None
+        return read_json(raw)
+    except (ValueError, RecursionError) as exc:
+        raise Denied(400, f"the request body {json_fault(exc)}") from None
