@@ -305,3 +305,24 @@ def test_a_body_is_read_as_decide_reads_json_utf8_without_repeated_keys(
     for body in (b"[" + repeated.encode() + b"]", b"[" + not_utf8 + b"]"):
         array = client.post("/v1/decisions:batch", content=body, headers=AUTH)
         assert array.status_code == 422 and "SECRET" not in array.text
+
+
+def test_a_path_with_a_trailing_slash_is_a_404_problem_not_a_redirect(client: TestClient) -> None:
+    """No redirect to an absolute http:// address built from the Host header (behind a TLS
+    proxy a client would re-send the records in clear text), echoing the query, before any
+    token check."""
+    for method, path in (
+        ("POST", "/v1/decisions:batch/"),
+        ("POST", "/v1/questions/"),
+        ("GET", "/v1/policies/"),
+        ("GET", "/v1/policies/2021-01/"),
+        ("GET", "/healthz/"),
+    ):
+        response = client.request(
+            method, path, params={"policy": "SECRET-PIN"}, content=b"[]", follow_redirects=False
+        )
+        assert response.status_code == 404, (path, response.status_code)
+        assert response.headers["content-type"] == "application/problem+json"
+        assert "location" not in response.headers
+    pages = client.get("/assess", follow_redirects=False)
+    assert pages.is_redirect and pages.headers["location"] == "/assess/"

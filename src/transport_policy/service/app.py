@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from fastapi.telemetry import TelemetryConfig
 from starlette.exceptions import HTTPException
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from .. import __version__
 from ..audit.logfile import last_line
@@ -56,6 +56,10 @@ def create_app(settings: Settings) -> FastAPI:
         # FastAPI's own OpenTelemetry would record failures with their messages and stack
         # traces (personal data) wherever the host sends telemetry, and costs time per request.
         telemetry=NO_TELEMETRY,
+        # A path with a trailing slash is a 404 problem, not a redirect: the redirect named an
+        # absolute http:// address built from the Host header (behind a TLS proxy, a client
+        # would re-send its records in clear text), repeated the query, before any token check.
+        redirect_slashes=False,
     )
 
     app.add_middleware(DecisionEndpoint, service=service)  # POST /v1/decisions
@@ -65,8 +69,14 @@ def create_app(settings: Settings) -> FastAPI:
     # Each group of endpoints is a router: more (pages, say) are added the same way.
     app.include_router(_decision_routes(service))
     app.include_router(_info_routes(service))
+    app.add_route("/assess", _to_pages, include_in_schema=False)
     app.mount("/assess", web_app(service))  # the assessor pages (transport_policy.web)
     return app
+
+
+async def _to_pages(_request: Request) -> Response:
+    """``/assess`` to the pages' home, by a relative address (the scheme stays the client's)."""
+    return RedirectResponse("/assess/", status_code=307)
 
 
 def _decision_routes(svc: Service) -> APIRouter:
