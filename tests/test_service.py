@@ -302,9 +302,13 @@ def test_a_body_is_read_as_decide_reads_json_utf8_without_repeated_keys(
     assert [x.get("outcome") is not None for x in out] == [True, False, False, True]
     assert [x["errors"][0]["field"] for x in out[1:3]] == ["(line)", "(line)"]
     assert "SECRET" not in batch.text and "\ufffd" not in batch.text
-    for body in (b"[" + repeated.encode() + b"]", b"[" + not_utf8 + b"]"):
+    for body, fault in (
+        (b"[" + repeated.encode() + b"]", "key"),
+        (b"[" + not_utf8 + b"]", "UTF-8"),
+    ):
         array = client.post("/v1/decisions:batch", content=body, headers=AUTH)
         assert array.status_code == 422 and "SECRET" not in array.text
+        assert fault in array.json()["errors"][0]["message"]
 
 
 def test_a_path_with_a_trailing_slash_is_a_404_problem_not_a_redirect(client: TestClient) -> None:

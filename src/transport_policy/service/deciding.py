@@ -112,20 +112,7 @@ def batch_items(
     not JSON becomes a :class:`RecordError` in place. NDJSON stops being read as soon as the
     request's time is up (:meth:`Deadline.check`)."""
     if not ndjson:
-        try:
-            items = read_json(body)
-        except (ValueError, RecursionError):
-            items = None
-        if not isinstance(items, list):
-            raise RecordError(
-                [
-                    FieldError(
-                        "(body)",
-                        "is not a JSON array of records (send NDJSON as application/x-ndjson)",
-                    )
-                ]
-            )
-        return [(f"record {i}", item) for i, item in enumerate(items, start=1)]
+        return _array_items(body)
     # Lines end at "\n" only, as `batch` reads NDJSON: str.splitlines() would also split at
     # U+2028, U+2029 or U+0085, which JSON text may hold unescaped.
     lines = body.split(b"\n")
@@ -137,6 +124,18 @@ def batch_items(
             deadline.check()
         out.append((f"line {number}", _ndjson_line(line.removesuffix(b"\r"), number)))
     return out
+
+
+def _array_items(body: bytes) -> list[tuple[str, object]]:
+    """The records of a JSON array body (a :class:`RecordError` if it is not one)."""
+    try:
+        items = read_json(body)
+    except (ValueError, RecursionError) as exc:
+        raise RecordError([FieldError("(body)", json_fault(exc))]) from None
+    if not isinstance(items, list):
+        message = "is not a JSON array of records (send NDJSON as application/x-ndjson)"
+        raise RecordError([FieldError("(body)", message)])
+    return [(f"record {i}", item) for i, item in enumerate(items, start=1)]
 
 
 def _ndjson_line(line: bytes, number: int) -> object:
