@@ -330,3 +330,18 @@ def test_a_path_with_a_trailing_slash_is_a_404_problem_not_a_redirect(client: Te
         assert "location" not in response.headers
     pages = client.get("/assess", follow_redirects=False)
     assert pages.is_redirect and pages.headers["location"] == "/assess/"
+
+
+def test_a_repeated_policy_pin_picks_the_same_version_on_every_endpoint(
+    client: TestClient,
+) -> None:
+    """`?policy=` given twice: the single and the batch endpoint decide with the same version
+    (the last, as for every other query parameter)."""
+    body = _record(CASES[0])
+    versions = [p["version"] for p in client.get("/v1/policies", headers=AUTH).json()]
+    for pins in (versions, versions[::-1]):
+        params = [("policy", v) for v in pins]
+        one = client.post("/v1/decisions", json=body, params=params, headers=AUTH)
+        batch = client.post("/v1/decisions:batch", json=[body], params=params, headers=AUTH)
+        assert one.status_code == batch.status_code == 200
+        assert one.json()["policy"]["version"] == json.loads(batch.text)["policy"]["version"]

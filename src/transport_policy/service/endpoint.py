@@ -68,13 +68,16 @@ def header(scope: Scope, name: bytes) -> str:
 
 
 def query(scope: Scope, name: str) -> str | None:
-    """The first value of a query parameter (``None`` when absent)."""
+    """The value of a query parameter (``None`` when absent); the last, if it is repeated, as
+    Starlette and so the FastAPI routes read it."""
     text = bytes(scope.get("query_string", b"")).decode("latin-1")
     if not text:
         return None
-    return next(
-        (value for key, value in parse_qsl(text, keep_blank_values=True) if key == name), None
-    )
+    found = None
+    for key, value in parse_qsl(text, keep_blank_values=True):
+        if key == name:
+            found = value
+    return found
 
 
 def parse_json(raw: bytes) -> object:
