@@ -220,12 +220,20 @@ def reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not allowed")
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"duplicate key {_safe_key(key)}")
-        out[key] = value
+class RepeatedKey(ValueError):
+    """A JSON object names a key twice."""
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``json.loads``' ``object_pairs_hook``: refuse an object that repeats a key
+    (:class:`RepeatedKey`, naming the first key repeated)."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise RepeatedKey(f"duplicate key {_safe_key(key)}")
+            seen.add(key)
     return out
 
 
@@ -240,9 +248,7 @@ def parse_text(text: str, *, source: str, fmt: str | None = None, unit: str = "(
         fmt = "json" if text.lstrip().startswith(("{", "[")) else "yaml"
     try:
         if fmt == "json":
-            return json.loads(
-                text, object_pairs_hook=_no_duplicates, parse_constant=reject_constant
-            )
+            return json.loads(text, object_pairs_hook=unique_keys, parse_constant=reject_constant)
         docs = load_yaml(text)
     except (ValueError, yaml.YAMLError) as exc:
         raise RecordError([FieldError(unit, _parse_message(exc, fmt))], source=source) from None

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable, Collection
 from typing import Any
 
 from ..audit.log import DecisionLog
-from ..casefile import parse_record, reject_constant
+from ..casefile import RepeatedKey, parse_record, reject_constant, unique_keys
 from ..engine import engine_for
 from ..errors import FieldError, PolicyVersionError, RecordError
 from ..model.decision import Decision, NextQuestion
@@ -76,24 +76,12 @@ def asking(
     return engine_for(policy).decide(record, selected=why), questions
 
 
-class RepeatedKey(ValueError):
-    """A JSON object names a key twice."""
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """``json.loads``' ``object_pairs_hook``: refuse an object that repeats a key."""
-    out = dict(pairs)
-    if len(out) != len(pairs):
-        raise RepeatedKey("a key is repeated")
-    return out
-
-
 def read_json(raw: bytes) -> object:
     """JSON read as ``decide`` reads a record: UTF-8 only, no repeated key, no ``NaN`` or
     ``Infinity``. A :class:`ValueError` (:class:`UnicodeDecodeError`, :class:`RepeatedKey`) or
     :class:`RecursionError` says it is not."""
     text = raw.decode("utf-8")
-    return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=reject_constant)
+    return json.loads(text, object_pairs_hook=unique_keys, parse_constant=reject_constant)
 
 
 def json_fault(exc: Exception) -> str:
