@@ -3,6 +3,7 @@ whichever command meets it, and each command's --help shows the rows it returns.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -125,3 +126,28 @@ def test_decide_loads_no_other_command() -> None:
         "transport_policy.cli.decide",
         "transport_policy.cli.exits",
     }
+
+
+RUN = "from transport_policy.cli import run; run()"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a closed pipe is EPIPE on POSIX")
+@pytest.mark.parametrize(
+    "name", [*NAMES, "schema", "new-case", "--help", "decide --help", "--version"]
+)
+def test_a_closed_output_pipe_stops_every_command_quietly(name: str, decision_log: Path) -> None:
+    """``transport-policy ... | head`` whose reader has gone: 141 and nothing on stderr, not the
+    1 of a rejected case (click's own answer to a closed pipe) nor an error message."""
+    args = _commands(decision_log).get(name) or {"schema": ["schema", "record"]}.get(name)
+    read, write = os.pipe()
+    os.close(read)  # no reader: the first write fails with EPIPE
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", RUN, *(args or name.split())],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            timeout=120,
+        )
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (Exit.BROKEN_PIPE, b"")

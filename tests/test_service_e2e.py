@@ -89,3 +89,15 @@ def test_sigterm_lets_in_flight_requests_finish_and_the_log_verifies(
     assert results == [(200, len(records))] * len(clients)
     report = verify(log)
     assert report.ok and report.entries == len(records) * len(clients)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_one_worker_stopped_by_a_signal_exits_0(tmp_path: Path, stop: signal.Signals) -> None:
+    """``serve --help`` promises 0 once a stop has let in-flight requests finish, with one
+    worker as with several (uvicorn passes the signal on once it has shut down)."""
+    with local_server("--tokens", str(_tokens(tmp_path))) as running:
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        response = httpx.post(running.url + "/v1/decisions", json=_record(CASES[0]), headers=auth)
+        assert response.status_code == 200
+        running.process.send_signal(stop)
+        assert running.process.wait(timeout=60) == 0

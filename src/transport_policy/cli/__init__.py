@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import errno
 import importlib
-import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import click
 
 from .. import __version__
-from .common import cannot_write
+from .common import cannot_write, silence_stdout
 from .exits import Exit
 
 COMMANDS: dict[str, str] = {
@@ -34,8 +36,33 @@ COMMANDS: dict[str, str] = {
 """Command name → ``module:object`` within this package."""
 
 
+class ReaderGone(Exception):
+    """The reader of standard output went away (``EPIPE``). Not an :class:`OSError`, so that
+    click's own handling of a closed pipe (exit status 1, which reads as a rejected case) leaves
+    it to :func:`run`."""
+
+
+@contextmanager
+def _reader_gone() -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno != errno.EPIPE:
+            raise
+        raise ReaderGone from None
+
+
 class LazyGroup(click.Group):
-    """A group whose subcommands are imported on first use (click's lazy-loading pattern)."""
+    """A group whose subcommands are imported on first use (click's lazy-loading pattern); a
+    closed output pipe, in a command or in ``--help``, is :class:`ReaderGone`."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        with _reader_gone():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _reader_gone():
+            return super().invoke(ctx)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return [*super().list_commands(ctx), *COMMANDS]
@@ -82,12 +109,12 @@ def run() -> None:
     except (click.Abort, KeyboardInterrupt):
         click.echo("Interrupted.", err=True)
         code = Exit.INTERRUPTED
+    except ReaderGone:
+        silence_stdout()
+        code = Exit.BROKEN_PIPE
     except OSError as exc:
-        if exc.errno == errno.EPIPE:
-            # Point stdout at /dev/null so the interpreter's final flush stays quiet too.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            os.close(devnull)
+        if exc.errno == errno.EPIPE:  # the final flush
+            silence_stdout()
             code = Exit.BROKEN_PIPE
         else:
             target = exc.filename or "standard output"

@@ -127,7 +127,7 @@ def verify_command(log: Path, checkpoint: Checkpoint | None, root: str | None, f
         )
     elif report.problem is None:
         checked = " and agrees with the checkpoint" if checkpoint is not None else ""
-        click.echo(f"{log}: intact{checked}, {report.entries} entries")
+        click.echo(f"{log}: intact{checked}, {count(report.entries, 'entry', 'entries')}")
         click.echo(f"checkpoint: {report.checkpoint}")
         click.echo(
             "Keep this checkpoint where the log's writers cannot change it, and pass it "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 import time
@@ -44,6 +43,7 @@ from .common import (
     progress_bar,
     progress_option,
     rules_option,
+    silence_stdout,
     skipped_message,
     workers,
     workers_options,
@@ -183,7 +183,7 @@ def batch_command(
         )
         raise SystemExit(128 + stop.signum) from None
     except BrokenPipeError:
-        _silence_stdout()
+        silence_stdout()
         raise SystemExit(Exit.BROKEN_PIPE) from None
     except OSError as exc:
         where_ = f"{exc.filename}: " if exc.filename else ""
@@ -243,17 +243,6 @@ def _check_usage(
         raise click.UsageError("--resume continues an output file: give --output FILE")
     if resume and partitions is not None:
         raise click.UsageError("--partitions cannot be resumed: run again without --resume")
-
-
-def _silence_stdout() -> None:
-    """Point standard output at the null device, so that nothing more is written to the closed
-    pipe (not even the flush at exit, which would print an error)."""
-    try:
-        null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, sys.stdout.fileno())
-        os.close(null)
-    except (OSError, ValueError):  # not a real file (a test's capture): nothing to silence
-        pass
 
 
 def _open_output(output: str, stack: ExitStack, append: bool = False) -> IO[str]:

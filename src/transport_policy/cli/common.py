@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
@@ -204,6 +205,17 @@ def echo_record_error(exc: RecordError) -> None:
 def cannot_write(target: object, exc: OSError) -> str:
     """The one message for output that could not be written, naming the file."""
     return f"cannot write {target}: {exc.strerror or exc}"
+
+
+def silence_stdout() -> None:
+    """Point standard output at the null device, so that nothing more is written to the closed
+    pipe (not even the flush at exit, which would print an error)."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError):  # not a real file (a test's capture): nothing to silence
+        pass
 
 
 def stdout_is_terminal() -> bool:

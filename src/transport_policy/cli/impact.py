@@ -156,10 +156,10 @@ def _write(report: object, fmt: str, output: Path | None) -> None:
     from ..audit.impact_tables import Report
 
     assert isinstance(report, Report)
+    if output is None:  # a closed pipe or a full disk is the command line's to report
+        write(report, fmt, sys.stdout)
+        return
     try:
-        if output is None:  # a closed pipe or a full disk is the command line's to report
-            write(report, fmt, sys.stdout)
-            return
         write(report, fmt, path=output)
     except OSError as exc:
         raise CannotRun(cannot_write(output, exc)) from None

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Any, TypeVar
 
 import click
@@ -97,6 +100,37 @@ def serve_command(
         service_main.preflight()
     except TransportPolicyError as exc:
         raise fail(exc) from None
+    with _stops_cleanly():
+        _run(uvicorn, host, port, workers, timeout)
+
+
+class _Stopped(Exception):
+    """A stop signal, passed on by uvicorn once it has shut down."""
+
+
+def _stop(_signum: int, _frame: object) -> None:
+    raise _Stopped
+
+
+@contextmanager
+def _stops_cleanly() -> Iterator[None]:
+    """SIGTERM or Ctrl-C ends the command with status 0: uvicorn stops gracefully on either,
+    then sends the signal again to the handler it found (with one worker), which would end the
+    process by the signal itself (143) or as interrupted (130)."""
+    signals = (signal.SIGTERM, signal.SIGINT)
+    found = {sig: signal.signal(sig, _stop) for sig in signals}
+    try:
+        yield
+    except _Stopped:
+        pass
+    finally:
+        for sig, handler in found.items():
+            signal.signal(sig, handler)
+
+
+def _run(uvicorn: ModuleType, host: str, port: int, workers: int, timeout: int) -> None:
+    from ..service import main as service_main
+
     uvicorn.run(
         "transport_policy.service.main:app_from_env",
         factory=True,
