@@ -217,19 +217,19 @@ def main(argv: list[str] | None = None) -> int:
         for name, values in results.items()
     }
     ratios = {k: summary["this"][k] / summary["other"][k] for k in summary["this"]}
-    print(f"{'':22}{'this':>12}{'other':>12}{'this/other':>12}")
+    print(f"{'':22}{'this':>15}{'other':>15}{'this/other':>12}")
     print(
-        f"{'decide() µs/record':22}{summary['this']['decide_us']:12.1f}"
-        f"{summary['other']['decide_us']:12.1f}{ratios['decide_us']:12.3f}"
+        f"{'decide() µs/record':22}{summary['this']['decide_us']:15.1f}"
+        f"{summary['other']['decide_us']:15.1f}{ratios['decide_us']:12.3f}"
     )
     print(
-        f"{'cold start s':22}{summary['this']['cold_s']:12.3f}"
-        f"{summary['other']['cold_s']:12.3f}{ratios['cold_s']:12.3f}"
+        f"{'cold start s':22}{summary['this']['cold_s']:15.3f}"
+        f"{summary['other']['cold_s']:15.3f}{ratios['cold_s']:12.3f}"
     )
     for key, label in (("cold_start", "cold start instr."), ("per_decide", "decide() instr.")):
         if counts:
             mine, theirs = counts["this"][key], counts["other"][key]
-            print(f"{label:22}{mine:12,.0f}{theirs:12,.0f}{mine / theirs:12.3f}")
+            print(f"{label:22}{mine:15,.0f}{theirs:15,.0f}{mine / theirs:12.3f}")
     if not args.no_write:
         path = write_results(
             "compare",
