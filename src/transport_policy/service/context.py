@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ..audit.log import DecisionLog
 from ..rules.versions import PolicyStore
 from .auth import Token, scopes_of
-from .problems import Denied, problem
+from .problems import Denied, problem, title
 from .state import RulesState
 
 
@@ -49,7 +49,7 @@ class BodyLimit:
             length = declared_length(scope)
             if length is not None and length > self.max_body:
                 detail = f"the request body is over {self.max_body} bytes"
-                await problem(413, "Payload Too Large", detail)(scope, receive, send)
+                await problem(413, title(413), detail)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 

@@ -14,6 +14,16 @@ from ..errors import PolicyVersionError, RecordError, TransportPolicyError
 PROBLEM_TYPE = "application/problem+json"
 
 
+TITLES = {413: "Content Too Large"}
+"""Titles by RFC 9110's names where Python's :class:`http.HTTPStatus` has an older one (which
+depends on its version: "Request Entity Too Large" before 3.13)."""
+
+
+def title(status: int) -> str:
+    """The problem title of a status."""
+    return TITLES.get(status) or HTTPStatus(status).phrase
+
+
 class Denied(Exception):
     """A request refused with a problem: ``status`` and a ``detail`` that holds no input."""
 
@@ -45,7 +55,7 @@ def problem_for(exc: Exception) -> Response | None:
     any other exception (a failure of the service: 500, see the app's handlers)."""
     if isinstance(exc, Denied):
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else exc.headers
-        return problem(exc.status, HTTPStatus(exc.status).phrase, exc.detail, headers=headers)
+        return problem(exc.status, title(exc.status), exc.detail, headers=headers)
     if isinstance(exc, RecordError):
         return problem(
             422,
