@@ -20,6 +20,7 @@ from transport_policy.errors import RecordError
 from transport_policy.model.contradictions import contradictions, values_of
 from transport_policy.model.fields import FIELDS
 from transport_policy.questions.engine import relevance_of
+from transport_policy.rules.conditions import fields_read
 from transport_policy.rules.model import Policy
 
 CASES = sorted((Path(__file__).resolve().parents[1] / "cases").glob("*.yaml"))
@@ -82,30 +83,53 @@ def test_every_question_asked_is_proved_relevant_and_the_engine_agrees(
         prove_relevant(data, question.field, policy)
 
 
+def _settling(policy: Policy, data: dict[str, Any]) -> set[str]:
+    """The fields whose answer would settle an open fact through one of the policy's readings."""
+    return {
+        path
+        for read, _, when in policy.conditional_readings
+        if fact(data, read) is None
+        for path in fields_read(when)
+    }
+
+
 @given(partial_with_skips(), st.data())
 def test_an_open_fact_not_asked_never_changes_the_recommendation(
     case: tuple[dict[str, Any], list[str]], draw: st.DataObject
 ) -> None:
-    """When the engine asks nothing more (the outcome settled, or every fact that could matter
-    skipped), answering any other open fact leaves the recommendation as it is, whatever the
-    record's open facts (the skipped ones too) turn out to be."""
+    """When the engine asks nothing more about a record (the outcome settled, or every fact that
+    could matter put to the assessor and left open), answering any open fact it did not ask
+    leaves the recommendation as it is.
+
+    The record is completed first (its open facts, the skipped ones too, drawn as known or
+    open) and the engine is asked about that record: a question the policy orders after
+    another (whether a carer's wellbeing was considered, after whether the support is an unpaid
+    carer's) is asked only once the first is answered, so while the first is open the second
+    is rightly not asked, and may matter once it is answered.
+
+    Not asked either, and left out here: a fact that matters only through one of the policy's
+    readings of another, open one (receiving the standard rate of the mobility component reads
+    an unknown higher rate as not received). The engine asks the fact the rules read; when that
+    one is left open it does not offer the fact that would settle it (docs/command-line.md)."""
     data, skip = case
     policy = _policy(data)
-    asked = next_questions(data, policy, skip=skip)
-    while asked:  # every question asked is put to the assessor and left open, until none is
-        skip = [*skip, *(q.field for q in asked)]
-        asked = next_questions(data, policy, skip=skip)
     facts = record_facts(parse_record(data), policy_fields(policy), policy)
     open_ = [p for p in relevance_of(policy).table_of if facts.get(p) is None]
-    unasked = [p for p in open_ if p not in skip]
-    assume(unasked)
+    assume(open_)
     others = {p: draw.draw(st.one_of(st.none(), value_strategy(p)), label=p) for p in open_}
-    target = draw.draw(st.sampled_from(unasked), label="answered")
+    target = draw.draw(st.sampled_from(open_), label="answered")
     completed = with_facts(data, {**others, target: None})
+    # the facts drawn are kept as drawn: a contradictory combination makes no record
+    assume(not contradictions(values_of(completed)))
+    asked = next_questions(completed, policy, skip=skip)
+    while asked:  # every question asked is put to the assessor and left open, until none is
+        skip = [*skip, *(q.field for q in asked)]
+        asked = next_questions(completed, policy, skip=skip)
+    assume(target not in skip)
+    assume(target not in _settling(policy, completed))
     answer = draw.draw(value_strategy(target), label="answer")
     answered = with_facts(data, {**others, target: answer})
-    # the facts drawn are kept as drawn: a contradictory combination makes no record
-    assume(not any(contradictions(values_of(r)) for r in (completed, answered)))
+    assume(not contradictions(values_of(answered)))
     # and the two records differ in the answer alone: resolving a contradiction the answer made
     # may have turned one of the record's own facts, which is not answering one question
     left, right = values_of(completed), values_of(answered)
