@@ -102,7 +102,8 @@ def run() -> None:
     """
     try:
         result = main.main(prog_name="transport-policy", standalone_mode=False)
-        sys.stdout.flush()
+        with _reader_gone():
+            sys.stdout.flush()
     except click.ClickException as exc:
         exc.show()
         code = exc.exit_code
@@ -113,13 +114,9 @@ def run() -> None:
         silence_stdout()
         code = Exit.BROKEN_PIPE
     except OSError as exc:
-        if exc.errno == errno.EPIPE:  # the final flush
-            silence_stdout()
-            code = Exit.BROKEN_PIPE
-        else:
-            target = exc.filename or "standard output"
-            click.echo("Error: " + cannot_write(target, exc), err=True)
-            code = Exit.CANNOT_RUN
+        target = exc.filename or "standard output"
+        click.echo("Error: " + cannot_write(target, exc), err=True)
+        code = Exit.CANNOT_RUN
     else:
         code = result if isinstance(result, int) else Exit.OK
     sys.exit(code)

@@ -8,7 +8,6 @@ import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import ModuleType
 from typing import Any, TypeVar
 
 import click
@@ -77,9 +76,7 @@ def serve_command(
     timeout: int,
 ) -> None:
     """Serve decisions over HTTP (see the README: bearer tokens, reverse proxy for TLS)."""
-    try:
-        import uvicorn
-
+    try:  # the service's modules import uvicorn and FastAPI
         from ..service import main as service_main
     except ImportError:
         raise CannotRun(
@@ -101,7 +98,7 @@ def serve_command(
     except TransportPolicyError as exc:
         raise fail(exc) from None
     with _stops_cleanly():
-        _run(uvicorn, host, port, workers, timeout)
+        _run(host, port, workers, timeout)
 
 
 class _Stopped(Exception):
@@ -128,7 +125,9 @@ def _stops_cleanly() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def _run(uvicorn: ModuleType, host: str, port: int, workers: int, timeout: int) -> None:
+def _run(host: str, port: int, workers: int, timeout: int) -> None:
+    import uvicorn
+
     from ..service import main as service_main
 
     uvicorn.run(
