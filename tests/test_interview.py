@@ -238,3 +238,169 @@ def test_a_save_file_in_a_missing_folder_is_refused_before_any_question(tmp_path
     assert result.returncode == Exit.CANNOT_RUN
     assert "cannot write no/such/folder/x.yaml" in result.stderr
     assert "To start" not in result.stdout
+
+
+def test_a_partial_case_with_a_field_the_record_lacks_is_refused_naming_it(
+    tmp_path: Path,
+) -> None:
+    """The interview reads a partial case as ``decide`` does: a misspelt field or a section that
+    is not a mapping is reported, never dropped from the record it saves."""
+    partial = tmp_path / "typo.yaml"
+    text = "case_id: T-1\nassessment_date: 2021-03-15\nperson:\n  agee: 43\ntravel: 5\nbogus: 1\n"
+    partial.write_text(text, encoding="utf-8")
+    result = _run(["interview", str(partial)], "\n", tmp_path)
+    assert result.returncode == Exit.CANNOT_RUN, result.stdout
+    assert "person.agee: is not a field of the assessment record" in result.stderr
+    assert "travel: must be a mapping of fields" in result.stderr
+    assert "bogus: is not a field" in result.stderr
+    assert "Question 1" not in result.stdout and not (tmp_path / "T-1.yaml").exists()
+
+
+def test_basics_written_null_or_empty_are_asked(tmp_path: Path) -> None:
+    partial = tmp_path / "p.yaml"
+    partial.write_text('case_id: null\nassessment_date: ""\nperson:\n  age: 12\n', encoding="utf-8")
+    result = _run(["interview", str(partial)], "P-2\n2021-03-15\n\n", tmp_path)
+    assert result.returncode == Exit.OK, result.stdout + result.stderr
+    assert "Not an answer" not in result.stdout
+    record, _ = load_case(tmp_path / "P-2.yaml")
+    assert (record.case_id, record.person.age) == ("P-2", 12)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("save", [["--save", "x.yaml"], []])
+def test_a_folder_that_cannot_be_written_is_refused_before_any_question(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, save: list[str]
+) -> None:
+    """The folder is tried before the first question (not after the first answer), the current
+    folder too when the file is to be named after the case reference."""
+    monkeypatch.chdir(tmp_path)
+
+    def refused(*args: object, **kwargs: object) -> tuple[int, str]:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("transport_policy.cli.interview.tempfile.mkstemp", refused)
+    result = CliRunner().invoke(main, ["interview", *save], input="A-1\n2021-03-15\n")
+    assert result.exit_code == Exit.CANNOT_RUN, result.output
+    where = "x.yaml" if save else f"in the current folder ({tmp_path})"
+    assert f"cannot write {where}: Permission denied" in result.output
+    assert "To start" not in result.output
+
+
+def test_a_date_no_version_was_in_force_on_is_said_of_the_field(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    answers = ["D-1", "2001-01-01", "2021-03-15", "12", ""]
+    result = CliRunner().invoke(main, ["interview"], input="\n".join(answers) + "\n")
+    assert result.exit_code == Exit.OK, result.output
+    assert "Not an answer: assessment_date: no policy version was in force on this date" in (
+        result.output
+    )
+
+
+def test_a_question_with_several_answers_says_how_to_give_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A list field (what an ill carer usually gives) takes several numbers or none, and says
+    so; "none" is read in any case."""
+    monkeypatch.chdir(tmp_path)
+    Path("ill.yaml").write_text(
+        "case_id: L-1\nassessment_date: 2021-03-15\n"
+        "person: {age: 43, service_area: learning_disability, eligible_care_needs: true, "
+        "needs_transport_to_access_service: true}\n"
+        "travel: {can_mobilise_safely: with_support, mobilise_support_from_unpaid_carer: true}\n"
+        "support_network: {carer_wellbeing_considered: true}\n"
+        "judgement: {mobilising_reasonable: true}\n"
+        "circumstances: {temporary_illness: carer}\n",
+        encoding="utf-8",
+    )
+    answers = ["4", "1 and 3", "NONE", ""]
+    result = CliRunner().invoke(
+        main, ["interview", "ill.yaml", "--save", "l.yaml"], input="\n".join(answers) + "\n"
+    )
+    out = result.output
+    assert result.exit_code == Exit.OK, out
+    assert "Question 1 (circumstances.ill_carer_relied_on_for)" in out
+    assert "Type the number of each that applies, separated by commas (1,3), or none." in out
+    assert "Answer (numbers, or none; ? why this is asked): " in out
+    assert out.count("Not an answer: type the number of each that applies") == 2
+    record, _ = load_case(tmp_path / "l.yaml")
+    assert record.circumstances.ill_carer_relied_on_for == []  # type: ignore[attr-defined]
+
+
+def test_ctrl_d_at_a_terminal_ends_the_prompt_line(tmp_path: Path) -> None:
+    """At a terminal the input's end (Ctrl-D) leaves the cursor after the prompt: the message
+    saying where the answers are starts on a line of its own."""
+    import pty
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [*CLI, "interview", "--save", "t.yaml"],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        cwd=tmp_path,
+        close_fds=True,
+    )
+    os.close(follower)
+    seen = b""
+
+    def read_until(text: bytes, start: int = 0) -> int:
+        """Read until ``text`` appears after ``start``; where it ends."""
+        nonlocal seen
+        while text not in seen[start:]:
+            ready, _, _ = select.select([leader], [], [], 60)
+            assert ready, seen
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal closed: the process has ended
+                break
+            seen += chunk
+        return seen.index(text, start) + len(text)
+
+    try:
+        at = read_until(b"Answer (")
+        os.write(leader, b"T-1\n")
+        at = read_until(b"YYYY-MM-DD.", at)
+        at = read_until(b"Answer (", at)
+        os.write(leader, b"2021-03-15\n")
+        at = read_until(b"Question 1", at)
+        read_until(b"Answer (", at)
+        os.write(leader, b"\x04")
+        read_until(b"interview t.yaml", at)
+        assert process.wait(timeout=60) == Exit.FINDINGS
+    finally:
+        os.close(leader)
+        if process.poll() is None:
+            process.kill()
+    line = next(x for x in seen.decode().splitlines() if "Stopped" in x)
+    assert line.startswith("Stopped (the input ended)"), seen
+
+
+def test_a_changed_answer_clears_the_answers_it_contradicts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The latest answer stands: changing "with support" to "unable" clears who gives the
+    support (it cannot hold any more, and the record would be refused), says so, and asks it
+    again only if it could change the outcome."""
+    monkeypatch.chdir(tmp_path)
+    answers = ["C-1", "2021-03-15", "43", "1", "1", "4", "2", "1", "1", "1", "1"]
+    first = CliRunner().invoke(
+        main, ["interview", "--save", "c.yaml"], input="\n".join(answers) + "\n\n"
+    )
+    assert first.exit_code == Exit.OK, first.output
+    record, _ = load_case(tmp_path / "c.yaml")
+    assert record.travel.mobilise_support_from_unpaid_carer is True  # type: ignore[attr-defined]
+    check = first.output.split("Check your answers")[-1]
+    number = next(
+        line.split()[0] for line in check.splitlines() if "can walk or wheel there safely" in line
+    )
+    changed = CliRunner().invoke(main, ["interview", "c.yaml"], input=f"{number}\n3\n")
+    out = changed.output
+    assert "Not an answer" not in out
+    assert (
+        "(The earlier answer to travel.mobilise_support_from_unpaid_carer is cleared: the "
+        "support is given only to someone who walks or wheels there with support."
+    ) in " ".join(out.split("\n"))
+    record, _ = load_case(tmp_path / "c.yaml")
+    assert record.travel.can_mobilise_safely == "unable"  # type: ignore[attr-defined]
+    assert record.travel.mobilise_support_from_unpaid_carer is None  # type: ignore[attr-defined]

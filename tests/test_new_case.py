@@ -98,6 +98,7 @@ def test_new_case_does_not_overwrite_and_checks_its_options(tmp_path: Path) -> N
     assert shown.exit_code == Exit.OK and 'case_id: "NEW-CASE"' in shown.output
     early = _new_case(tmp_path, "-", "--date", "2001-01-01")
     assert early.exit_code == Exit.USAGE and "--date" in early.output
+    assert "assessment_date: no policy version was in force on this date" in early.output
     blank = _new_case(tmp_path, "-", "--case-id", " ")
     assert blank.exit_code == Exit.USAGE and "case_id" in blank.output
 

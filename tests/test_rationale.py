@@ -166,6 +166,18 @@ def test_an_override_shows_the_assessors_decision_its_reason_and_the_recommendat
         assert f"Assessor's decision: {OUTCOME_WORDS[decision.outcome]}" in lead
         assert f"Policy recommendation: {OUTCOME_WORDS[decision.recommended_outcome]}" in lead
         assert _flat(decision.override.reason) in lead.replace("\\", "")
+        assert "(overriding the recommendation)" in lead
+
+
+def test_an_override_to_the_recommended_outcome_is_not_said_to_override_it() -> None:
+    record = _record(lambda d: d.outcome == "do_not_provide" and d.override is None)
+    record["override"] = {"outcome": "do_not_provide", "reason": "Agreed with the person"}
+    decision = decide(record)
+    assert decision.override is not None and decision.outcome == decision.recommended_outcome
+    for shown in (render_text(decision), render_markdown(decision)):
+        lead = _flat(shown.split("Why")[0])
+        assert "Assessor's decision: do not provide Council transport (the same as the " in lead
+        assert "overriding" not in lead
 
 
 def test_a_not_applied_override_is_warned_before_the_reasons() -> None:

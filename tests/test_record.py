@@ -148,6 +148,26 @@ def test_json_is_recognised_without_a_json_extension(tmp_path: Path) -> None:
     assert record.person.age == 40 and expected is None
 
 
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("c.json", '{"case_id": "C-1", "assessment_date": "2021-03-15", "person": {"age": 40}}'),
+        ("c.txt", '{"case_id": "C-1", "assessment_date": "2021-03-15", "person": {"age": 40}}'),
+        ("c.yaml", MINIMAL_YAML + "person:\n  age: 40\n"),
+    ],
+)
+def test_a_byte_order_mark_at_the_start_is_not_part_of_the_case(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    """Windows Notepad may save UTF-8 with a byte order mark: JSON reads as YAML does."""
+    path = tmp_path / name
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    record, _ = load_case(path)
+    assert record.person.age == 40
+    plain, _ = load_case(write(tmp_path, "plain-" + name, text))
+    assert input_digest(record) == input_digest(plain)
+
+
 # --- dates ---------------------------------------------------------------------------------------
 
 

@@ -206,6 +206,42 @@ def test_the_record_saves_as_yaml_and_json_and_uploads_again() -> None:
         assert again.status_code == 200 and _state(again.text) == _state(response.text)
 
 
+def test_a_saved_record_with_a_byte_order_mark_uploads_as_decide_reads_it() -> None:
+    """A record saved by an editor that starts UTF-8 with a byte order mark (Windows Notepad)
+    uploads as the same record, JSON as YAML, as ``decide`` reads such a file."""
+    client = _signed_in()
+    record, _ = load_case(CASE)
+    page = client.get("/assess/upload")
+    for name, text in (
+        ("case.yaml", CASE.read_text(encoding="utf-8")),
+        ("case.json", record.model_dump_json(exclude_none=True)),
+    ):
+        files = {"record": (name, b"\xef\xbb\xbf" + text.encode(), "text/plain")}
+        response = client.post("/assess/upload", data={"csrf_token": _csrf(page.text)}, files=files)
+        assert response.status_code == 200 and "Check your answers" in response.text, name
+
+
+@pytest.mark.parametrize(
+    ("outcome", "said"),
+    [
+        ("provide", "The assessor decided differently because:"),
+        ("do_not_provide", "The assessor decided the same, recording why:"),
+    ],
+)
+def test_the_decision_page_says_whether_an_override_differs(outcome: str, said: str) -> None:
+    """CASE is recommended do_not_provide: an override to the same outcome is not "differently"."""
+    client = _signed_in()
+    text = CASE.read_text(encoding="utf-8").split("\nexpected:")[0]
+    text += f"\noverride:\n  outcome: {outcome}\n  reason: Agreed at the review\n"
+    page = client.get("/assess/upload")
+    files = {"record": ("case.yaml", text.encode(), "application/yaml")}
+    checked = client.post("/assess/upload", data={"csrf_token": _csrf(page.text)}, files=files)
+    assert checked.status_code == 200 and "Check your answers" in checked.text
+    data = {"csrf_token": _csrf(checked.text), "state": _state(checked.text)}
+    shown = client.post("/assess/decision", data=data)
+    assert shown.status_code == 200 and said in shown.text
+
+
 def test_a_bad_upload_lists_its_field_paths_without_values() -> None:
     client = _signed_in()
     token = _csrf(client.get("/assess/upload").text)

@@ -308,8 +308,14 @@ def read_source(path: str) -> tuple[str, str]:
         raise RecordError(
             [FieldError("(file)", f"is larger than {MAX_BYTES} bytes")], source=source
         )
+    return decode_text(raw, source), source
+
+
+def decode_text(raw: bytes, source: str) -> str:
+    """A case file's bytes as text: UTF-8, less the byte order mark that some editors (Windows
+    Notepad) write at the start, which YAML allows and JSON readers may ignore (RFC 8259, 8.1)."""
     try:
-        return raw.decode("utf-8"), source
+        return raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         raise RecordError(
             [FieldError("(file)", f"is not valid UTF-8 (byte {exc.start})")], source=source

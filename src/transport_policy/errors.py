@@ -24,6 +24,13 @@ class FieldError:
     def as_dict(self) -> dict[str, str]:
         return {"field": self.field, "message": self.message}
 
+    def said_of(self, subject: str) -> str:
+        """The message as a sentence about ``subject`` (the field's path, or its name in
+        words): "person.age must be at most 130", but "assessment_date: no policy version was
+        in force on this date: ..." for a message that does not follow its subject."""
+        joint = " " if self.message.startswith(("is ", "must ")) else ": "
+        return f"{subject}{joint}{self.message}"
+
 
 class RecordError(TransportPolicyError):
     """An assessment record (or case file) is not valid; nothing was decided.

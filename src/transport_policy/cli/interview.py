@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import tempfile
@@ -14,7 +15,7 @@ from ..documents import LogPosition, case_context, render
 from ..errors import RecordError, TransportPolicyError
 from ..questions.dialogue import Dialogue, Stopped
 from ..questions.interview import Interview, default_save_path, load_partial
-from .common import CannotRun, fail, policy_option, rules_option
+from .common import CannotRun, cannot_write, fail, policy_option, rules_option
 from .exits import Exit, epilog
 
 
@@ -22,7 +23,11 @@ def read_line(prompt: str) -> str:
     """One answer: typed at the terminal (with line editing), or read from piped input and shown
     after its prompt so the transcript reads as the conversation did."""
     if sys.stdin.isatty():
-        return input(prompt)
+        try:
+            return input(prompt)
+        except EOFError:  # Ctrl-D: what follows starts on a line of its own
+            click.echo()
+            raise
     click.echo(prompt, nl=False)
     line = sys.stdin.readline()
     if not line:
@@ -54,18 +59,37 @@ class Saver:
                 return
             self.path = default_save_path(case_id)
             click.echo(f"(Answers are saved to {self.path} as you go.)")
-        text = interview.yaml(self.header())
-        try:
-            handle, temporary = tempfile.mkstemp(prefix=".interview-", dir=self.path.parent)
-        except OSError as exc:
-            raise OSError(exc.errno, exc.strerror, str(self.path)) from None
+        handle, temporary = self._temporary(self.path)
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(text)
+                out.write(interview.yaml(self.header()))
             os.replace(temporary, self.path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+
+    def check(self) -> None:
+        """Before any question: the folder the record is to be saved in can be written (the
+        current folder while the file is named after the case reference still to be given)."""
+        try:
+            handle, temporary = self._temporary(self.path or Path("interview.yaml"))
+        except OSError as exc:
+            if self.path is None:
+                exc.filename = f"in the current folder ({Path.cwd()})"
+            raise
+        os.close(handle)
+        Path(temporary).unlink()
+
+    @staticmethod
+    def _temporary(path: Path) -> tuple[int, str]:
+        """A new file beside ``path``, to be renamed over it; an :class:`OSError` names
+        ``path``."""
+        if not path.parent.is_dir():
+            raise OSError(errno.ENOENT, f"no folder {path.parent}", str(path))
+        try:
+            return tempfile.mkstemp(prefix=".interview-", dir=path.parent)
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
 
 
 def _stopped(saver: Saver, interview: Interview, why: str) -> str:
@@ -168,8 +192,10 @@ def interview_command(
             except TransportPolicyError as failure:
                 raise fail(failure) from None
         saver = Saver(save_path or (partial_case if ours else None))
-        if saver.path is not None and not saver.path.parent.is_dir():
-            raise CannotRun(f"cannot write {saver.path}: no folder {saver.path.parent}")
+        try:
+            saver.check()
+        except OSError as exc:
+            raise CannotRun(cannot_write(exc.filename, exc)) from None
         if saver.path is not None:
             click.echo(f"(Answers are saved to {saver.path} as you go.)")
         dialogue = Dialogue(interview, read_line, click.echo, saver)

@@ -83,7 +83,7 @@ def new_case_command(
     except RecordError as error:
         dated = any(e.field == "assessment_date" for e in error.errors)
         raise click.BadParameter(
-            "; ".join(f"{e.field} {e.message}" for e in error.errors),
+            "; ".join(e.said_of(e.field) for e in error.errors),
             param_hint="--date" if dated else "--case-id",
         ) from None
     except TransportPolicyError as failure:

@@ -47,7 +47,12 @@ def _headline(d: Decision) -> tuple[str, list[str]]:
     """The first line, and the lines that complete the recommendation."""
     lines: list[str] = []
     if d.override is not None:
-        first = f"Assessor's decision: {OUTCOME_WORDS[d.outcome]} (overriding the recommendation)"
+        how = (
+            "the same as the recommendation"
+            if d.outcome == d.recommended_outcome
+            else "overriding the recommendation"
+        )
+        first = f"Assessor's decision: {OUTCOME_WORDS[d.outcome]} ({how})"
         lines.append(f"Policy recommendation: {OUTCOME_WORDS[d.recommended_outcome]}")
         lines.append(f"Reason for the override [{d.override.clause}]: {clean(d.override.reason)}")
     else:

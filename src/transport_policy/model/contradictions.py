@@ -316,6 +316,19 @@ _BY_SECTION: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = tuple(
 )
 
 
+def contradicted(values: Values, path: str) -> list[tuple[str, str]]:
+    """The other fields whose established values contradict ``path``'s in ``values`` (a
+    :func:`values_of` mapping), each with why they cannot hold together: the answers an
+    interview clears when an answer to ``path`` is changed to contradict them."""
+    return [
+        (other, c.why)
+        for c in CONTRADICTIONS
+        if path in c.paths and c.holds(values)
+        for other in c.paths
+        if other != path
+    ]
+
+
 def schema_rules() -> list[dict[str, Any]]:
     """The contradictions as JSON Schema ``if``/``then`` pairs: if the first fact holds, the
     others must not all hold."""

@@ -20,6 +20,10 @@ _DONT_KNOW_WORDS = frozenset({"-", "dk", "don't know", "dont know", "don't know 
 """Typed for "don't know yet" to any question; a question with numbered choices also takes 0."""
 
 
+LIST_HINT = "type the number of each that applies, separated by commas (1,3), or none"
+"""How a question with several answers (a list field) is answered."""
+
+
 class AnswerError(ValueError):
     """A line that is not an answer to the question (the message says what would be)."""
 
@@ -80,7 +84,12 @@ def parse(spec: FieldSpec, line: str, *, required: bool = False) -> object:
         return _choice(spec, text)
     if spec.kind == "enum_list":
         words = [w for w in re.split(r"[,\s]+", text) if w]
-        return [] if words == ["none"] else list(dict.fromkeys(_choice(spec, w) for w in words))
+        if [w.lower() for w in words] == ["none"]:
+            return []
+        try:
+            return list(dict.fromkeys(_choice(spec, w) for w in words))
+        except AnswerError:
+            raise AnswerError(f"{LIST_HINT} (0: {DONT_KNOW})") from None
     if spec.kind == "integer":
         if not re.fullmatch(r"[+-]?[0-9]+", text):
             raise AnswerError("type a whole number")

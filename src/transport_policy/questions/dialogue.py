@@ -22,7 +22,7 @@ from ..errors import RecordError
 from ..model.decision import Decision, NextQuestion
 from ..model.fields import FIELDS, field_words
 from ..model.record_yaml import values_words
-from .answers import DONT_KNOW, UNKNOWN, AnswerError, choices, parse, value_words
+from .answers import DONT_KNOW, LIST_HINT, UNKNOWN, AnswerError, choices, parse, value_words
 from .interview import BASICS, Interview, field_error
 
 WIDTH = 88
@@ -112,8 +112,12 @@ class Dialogue:
             lines.append(f"  0  {DONT_KNOW}")
         elif not numbered:
             lines += wrap(_free_hint(asking.path, required))
+        several = spec.kind == "enum_list"
+        if several:
+            lines += wrap(f"{LIST_HINT[0].upper()}{LIST_HINT[1:]}.")
         self._show(lines)
-        prompt = "Answer (" + ("a number" if numbered else "type it") + "; ? why this is asked): "
+        kind = "numbers, or none" if several else "a number" if numbered else "type it"
+        prompt = f"Answer ({kind}; ? why this is asked): "
         while True:
             line = self._line(prompt)
             if line.strip() == "?":
@@ -121,13 +125,20 @@ class Dialogue:
                 continue
             try:
                 value = parse(spec, line, required=required)
-                self.interview.set(asking.path, None if value is UNKNOWN else value)
+                cleared = self.interview.set(asking.path, None if value is UNKNOWN else value)
             except AnswerError as exc:
                 self.write(f"Not an answer: {exc}.")
                 continue
             except RecordError as exc:
-                self.write(f"Not an answer: {asking.path} {field_error(exc, asking.path)}.")
+                self.write(f"Not an answer: {field_error(exc, asking.path)}.")
                 continue
+            for other, why in cleared:
+                self._show(
+                    wrap(
+                        f"(The earlier answer to {other} is cleared: {why}. "
+                        "It is asked again if it could change the outcome.)"
+                    )
+                )
             self.saved(self.interview)
             return
 

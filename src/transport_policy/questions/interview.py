@@ -22,6 +22,7 @@ from ..api import decide, select_policy
 from ..casefile import parse_record, parse_text, read_source, split_expected
 from ..engine.cache import CACHE
 from ..errors import FieldError, RecordError
+from ..model.contradictions import contradicted, values_of
 from ..model.decision import Decision, NextQuestion
 from ..model.fields import FIELDS
 from ..model.record import FIELD_ORDER, AssessmentRecord
@@ -36,6 +37,13 @@ assessment date selects the policy version."""
 
 _STAND_INS: dict[str, object] = {"case_id": "(not yet given)", "assessment_date": dt.date.today()}
 """Valid values for basics not yet given, used only to check the rest of the record."""
+
+
+def _checkable(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` with a stand-in for each basic not yet given (absent, ``null`` or empty), as
+    the record model can check it."""
+    given = {p: data[p] for p in BASICS if data.get(p) not in (None, "")}
+    return {**data, **_STAND_INS, **given}
 
 
 def _set(data: dict[str, Any], path: str, value: object) -> dict[str, Any]:
@@ -78,10 +86,11 @@ class Interview:
         version: str | None = None,
         rules: str | Path | None = None,
     ) -> Interview:
-        """An interview from a partial case (a record that may lack the basics), checked."""
+        """An interview from a partial case (a record that may lack the basics), checked as it
+        was given: a field the record does not have, or a section that is not a mapping, is
+        refused by name (the record kept, :func:`as_written`, holds only the record's fields)."""
+        parse_record(_checkable(data or {}), source=source)
         interview = cls(as_written(data or {}), version, rules)
-        checked = {**_STAND_INS, **interview.data}
-        parse_record(checked, source=source)
         store = CACHE.store(str(rules) if rules is not None else None)
         if version is not None:
             store.get(version)  # an unknown version or rules that do not load: before any question
@@ -95,23 +104,32 @@ class Interview:
     def value(self, path: str) -> object:
         return _get(self.data, path)
 
-    def set(self, path: str, value: object) -> None:
+    def set(self, path: str, value: object) -> list[tuple[str, str]]:
         """Record an answer (``None``: don't know yet). A value the record model refuses raises
-        :class:`RecordError` naming the field, and nothing changes."""
+        :class:`RecordError` naming the field, and nothing changes.
+
+        The latest answer stands: the other facts it contradicts (an unpaid carer's support to
+        walk there, once the person cannot walk there at all) are made unknown again, and may
+        be asked again; returned as (field, why they cannot hold together)."""
         changed = _set(self.data, path, value)
-        parse_record({**_STAND_INS, **changed})
+        cleared = contradicted(values_of(changed), path)
+        for other, _ in cleared:
+            changed = _set(changed, other, None)
+        parse_record(_checkable(changed))
         if path == "assessment_date":
             Interview(changed, self.version, self.rules).policy()
         self.data = changed
+        self.asked = [p for p in self.asked if p not in dict(cleared)]
         if path in FIELDS and "." in path and path not in self.asked:
             self.asked.append(path)
+        return cleared
 
     def record(self) -> AssessmentRecord:
         return parse_record(self.data)
 
     def policy(self) -> Policy:
         """The policy version the record is decided under."""
-        record = parse_record({**_STAND_INS, **self.data})
+        record = parse_record(_checkable(self.data))
         try:
             return select_policy(record, version=self.version, rules=self.rules)
         except RecordError as exc:
@@ -164,11 +182,10 @@ def default_save_path(case_id: str, folder: Path = Path()) -> Path:
 
 
 def field_error(exc: RecordError, path: str) -> str:
-    """What is wrong with one field, from a record error."""
-    found = [e.message for e in exc.errors if e.field == path] or [
-        f"{e.field}: {e.message}" for e in exc.errors
-    ]
-    return "; ".join(found)
+    """What is wrong with one field, from a record error, as sentences naming the field
+    (or, when none is about it, each field the error names)."""
+    found = [e for e in exc.errors if e.field == path] or exc.errors
+    return "; ".join(e.said_of(e.field) for e in found)
 
 
 __all__ = ["BASICS", "Interview", "default_save_path", "field_error", "load_partial"]

@@ -225,7 +225,6 @@ def record_messages(errors: list[FieldError]) -> dict[str, str]:
         if err.message == "is required":
             message = f"Enter the {words.lower()}"
         else:
-            joint = " " if err.message.startswith(("is ", "must ")) else ": "
-            message = f"{words}{joint}{err.message}"
+            message = err.said_of(words)
         out.setdefault(path if path in FIELDS else err.field, message)
     return out

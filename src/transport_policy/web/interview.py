@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from ..casefile import parse_record, parse_text, reject_constant, split_expected
+from ..casefile import decode_text, parse_record, parse_text, reject_constant, split_expected
 from ..errors import FieldError, RecordError
 from ..model.record import FIELD_PATHS, AssessmentRecord
 
@@ -111,12 +111,7 @@ def read_upload(raw: bytes, filename: str) -> Interview:
     is ignored. Problems are :class:`RecordError` against ``the uploaded file``."""
     if not raw.strip():
         raise RecordError([FieldError("(file)", "is empty")], source=UPLOAD_SOURCE)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise RecordError(
-            [FieldError("(file)", f"is not valid UTF-8 (byte {exc.start})")], source=UPLOAD_SOURCE
-        ) from None
+    text = decode_text(raw, UPLOAD_SOURCE)
     name = filename.lower()
     fmt = "json" if name.endswith(".json") else "yaml" if name.endswith((".yaml", ".yml")) else None
     data, _expected = split_expected(parse_text(text, source=UPLOAD_SOURCE, fmt=fmt))
