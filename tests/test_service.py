@@ -313,6 +313,24 @@ def test_a_body_is_read_as_decide_reads_json_utf8_without_repeated_keys(
         assert fault in array.json()["errors"][0]["message"]
 
 
+def test_a_body_with_a_byte_order_mark_is_decided_as_decide_decides_the_file(
+    client: TestClient,
+) -> None:
+    """A UTF-8 byte order mark (as Windows Notepad writes) is not part of the JSON, for
+    `decide` and for the service alike: the same decision, byte for byte."""
+    record = _record(CASES[0])
+    plain = json.dumps(record).encode()
+    for path in ("/v1/decisions", "/v1/questions"):
+        expected = client.post(path, content=plain, headers=AUTH)
+        marked = client.post(path, content=b"\xef\xbb\xbf" + plain, headers=AUTH)
+        assert expected.status_code == marked.status_code == 200, marked.text
+        assert marked.content == expected.content
+    array = client.post(
+        "/v1/decisions:batch", content=b"\xef\xbb\xbf[" + plain + b"]", headers=AUTH
+    )
+    assert array.status_code == 200 and '"outcome"' in array.text
+
+
 def test_a_path_with_a_trailing_slash_is_a_404_problem_not_a_redirect(client: TestClient) -> None:
     """No redirect to an absolute http:// address built from the Host header (behind a TLS
     proxy a client would re-send the records in clear text), echoing the query, before any

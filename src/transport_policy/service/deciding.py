@@ -77,10 +77,11 @@ def asking(
 
 
 def read_json(raw: bytes) -> object:
-    """JSON read as ``decide`` reads a record: UTF-8 only, no repeated key, no ``NaN`` or
-    ``Infinity``. A :class:`ValueError` (:class:`UnicodeDecodeError`, :class:`RepeatedKey`) or
-    :class:`RecursionError` says it is not."""
-    text = raw.decode("utf-8")
+    """JSON read as ``decide`` reads a record: UTF-8 only (a byte order mark at the start is
+    not part of it), no repeated key, no ``NaN`` or ``Infinity``. A :class:`ValueError`
+    (:class:`UnicodeDecodeError`, :class:`RepeatedKey`) or :class:`RecursionError` says it is
+    not."""
+    text = raw.decode("utf-8").removeprefix("\ufeff")
     return json.loads(text, object_pairs_hook=unique_keys, parse_constant=reject_constant)
 
 
