@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 from importlib import resources
@@ -77,15 +76,11 @@ class PolicyStore:
         """Each version and the date it came into force, oldest first."""
         self._loaded: dict[str, Policy] = {}
         watched = [str(self.root)]
-        for folder in folders:
-            watched += [str(folder), *_files(folder)]
+        for folder, manifest in zip(folders, read, strict=True):
+            watched += _depends_on(folder, manifest)
         for where, _, base in self._manifests.values():
             if base is not None and base not in self._manifests:
-                from .overlay import find_base
-
-                with contextlib.suppress(RuleError):
-                    outside = find_base(Path(where), base)
-                    watched += [str(outside), *_files(outside)]
+                watched += _bases_outside(Path(where), base)
         self.watched = tuple(dict.fromkeys(watched))
         """Every path the versions depend on, for :func:`stamp` (folders, files, bases)."""
 
@@ -167,6 +162,41 @@ def _files(folder: Path) -> list[str]:
         return sorted(str(p) for p in folder.iterdir())
     except OSError:
         return []
+
+
+def _depends_on(folder: Path, manifest: Manifest) -> list[str]:
+    """The folder of a version, its files, and every file its manifest names (a rule file in a
+    subfolder too): what loading it reads, besides its bases."""
+    own = manifest.extends is None
+    named = [
+        *(manifest.files or []),
+        manifest.clauses or ("clauses.yaml" if own else None),
+        manifest.questions or ("questions.yaml" if own else None),
+    ]
+    return [str(folder), *_files(folder), *(str(folder / rel) for rel in named if rel)]
+
+
+def _bases_outside(where: Path, base: str) -> list[str]:
+    """What the base ``base`` of the version in ``where``, found outside its rules folder, and
+    every base below it depend on (nothing for a base that cannot be found: loading reports it)."""
+    from .loader import read_manifest
+    from .overlay import find_base
+
+    out: list[str] = []
+    seen: set[Path] = set()
+    name: str | None = base
+    while name is not None:
+        try:
+            folder = find_base(where, name)
+            manifest = read_manifest(folder)
+        except RuleError:
+            break
+        if folder.resolve() in seen:  # a cycle: loading reports it
+            break
+        seen.add(folder.resolve())
+        out += _depends_on(folder, manifest)
+        where, name = folder, manifest.extends
+    return out
 
 
 def stamp(paths: tuple[str, ...]) -> tuple[object, ...]:
