@@ -236,3 +236,24 @@ def test_a_duplicate_rule_id_names_where_the_first_is(rules: Path) -> None:
     )
     with pytest.raises(RuleError, match=r"duplicate rule id \(a rule of this id is in a.yaml\)"):
         load_policy(folder)
+
+
+@pytest.mark.parametrize(
+    ("date", "field", "message"),
+    [
+        ("2021-01-14", "effective_from", "both come into force on 2021-01-14"),
+        ("2020-06-01", "supersedes", "supersedes 2021-01, which comes into force on 2021-01-14"),
+    ],
+)
+def test_an_overlay_dated_into_another_version_s_time_is_refused(
+    rules: Path, date: str, field: str, message: str
+) -> None:
+    """The draft supersedes 2021-01: dated the same day, which applies would be ambiguous; dated
+    before it, 2021-01 would replace the version said to replace it."""
+    manifest = rules / "draft-2027" / "policy.yaml"
+    text = manifest.read_text(encoding="utf-8")
+    manifest.write_text(text.replace("effective_from: 2027-04-01", f"effective_from: {date}"))
+    with pytest.raises(RuleError) as caught:
+        PolicyStore(rules)
+    assert (caught.value.path, caught.value.field) == (str(manifest), field)
+    assert message in str(caught.value)

@@ -70,6 +70,17 @@ class PolicyStore:
                     field="effective_from",
                 )
             manifests[manifest.version] = (str(folder), manifest.effective_from, manifest.extends)
+        for folder, manifest in zip(folders, read, strict=True):
+            earlier = manifests.get(manifest.supersedes or "")
+            if earlier is not None and earlier[1] >= manifest.effective_from:
+                raise RuleError(
+                    f"supersedes {manifest.supersedes}, which comes into force on "
+                    f"{earlier[1].isoformat()}, not before this version "
+                    f"({manifest.effective_from.isoformat()}): {manifest.supersedes} would be "
+                    "the one in force from then on",
+                    path=str(folder / "policy.yaml"),
+                    field="supersedes",
+                )
         # Versions in order of coming into force; each is loaded only when first used.
         self._manifests = dict(sorted(manifests.items(), key=lambda item: item[1][1]))
         self._starts = tuple((version, when) for version, (_, when, _) in self._manifests.items())
