@@ -287,7 +287,8 @@ def test_a_role_on_a_rule_that_is_not_an_exclusion(copy: Path) -> None:
             "readings[0].fild",
             "is not a known key (did you mean 'field'?)",
         ),
-        # a number where text is wanted
+        # a number where text is wanted, and a yes/no word where true or false is
+        ("provide.yaml", "    review: true", "    review: yes", "review", "must be true or false"),
         ("policy.yaml", 'version: "2021-01"', "version: 2021", "version", "put it in quotes"),
     ],
 )

@@ -73,6 +73,8 @@ def _validate(model: type[BaseModel], data: Any, rel: str) -> Any:
                 else ("holds a single value")
             )
             msg = f"{found}: it must hold the key{'s' * (len(keys) > 1)} {', '.join(keys)}"
+        elif err["type"] == "bool_type":
+            msg = "must be true or false"
         elif err["type"] == "string_type" and isinstance(err.get("input"), (int, float)):
             msg += " (a number here: put it in quotes)"
         raise RuleError(msg, path=rel, rule_id=rule_id, field=field) from None
