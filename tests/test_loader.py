@@ -395,3 +395,10 @@ def test_a_broken_manifest_found_by_the_store_names_its_folder(copy: Path) -> No
     with pytest.raises(RuleError) as caught:
         PolicyStore(copy.parent)
     assert str(caught.value).startswith(f"{copy / 'policy.yaml'}: version: ")
+
+
+def test_a_yaml_error_names_the_file_once_with_its_line(copy: Path) -> None:
+    edit(copy, "exclusions.yaml", "  - id: private-car", "\t- id: private-car")
+    error = broken(copy)
+    assert error.path == "exclusions.yaml" and "<unicode string>" not in str(error)
+    assert "found a tab character" in error.message and "line 148, column 1" in error.message

@@ -58,6 +58,7 @@ def test_2016_and_2021_01_differ_only_in_manifest_metadata() -> None:
 def test_an_unknown_version_is_exit_status_3() -> None:
     result = CliRunner().invoke(diff_command, ["2021-01", "2099"])
     assert result.exit_code == 3 and "2099" in result.output
+    assert "a version kept elsewhere: --to-rules DIR" in result.output
 
 
 def _version_2027(tmp_path: Path) -> Path:

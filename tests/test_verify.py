@@ -508,3 +508,18 @@ def test_alternatives_citing_one_clause_each_take_effect_though_they_give_one_re
         "not-nearest"
     ]
     assert {"not-nearest", "not-nearest-again"} <= fired(policy, decision, facts)
+
+
+def test_a_finding_about_a_rule_names_the_file_it_is_in(
+    clean_policy: Policy, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from transport_policy.cli.rules import _print_report
+    from transport_policy.verify.findings import Report
+
+    finding = Finding("dead-rule", "takes effect for no record", rule="private-car")
+    _print_report(Report(clean_policy, [finding]), None, None)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:2] == [
+        "dead-rule: private-car: takes effect for no record",
+        "  rule file: 2021-01/exclusions.yaml",
+    ]

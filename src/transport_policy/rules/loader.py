@@ -34,7 +34,8 @@ def _read_yaml(path: Path, rel: str) -> Any:
     except FileNotFoundError:
         raise RuleError("file not found", path=rel) from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise RuleError(f"cannot be read as YAML ({exc})", path=rel) from None
+        where = str(exc).replace('in "<unicode string>", ', "")  # the file is named already
+        raise RuleError(f"cannot be read as YAML ({where})", path=rel) from None
     if len(docs) > 1:
         raise RuleError(f"must hold one YAML document, found {len(docs)}", path=rel)
     return docs[0] if docs else None
