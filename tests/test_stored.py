@@ -309,3 +309,21 @@ def test_the_code_fingerprint_covers_everything_that_makes_what_is_kept() -> Non
     ]
     assert not outside, f"imported by the loader or the compiler, not in MADE_BY: {outside}"
     assert len(seen) > 10  # the walk found the imports
+
+
+def test_a_file_named_outside_the_version_is_not_read_for_the_key(
+    cache: Path, tmp_path: Path
+) -> None:
+    """Loading refuses a name outside the version's folder without reading it: so does the key
+    (``/dev/zero`` would never end)."""
+    folder = tmp_path / "mine" / "draft-2027"
+    shutil.copytree(RULES.parent / "docs" / "examples" / "draft-2027", folder)
+    manifest = folder / "policy.yaml"
+    manifest.write_text(
+        manifest.read_text(encoding="utf-8").replace("  - exclusions.yaml", "  - /dev/zero"),
+        encoding="utf-8",
+    )
+    store = PolicyStore(folder)
+    assert "/dev/zero" not in store.watched
+    with pytest.raises(RuleError, match="outside this version's folder"):
+        store.get("draft-2027")

@@ -66,14 +66,11 @@ def _validate(model: type[BaseModel], data: Any, rel: str) -> Any:
             msg = "is required"
         elif not err["loc"] and not isinstance(data, Mapping):
             keys = [k for k, f in model.model_fields.items() if f.is_required()]
-            found = (
-                "is empty"
-                if data is None
-                else "holds a list"
-                if isinstance(data, list)
-                else ("holds a single value")
+            found = "holds a list" if isinstance(data, list) else "holds a single value"
+            msg = (
+                f"{'is empty' if data is None else found}: it must hold the "
+                f"key{'s' * (len(keys) > 1)} {', '.join(keys)}"
             )
-            msg = f"{found}: it must hold the key{'s' * (len(keys) > 1)} {', '.join(keys)}"
         elif err["type"] == "bool_type":
             msg = "must be true or false"
         elif err["type"] == "string_type" and isinstance(err.get("input"), (int, float)):

@@ -59,14 +59,18 @@ class Resolved:
         }
 
 
+def is_inside(root: Path, rel: str) -> bool:
+    """Whether ``root / rel`` stays inside ``root`` (symlinks followed)."""
+    try:
+        return not Path(rel).is_absolute() and (root / rel).resolve().is_relative_to(root.resolve())
+    except OSError:
+        return False
+
+
 def inside(root: Path, rel: str, field: str) -> Path:
     """``root / rel``, refused unless it stays inside ``root`` (symlinks followed)."""
     target = root / rel
-    try:
-        outside = Path(rel).is_absolute() or not target.resolve().is_relative_to(root.resolve())
-    except OSError:
-        outside = True
-    if outside:
+    if not is_inside(root, rel):
         raise RuleError(
             f"{rel!r} is outside this version's folder: a version may only name its own files "
             "(use extends: to build on another version)",

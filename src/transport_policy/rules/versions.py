@@ -177,14 +177,18 @@ def _files(folder: Path) -> list[str]:
 
 def _depends_on(folder: Path, manifest: Manifest) -> list[str]:
     """The folder of a version, its files, and every file its manifest names (a rule file in a
-    subfolder too): what loading it reads, besides its bases."""
+    subfolder too): what loading it reads, besides its bases. A name outside the folder is left
+    out: loading refuses it without reading it."""
+    from .overlay import is_inside
+
     own = manifest.extends is None
     named = [
         *(manifest.files or []),
         manifest.clauses or ("clauses.yaml" if own else None),
         manifest.questions or ("questions.yaml" if own else None),
     ]
-    return [str(folder), *_files(folder), *(str(folder / rel) for rel in named if rel)]
+    inside = [str(folder / rel) for rel in named if rel and is_inside(folder, rel)]
+    return [str(folder), *_files(folder), *inside]
 
 
 def _bases_outside(where: Path, base: str) -> list[str]:
