@@ -402,3 +402,11 @@ def test_a_yaml_error_names_the_file_once_with_its_line(copy: Path) -> None:
     error = broken(copy)
     assert error.path == "exclusions.yaml" and "<unicode string>" not in str(error)
     assert "found a tab character" in error.message and "line 148, column 1" in error.message
+
+
+def test_a_second_prompt_for_one_field_is_an_error(copy: Path) -> None:
+    with (copy / "questions.yaml").open("a", encoding="utf-8") as out:
+        out.write("  - field: vehicles.private_car\n    prompt: Is there a car?\n")
+    error = broken(copy)
+    assert (error.path, error.field) == ("questions.yaml", "vehicles.private_car")
+    assert "a second prompt" in error.message

@@ -145,7 +145,11 @@ def resolve(
     prompts = dict(base.prompts)
     rel = manifest.questions or ("questions.yaml" if manifest.extends is None else None)
     if rel is not None:
+        asked: set[str] = set()
         for q in read(QuestionFile, inside(root, rel, "questions"), rel).questions:
+            if q.field in asked:
+                raise RuleError(f"a second prompt for {q.field}", path=rel, field=q.field)
+            asked.add(q.field)
             prompts[q.field] = (rel, q)
     rules = _apply_rules(base.rules, manifest, root, read, RuleFile)
     return Resolved(
