@@ -32,25 +32,37 @@ CASE = (
     )
 )
 
-ANCHOR = '    _t("judgement.notes",'
-NEW_ENTRIES = """\
-    _b("travel.has_bus_pass", "Holds a concessionary bus pass valid for this journey.",
-       "has a bus pass"),
+DOC = ROOT / "docs" / "writing-rules.md"
+ANCHOR = '    FieldSpec(\n        "travel.vehicle_needs",'
+"""Where the new travel field goes: among the travel fields, as the worked example says."""
+LIST_ANCHOR = '    _t("judgement.notes",'
+LIST_ENTRY = """\
     FieldSpec("circumstances.ill_carer_helps_with", "enum_list",
               "What the ill carer was relied on for.",
               values=("walking", "public_transport", "driving")),
 """
-RULE_EDIT = (
-    "    condition: {field: vehicles.shared_community_vehicle, is: true}\n",
-    "    condition:\n"
-    "      any:\n"
-    "        - {field: vehicles.shared_community_vehicle, is: true}\n"
-    "        - {field: travel.has_bus_pass, is: true}\n",
-)
-QUESTION = (
-    "  - field: travel.has_bus_pass\n"
-    "    prompt: Does the person hold a concessionary bus pass valid for this journey?\n"
-)
+RULE_CONDITION = "    condition: {field: vehicles.shared_community_vehicle, is: true}\n"
+
+
+def _worked_example() -> tuple[str, str, str]:
+    """The registry entry, the rule's new condition and the prompt of docs/writing-rules.md's
+    "Adding a record field", as written there (comments left out)."""
+    section = DOC.read_text(encoding="utf-8").split("## Adding a record field", 1)[1]
+    blocks = [
+        textwrap.dedent(block)
+        for block in re.findall(r"```(?:python|yaml)\n(.*?\n)\s*```", section, re.S)
+    ]
+    entry, condition, question = (
+        "".join(line for line in b.splitlines(keepends=True) if not line.startswith("#"))
+        for b in blocks
+    )
+    assert "rule shared-vehicle" in blocks[1]
+    return entry, condition, question
+
+
+def _indented(text: str, by: int) -> str:
+    return textwrap.indent(text, " " * by)
+
 
 SCRIPT = """
 import json, sys
@@ -62,6 +74,7 @@ from transport_policy.documents import render
 from transport_policy.errors import RecordError, RuleError
 from transport_policy.model.schema import schema
 from transport_policy.rules.loader import load_policy
+from transport_policy.verify.check import check_policy
 from transport_policy.verify.space import Space
 import strategies
 
@@ -77,6 +90,7 @@ out["outcome"] = decision.outcome
 out["reasons"] = {r.rule: r.facts for r in decision.reasons if r.rule}
 out["text"] = render(decision, "text")
 out["classes"] = list(Space(policy).classes.get("travel.has_bus_pass", ()))
+out["findings"] = [(f.kind, f.subject) for f in check_policy(policy, engine=False).findings]
 out["description"] = schema("record")["$defs"]["Travel"]["properties"]["has_bus_pass"]
 out["strategies"] = [p for p in strategies.FACT_PATHS if p.startswith(("travel.has", "circ"))]
 errors = []
@@ -105,18 +119,20 @@ def _copy_with_new_fields(tmp_path: Path) -> tuple[Path, Path]:
     rules whose only changes are the rule and question that use one of them."""
     src = tmp_path / "src"
     shutil.copytree(PACKAGE, src / "transport_policy", ignore=shutil.ignore_patterns("__pycache__"))
+    entry, condition, question = _worked_example()
     fields = src / "transport_policy" / "model" / "fields.py"
     text = fields.read_text(encoding="utf-8")
-    assert text.count(ANCHOR) == 1
-    fields.write_text(text.replace(ANCHOR, NEW_ENTRIES + ANCHOR), encoding="utf-8")
+    assert text.count(ANCHOR) == 1 and text.count(LIST_ANCHOR) == 1
+    text = text.replace(ANCHOR, _indented(entry, 4) + ANCHOR)
+    fields.write_text(text.replace(LIST_ANCHOR, LIST_ENTRY + LIST_ANCHOR), encoding="utf-8")
     rules = tmp_path / "rules"
     shutil.copytree(ROOT / "rules" / "2021-01", rules / "2021-01")
     exclusions = rules / "2021-01" / "exclusions.yaml"
     text = exclusions.read_text(encoding="utf-8")
-    assert text.count(RULE_EDIT[0]) == 1
-    exclusions.write_text(text.replace(*RULE_EDIT), encoding="utf-8")
+    assert text.count(RULE_CONDITION) == 1
+    exclusions.write_text(text.replace(RULE_CONDITION, _indented(condition, 4)), encoding="utf-8")
     with (rules / "2021-01" / "questions.yaml").open("a", encoding="utf-8") as out:
-        out.write(QUESTION)
+        out.write(_indented(question, 2))
     return src, rules
 
 
@@ -152,6 +168,7 @@ def test_adding_a_record_field_is_one_registry_entry_plus_its_rules(tmp_path: Pa
     assert out["reasons"]["shared-vehicle"]["travel.has_bus_pass"] is True
     assert "has a bus pass: yes" in out["text"].replace("\xa0", " ")
     assert out["classes"] == [None, True, False]
+    assert out["findings"] == []
     assert out["description"]["description"] == (
         "Holds a concessionary bus pass valid for this journey."
     )

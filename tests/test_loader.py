@@ -271,3 +271,142 @@ def test_a_role_on_a_rule_that_is_not_an_exclusion(copy: Path) -> None:
     )
     err = broken(copy)
     assert err.rule_id == "supervision" and err.field == "role"
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "where", "message"),
+    [
+        # a misspelt key gets the closest key of the place it is written in
+        ("appeal.yaml", "rules:", "rule:", "rule", "is not a known key (did you mean 'rules'?)"),
+        ("exclusions.yaml", "      fails: ", "      fail: ", "considered.fail", "'fails'"),
+        ("provide.yaml", "        text: ", "        txt: ", "summary[0].txt", "'text'"),
+        (
+            "policy.yaml",
+            "  - field: support_network.carer_wellbeing_considered",
+            "  - fild: support_network.carer_wellbeing_considered",
+            "readings[0].fild",
+            "is not a known key (did you mean 'field'?)",
+        ),
+        # a number where text is wanted, and a yes/no word where true or false is
+        ("provide.yaml", "    review: true", "    review: yes", "review", "must be true or false"),
+        ("policy.yaml", 'version: "2021-01"', "version: 2021", "version", "put it in quotes"),
+    ],
+)
+def test_an_error_in_a_file_s_keys_says_where_as_written(
+    copy: Path, name: str, old: str, new: str, where: str, message: str
+) -> None:
+    edit(copy, name, old, new)
+    error = broken(copy)
+    assert (error.path, error.field) == (name, where)
+    assert message in error.message
+    assert str(copy / name) in str(error)  # the folder too: every version has these files
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "is empty: it must hold the key rules"),
+        ("- id: x\n", "holds a list: it must hold the key rules"),
+    ],
+)
+def test_an_empty_rule_file_says_what_it_must_hold(copy: Path, text: str, message: str) -> None:
+    (copy / "appeal.yaml").write_text(text, encoding="utf-8")
+    error = broken(copy)
+    assert (error.path, error.field, error.message) == ("appeal.yaml", None, message)
+
+
+def test_a_rule_without_its_description_names_it(copy: Path) -> None:
+    edit(
+        copy,
+        "exclusions.yaml",
+        "    description: The person contributes to a shared community vehicle they can use for "
+        "this trip.\n",
+        "",
+    )
+    error = broken(copy)
+    assert (error.rule_id, error.field, error.message) == (
+        "shared-vehicle",
+        "description",
+        "is required",
+    )
+
+
+@pytest.mark.parametrize(
+    ("test", "message"),
+    [
+        (
+            "is: 1",
+            "1 is not a value of vehicles.shared_community_vehicle (its values: true, false)",
+        ),
+        ("in: [true, 3]", "3 is not a value of vehicles.shared_community_vehicle (its values"),
+    ],
+)
+def test_a_value_of_the_wrong_type_lists_the_field_s_values(
+    copy: Path, test: str, message: str
+) -> None:
+    edit(
+        copy,
+        "exclusions.yaml",
+        "{field: vehicles.shared_community_vehicle, is: true}",
+        "{field: vehicles.shared_community_vehicle, " + test + "}",
+    )
+    error = broken(copy)
+    assert (error.rule_id, error.field) == ("shared-vehicle", "condition")
+    assert message in error.message
+
+
+def test_an_enum_value_far_from_any_lists_the_field_s_values(copy: Path) -> None:
+    edit(copy, "exclusions.yaml", "is: independently}", "is: alone}")
+    assert "(its values: independently, with_support, unable)" in broken(copy).message
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "  - field: support_network.carer_wellbeing_considered\n",
+            "  - field: travel.can_mobilise_safely\n",
+            "travel.can_mobilise_safely is not a true/false fact",
+        ),
+        (
+            "readings:\n",
+            "readings:\n  - field: support_network.carer_wellbeing_considered\n"
+            "    false_reads_as: unknown\n    clause: guidance.carer_wellbeing\n    note: Twice.\n",
+            "already has a false_reads_as reading",
+        ),
+    ],
+)
+def test_a_reading_of_false_is_of_a_true_false_fact_and_given_once(
+    copy: Path, old: str, new: str, message: str
+) -> None:
+    edit(copy, "policy.yaml", old, new)
+    error = broken(copy)
+    assert (error.path, error.field) == (
+        "policy.yaml",
+        "readings[1]" if "Twice" in new else "readings[0]",
+    )
+    assert message in error.message
+
+
+def test_a_broken_manifest_found_by_the_store_names_its_folder(copy: Path) -> None:
+    from transport_policy.rules.versions import PolicyStore
+
+    edit(copy, "policy.yaml", 'version: "2021-01"', "version: 2021")
+    with pytest.raises(RuleError) as caught:
+        PolicyStore(copy.parent)
+    assert str(caught.value).startswith(f"{copy / 'policy.yaml'}: version: ")
+
+
+def test_a_yaml_error_names_the_file_once_with_its_line(copy: Path) -> None:
+    edit(copy, "exclusions.yaml", "  - id: private-car", "\t- id: private-car")
+    error = broken(copy)
+    assert error.path == "exclusions.yaml" and "<unicode string>" not in str(error)
+    assert "found a tab character" in error.message and "line 148, column 1" in error.message
+
+
+def test_a_second_prompt_for_one_field_is_an_error(copy: Path) -> None:
+    with (copy / "questions.yaml").open("a", encoding="utf-8") as out:
+        out.write("  - field: vehicles.private_car\n    prompt: Is there a car?\n")
+    error = broken(copy)
+    assert (error.path, error.field) == ("questions.yaml", "vehicles.private_car")
+    assert "a second prompt" in error.message

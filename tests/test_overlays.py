@@ -191,3 +191,69 @@ def test_an_error_in_a_base_rule_names_the_base_file(rules: Path) -> None:
         "private-car",
     )
     assert "did you mean 'exclude.private_car'" in str(caught.value)
+    assert str(rules / "2021-01" / "exclusions.yaml") in str(caught.value)  # no "2016/../"
+
+
+def test_removing_a_rule_another_refers_to_says_so(rules: Path) -> None:
+    folder = _overlay(rules, 'extends: "2021-01"\nremove_rules: [private-car]\n')
+    with pytest.raises(RuleError) as caught:
+        load_policy(folder)
+    assert (caught.value.path, caught.value.rule_id) == (
+        "../2021-01/charging.yaml",
+        "own-vehicle-costs",
+    )
+    assert "refers to rule 'private-car', which the version loaded drops (remove_rules" in str(
+        caught.value
+    )
+
+
+def test_a_misspelt_rule_to_remove_or_base_gets_the_closest_name(rules: Path) -> None:
+    folder = _overlay(rules, 'extends: "2021-01"\nremove_rules: [privat-car]\n')
+    with pytest.raises(RuleError, match=r"did you mean 'private-car'\?"):
+        load_policy(folder)
+    (folder / "policy.yaml").write_text(
+        (folder / "policy.yaml")
+        .read_text(encoding="utf-8")
+        .replace("remove_rules: [privat-car]", 'extends: "2021-02"')
+        .replace('extends: "2021-01"\n', ""),
+        encoding="utf-8",
+    )
+    with pytest.raises(RuleError, match=r"did you mean '2021-01'\?"):
+        load_policy(folder)
+
+
+def test_a_version_extending_itself_is_an_error(rules: Path) -> None:
+    folder = _overlay(rules, 'extends: "overlay"\n')
+    with pytest.raises(RuleError, match="a version cannot extend itself") as caught:
+        load_policy(folder)
+    assert caught.value.field == "extends"
+
+
+def test_a_duplicate_rule_id_names_where_the_first_is(rules: Path) -> None:
+    rule = _rule_from(rules / "2021-01", "exclusions.yaml", "shared-vehicle")
+    folder = _overlay(
+        rules, 'extends: "2021-01"\nfiles: [a.yaml, b.yaml]\n', a_yaml=rule, b_yaml=rule
+    )
+    with pytest.raises(RuleError, match=r"duplicate rule id \(a rule of this id is in a.yaml\)"):
+        load_policy(folder)
+
+
+@pytest.mark.parametrize(
+    ("date", "field", "message"),
+    [
+        ("2021-01-14", "effective_from", "both come into force on 2021-01-14"),
+        ("2020-06-01", "supersedes", "supersedes 2021-01, which comes into force on 2021-01-14"),
+    ],
+)
+def test_an_overlay_dated_into_another_version_s_time_is_refused(
+    rules: Path, date: str, field: str, message: str
+) -> None:
+    """The draft supersedes 2021-01: dated the same day, which applies would be ambiguous; dated
+    before it, 2021-01 would replace the version said to replace it."""
+    manifest = rules / "draft-2027" / "policy.yaml"
+    text = manifest.read_text(encoding="utf-8")
+    manifest.write_text(text.replace("effective_from: 2027-04-01", f"effective_from: {date}"))
+    with pytest.raises(RuleError) as caught:
+        PolicyStore(rules)
+    assert (caught.value.path, caught.value.field) == (str(manifest), field)
+    assert message in str(caught.value)

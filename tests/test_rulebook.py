@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from transport_policy.cli.rules import rules_group
 from transport_policy.rules.conditions import describe
 from transport_policy.rules.model import Policy
-from transport_policy.rules.rulebook import render_rulebook
+from transport_policy.rules.rulebook import render_rulebook, rule_details
 from transport_policy.rules.versions import PolicyStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,3 +116,21 @@ def test_rules_show_suggests_the_closest_rule_id() -> None:
     result = CliRunner().invoke(rules_group, ["show", "privte-car"])
     assert result.exit_code == 2
     assert "no rule 'privte-car' (did you mean 'private-car'?)" in result.output
+
+
+def test_an_overlay_s_rule_book_and_rules_say_where_their_rules_come_from() -> None:
+    """2016 holds only its manifest, and the draft lives outside rules/: each names its own folder
+    and the version it extends, and a rule inherited from that version says it is."""
+    old = PolicyStore().get("2016")
+    assert (
+        "from the rule files of `rules/2016/` and of the version it extends, 2021-01;"
+        in render_rulebook(old)
+    )
+    details = rule_details(old, old.rule_index["can-mobilise"])
+    assert "2021-01/exclusions.yaml (of a version this one extends)" in details
+    assert "../" not in details
+    draft = PolicyStore(ROOT / "docs" / "examples" / "draft-2027").get("draft-2027")
+    head = render_rulebook(draft).splitlines()[2]
+    assert "--policy draft-2027 --rules " in head and "rules/draft-2027" not in head
+    assert "File:" in rule_details(draft, draft.rule_index["private-car"])
+    assert "draft-2027/exclusions.yaml\n" in rule_details(draft, draft.rule_index["private-car"])

@@ -113,6 +113,55 @@ def test_an_edited_base_changes_the_version_built_on_it(cache: Path, rules: Path
     assert PolicyStore(rules).get("2016").digest != old.digest
 
 
+def _edit_private_car(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    edited = text.replace(
+        "{field: vehicles.drives_self, is: true}", "{field: vehicles.drives_self, is: false}", 1
+    )
+    assert edited != text
+    path.write_text(edited, encoding="utf-8")
+
+
+def test_an_edited_rule_file_in_a_subfolder_is_loaded_again(cache: Path, tmp_path: Path) -> None:
+    """A manifest may name a file in a subfolder of its version: an edit of it is seen too."""
+    folder = tmp_path / "mine" / "draft-2027"
+    shutil.copytree(RULES.parent / "docs" / "examples" / "draft-2027", folder)
+    (folder / "sub").mkdir()
+    (folder / "exclusions.yaml").rename(folder / "sub" / "exclusions.yaml")
+    manifest = folder / "policy.yaml"
+    manifest.write_text(
+        manifest.read_text(encoding="utf-8").replace(
+            "  - exclusions.yaml", "  - sub/exclusions.yaml"
+        ),
+        encoding="utf-8",
+    )
+    before = PolicyStore(folder).get("draft-2027")
+    _edit_private_car(folder / "sub" / "exclusions.yaml")
+    after = PolicyStore(folder).get("draft-2027")
+    assert after.digest != before.digest
+    assert str(after.rule_index["private-car"].condition) != str(
+        before.rule_index["private-car"].condition
+    )
+
+
+def test_an_edited_base_of_a_base_outside_the_rules_folder_is_seen(
+    cache: Path, rules: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A version extending 2016 of another rules folder is built on that folder's 2021-01 too."""
+    monkeypatch.setenv("TRANSPORT_POLICY_RULES", str(rules))
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "policy.yaml").write_text(
+        "id: ccc-adults-transport\nversion: draft\ntitle: Draft\neffective_from: 2030-01-01\n"
+        'extends: "2016"\n',
+        encoding="utf-8",
+    )
+    before = PolicyStore(mine).get("draft")
+    _edit_private_car(rules / "2021-01" / "exclusions.yaml")
+    assert PolicyStore(mine).get("draft").digest != before.digest
+    assert str(rules / "2021-01" / "exclusions.yaml") in PolicyStore(mine).watched
+
+
 def test_changed_code_is_a_new_key(
     cache: Path, rules: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -260,3 +309,21 @@ def test_the_code_fingerprint_covers_everything_that_makes_what_is_kept() -> Non
     ]
     assert not outside, f"imported by the loader or the compiler, not in MADE_BY: {outside}"
     assert len(seen) > 10  # the walk found the imports
+
+
+def test_a_file_named_outside_the_version_is_not_read_for_the_key(
+    cache: Path, tmp_path: Path
+) -> None:
+    """Loading refuses a name outside the version's folder without reading it: so does the key
+    (``/dev/zero`` would never end)."""
+    folder = tmp_path / "mine" / "draft-2027"
+    shutil.copytree(RULES.parent / "docs" / "examples" / "draft-2027", folder)
+    manifest = folder / "policy.yaml"
+    manifest.write_text(
+        manifest.read_text(encoding="utf-8").replace("  - exclusions.yaml", "  - /dev/zero"),
+        encoding="utf-8",
+    )
+    store = PolicyStore(folder)
+    assert "/dev/zero" not in store.watched
+    with pytest.raises(RuleError, match="outside this version's folder"):
+        store.get("draft-2027")

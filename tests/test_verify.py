@@ -31,6 +31,7 @@ from transport_policy.rules.versions import PolicyStore
 from transport_policy.verify.check import check_policy
 from transport_policy.verify.compiled import check_compiled
 from transport_policy.verify.findings import Finding, record_from_facts
+from transport_policy.verify.firing import fired
 from transport_policy.verify.space import Space
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -472,3 +473,53 @@ def _flat(record: dict[str, Any]) -> dict[str, object]:
         if isinstance(fields, dict)
         for key, value in fields.items()
     }
+
+
+def test_alternatives_citing_one_clause_each_take_effect_though_they_give_one_reason(
+    tmp_path: Path,
+) -> None:
+    """Alternatives citing one clause that hold give one reason, naming the first; the others
+    took effect all the same. A rule that holds only where an earlier one of its clause holds
+    too is never the one named, and the check read it as a procedure it did not know
+    (``inconsistent``)."""
+
+    def edit(files: dict[str, Any]) -> None:
+        rules = files["exclusions.yaml"]["rules"]
+        spec = rule(files, "exclusions.yaml", "not-nearest")
+        again = dict(spec, id="not-nearest-again", note="Holds exactly when not-nearest does.")
+        rules.insert(rules.index(spec) + 1, again)
+
+    policy = load_policy(seeded(tmp_path, edit))
+    findings = check_policy(policy, engine=False).findings
+    assert findings == [], [(f.kind, f.subject, f.message) for f in findings]
+    facts = {
+        "destination.nearest_suitable": False,
+        "destination.attended_by_choice": True,
+        "destination.nearest_has_place": True,
+        "person.age": 40,
+        "person.eligible_care_needs": True,
+        "person.needs_transport_to_access_service": True,
+        "person.service_area": "older_people",
+    }
+    decision = Engine(policy, PythonEvaluator(policy)).decide(
+        parse_record(record_from_facts(policy, facts))
+    )
+    assert [r.rule for r in decision.reasons if r.clause == "exclude.not_nearest"] == [
+        "not-nearest"
+    ]
+    assert {"not-nearest", "not-nearest-again"} <= fired(policy, decision, facts)
+
+
+def test_a_finding_about_a_rule_names_the_file_it_is_in(
+    clean_policy: Policy, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from transport_policy.cli.rules import _print_report
+    from transport_policy.verify.findings import Report
+
+    finding = Finding("dead-rule", "takes effect for no record", rule="private-car")
+    _print_report(Report(clean_policy, [finding]), None, None)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:2] == [
+        "dead-rule: private-car: takes effect for no record",
+        "  rule file: 2021-01/exclusions.yaml",
+    ]

@@ -7,6 +7,7 @@ parsing the message. No error message repeats a value taken from the input.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 
@@ -90,7 +91,8 @@ class RuleError(TransportPolicyError):
         super().__init__(self._text())
 
     def _text(self) -> str:
-        path = f"{self.folder}/{self.path}" if self.folder else self.path
+        # A base version's file is named relative to the version loaded (``../2021-01/...``).
+        path = os.path.normpath(os.path.join(self.folder, self.path)) if self.folder else self.path
         where = (
             path
             + (f": rule {self.rule_id!r}" if self.rule_id else "")

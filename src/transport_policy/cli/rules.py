@@ -9,10 +9,10 @@ from pathlib import Path
 import click
 import yaml
 
-from ..errors import TransportPolicyError
+from ..errors import PolicyVersionError, TransportPolicyError
 from ..rules.model import Policy
 from ..rules.parser import closest
-from ..rules.rulebook import render_rulebook, rule_details
+from ..rules.rulebook import render_rulebook, rule_details, source_file
 from ..rules.versions import PolicyStore
 from ..verify.check import check_policy
 from ..verify.findings import Finding, Report
@@ -111,6 +111,9 @@ def _print_report(report: Report, save_dir: Path | None, rules_dir: Path | None)
     version = report.policy.version
     for n, finding in enumerate(report.findings, 1):
         click.echo(f"{finding.kind}: {finding.subject}: {finding.message}")
+        rule = report.policy.rule_index.get(finding.rule or "")
+        if rule is not None:
+            click.echo(f"  rule file: {source_file(report.policy, rule)}")
         if finding.record is None:
             click.echo("  counterexample: none (the finding is about the rule files themselves)")
         else:
@@ -319,6 +322,9 @@ def diff_command(
         first = resolve_version(PolicyStore(rules_dir).folder(before))
         store = PolicyStore(to_rules) if to_rules is not None else PolicyStore(rules_dir)
         second = resolve_version(store.folder(after))
+    except PolicyVersionError as exc:
+        elsewhere = "" if to_rules is not None else "; a version kept elsewhere: --to-rules DIR"
+        raise CannotRun(f"{exc}{elsewhere}") from None
     except TransportPolicyError as exc:
         raise fail(exc) from None
     result = diff_versions(first, second)

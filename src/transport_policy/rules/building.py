@@ -9,7 +9,7 @@ field. :mod:`.loader` reads the files and builds the :class:`~.model.Policy` aro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from ..errors import RuleError
@@ -34,13 +34,16 @@ def check_text(text: str, rel: str, rule_id: str | None, where: str) -> str:
     return text
 
 
-def build_rules(specs: Sequence[tuple[str, RuleSpec]], check_clause: Any) -> tuple[Rule, ...]:
+def build_rules(
+    specs: Sequence[tuple[str, RuleSpec]], check_clause: Any, removed: Collection[str] = ()
+) -> tuple[Rule, ...]:
     """Every rule of the version (``specs``: each with its file), checked and built, in order,
-    with its references to other rules resolved (``check_clause`` checks a cited clause)."""
+    with its references to other rules resolved (``check_clause`` checks a cited clause;
+    ``removed``: the base rules the version removes, which no rule may refer to)."""
     rule_ids = {spec.id for _, spec in specs}
     rules: dict[str, Rule] = {}
     for rel, spec in specs:
-        rules[spec.id] = _build_rule(rel, spec, rule_ids, check_clause)
+        rules[spec.id] = _build_rule(rel, spec, rule_ids, check_clause, removed)
     return tuple(
         _replace_conditions(rule, lambda c, r=rule: _resolve(c, rules, (r.id,)))
         for rule in rules.values()
@@ -113,8 +116,10 @@ def _summary(
     return tuple(summary)
 
 
-def _build_rule(rel: str, spec: RuleSpec, rule_ids: set[str], check_clause: Any) -> Rule:
-    parser = ConditionParser(rel, spec.id, rule_ids - {spec.id})
+def _build_rule(
+    rel: str, spec: RuleSpec, rule_ids: set[str], check_clause: Any, removed: Collection[str]
+) -> Rule:
+    parser = ConditionParser(rel, spec.id, rule_ids - {spec.id}, removed)
 
     def fail(message: str, where: str) -> RuleError:
         return RuleError(message, path=rel, rule_id=spec.id, field=where)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -23,7 +23,7 @@ from .conditions import Always, Condition
 from .model import Policy, Rule
 from .overlay import Resolved, resolve
 from .parser import ConditionParser, closest
-from .schema import ClauseSpec, Manifest, RuleFile, RuleSpec
+from .schema import ClauseSpec, Manifest
 
 DECISION_KINDS = ("scope", "exclusion")  # kinds whose unknown facts are asked
 
@@ -34,7 +34,8 @@ def _read_yaml(path: Path, rel: str) -> Any:
     except FileNotFoundError:
         raise RuleError("file not found", path=rel) from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise RuleError(f"cannot be read as YAML ({exc})", path=rel) from None
+        where = str(exc).replace('in "<unicode string>", ', "")  # the file is named already
+        raise RuleError(f"cannot be read as YAML ({where})", path=rel) from None
     if len(docs) > 1:
         raise RuleError(f"must hold one YAML document, found {len(docs)}", path=rel)
     return docs[0] if docs else None
@@ -44,29 +45,76 @@ def _validate(model: type[BaseModel], data: Any, rel: str) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors(include_url=False, include_input=False)
+        errors = exc.errors(include_url=False)
         # An unknown (e.g. misspelt) key explains a missing one: report it first.
         err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-        loc = [str(p) for p in err["loc"]]
+        unknown_key = err["type"] == "extra_forbidden"
+        where, holder = _location(model, err["loc"], unknown_key)
         rule_id = None
-        if len(loc) >= 2 and loc[0] == "rules" and isinstance(data, Mapping):
-            try:
-                rule_id = data["rules"][int(loc[1])].get("id")
-            except (KeyError, IndexError, ValueError, AttributeError, TypeError):
-                rule_id = None
-            loc = loc[2:]
-        field = ".".join(loc) or None
+        if len(where) >= 2 and where[0] == "rules" and isinstance(where[1], int):
+            if isinstance(data, Mapping):
+                try:
+                    rule_id = data["rules"][where[1]].get("id")
+                except (KeyError, IndexError, ValueError, AttributeError, TypeError):
+                    rule_id = None
+            where = where[2:]
+        field = _written(where) or None
         msg = err["msg"]
-        if err["type"] == "extra_forbidden" and loc:
-            names = _allowed_keys(model)
-            msg = "is not a known key" + closest(loc[-1], names)
+        if unknown_key and where:
+            msg = "is not a known key" + closest(str(where[-1]), holder.model_fields)
+        elif err["type"] == "missing":
+            msg = "is required"
+        elif not err["loc"] and not isinstance(data, Mapping):
+            keys = [k for k, f in model.model_fields.items() if f.is_required()]
+            found = "holds a list" if isinstance(data, list) else "holds a single value"
+            msg = (
+                f"{'is empty' if data is None else found}: it must hold the "
+                f"key{'s' * (len(keys) > 1)} {', '.join(keys)}"
+            )
+        elif err["type"] == "bool_type":
+            msg = "must be true or false"
+        elif err["type"] == "string_type" and isinstance(err.get("input"), (int, float)):
+            msg += " (a number here: put it in quotes)"
         raise RuleError(msg, path=rel, rule_id=rule_id, field=field) from None
 
 
-def _allowed_keys(model: type[BaseModel]) -> list[str]:
-    if model is RuleFile:
-        return list(RuleSpec.model_fields)
-    return list(model.model_fields)
+def _location(
+    model: type[BaseModel], loc: tuple[int | str, ...], unknown_key: bool
+) -> tuple[list[int | str], type[BaseModel]]:
+    """Where an error is, as written in the file (keys and list positions; pydantic's names of
+    the members of a union left out), and the model whose keys are allowed there."""
+    where: list[int | str] = []
+    holder: type[BaseModel] = model
+    current: type[BaseModel] | None = model
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            where.append(part)
+        elif current is not None and part in current.model_fields:
+            where.append(part)
+            holder, current = current, _model_in(current.model_fields[part].annotation)
+        elif unknown_key and i == len(loc) - 1:
+            where.append(part)
+            holder = current or holder
+    return where, holder
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model a field holds (itself, in a list, or as a member of a union), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _written(where: list[int | str]) -> str:
+    """``readings[0].when``: a location as the other messages write it."""
+    out = ""
+    for part in where:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + part
+    return out
 
 
 def policy_digest(resolved: Resolved) -> str:
@@ -79,9 +127,12 @@ def policy_digest(resolved: Resolved) -> str:
 def read_manifest(directory: str | Path) -> Manifest:
     """The validated ``policy.yaml`` of a policy-version folder (the rules are not loaded)."""
     root = Path(directory)
-    manifest: Manifest = _validate(
-        Manifest, _read_yaml(root / "policy.yaml", "policy.yaml"), "policy.yaml"
-    )
+    try:
+        manifest: Manifest = _validate(
+            Manifest, _read_yaml(root / "policy.yaml", "policy.yaml"), "policy.yaml"
+        )
+    except RuleError as exc:  # every version has a policy.yaml: name which
+        raise exc.in_folder(str(directory)) from None
     return manifest
 
 
@@ -157,7 +208,7 @@ def _load_policy(root: Path) -> Policy:
         return cid
 
     specs = resolved.rules
-    built = build_rules(specs, check_clause)
+    built = build_rules(specs, check_clause, manifest.remove_rules)
 
     prompts = _prompts(resolved, built)
     procedure_when = _check_manifest(resolved, check_clause)
@@ -216,6 +267,7 @@ def _readings(resolved: Resolved, check_clause: Any) -> tuple[tuple[str, bool, C
     """The readings name known fields and clauses and are each of one kind; returns the
     conditional ones (``unknown_reads_as`` with ``when``), parsed."""
     conditional: list[tuple[str, bool, Condition]] = []
+    read_false: set[str] = set()
     parser = ConditionParser("policy.yaml", "", set())
     for i, reading in enumerate(resolved.readings):
         where = f"readings[{i}]"
@@ -232,10 +284,13 @@ def _readings(resolved: Resolved, check_clause: Any) -> tuple[tuple[str, bool, C
             raise fail("a reading has exactly one of false_reads_as or unknown_reads_as")
         if (reading.when is None) != (reading.unknown_reads_as is None):
             raise fail("when is required with unknown_reads_as, and only with it")
-        if reading.unknown_reads_as is None:
-            continue
         if FIELDS[reading.field].kind != "bool" or not FIELDS[reading.field].fact:
             raise fail(f"{reading.field} is not a true/false fact: it cannot be read as one")
+        if reading.unknown_reads_as is None:
+            if reading.field in read_false:
+                raise fail(f"{reading.field} already has a false_reads_as reading")
+            read_false.add(reading.field)
+            continue
         if any(path == reading.field for path, _, _ in conditional):
             raise fail(f"{reading.field} already has a conditional reading (join the conditions)")
         when = parser.parse(reading.when, f"{where}.when")

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RuleError
+from ..model.fields import closest
 from .schema import ClauseSpec, Manifest, ProcedureReason, QuestionSpec, ReadingSpec, RuleSpec
 
 ReadFile = Callable[[type[Any], Path, str], Any]
@@ -58,14 +59,18 @@ class Resolved:
         }
 
 
+def is_inside(root: Path, rel: str) -> bool:
+    """Whether ``root / rel`` stays inside ``root`` (symlinks followed)."""
+    try:
+        return not Path(rel).is_absolute() and (root / rel).resolve().is_relative_to(root.resolve())
+    except OSError:
+        return False
+
+
 def inside(root: Path, rel: str, field: str) -> Path:
     """``root / rel``, refused unless it stays inside ``root`` (symlinks followed)."""
     target = root / rel
-    try:
-        outside = Path(rel).is_absolute() or not target.resolve().is_relative_to(root.resolve())
-    except OSError:
-        outside = True
-    if outside:
+    if not is_inside(root, rel):
         raise RuleError(
             f"{rel!r} is outside this version's folder: a version may only name its own files "
             "(use extends: to build on another version)",
@@ -82,18 +87,18 @@ def find_base(root: Path, name: str) -> Path:
     places = [root.resolve().parent]
     with contextlib.suppress(RuleError):
         places.append(default_rules_root().resolve())
+    found: list[str] = []
     for place in places:
         for folder in sorted(place.iterdir()) if place.is_dir() else []:
             manifest = folder / "policy.yaml"
-            if (
-                manifest.is_file()
-                and folder.resolve() != root.resolve()
-                and _version_of(manifest) == name
-            ):
-                return folder
+            if manifest.is_file() and folder.resolve() != root.resolve():
+                version = _version_of(manifest)
+                if version == name:
+                    return folder
+                found += [version] if version is not None else []
     raise RuleError(
         f"extends {name!r}, but no version {name!r} was found beside this folder or in the "
-        "bundled rules",
+        "bundled rules" + (closest(name, found) or f" (found: {', '.join(found) or 'none'})"),
         path="policy.yaml",
         field="extends",
     )
@@ -124,6 +129,8 @@ def resolve(
                 field="files",
             )
         base = Resolved(manifest, {}, [], {}, [], [], ())
+    elif manifest.extends == manifest.version:
+        raise RuleError("a version cannot extend itself", path="policy.yaml", field="extends")
     else:
         base = _seen_from(root, load_base(find_base(root, manifest.extends)))
     clauses = dict(base.clauses)
@@ -138,7 +145,11 @@ def resolve(
     prompts = dict(base.prompts)
     rel = manifest.questions or ("questions.yaml" if manifest.extends is None else None)
     if rel is not None:
+        asked: set[str] = set()
         for q in read(QuestionFile, inside(root, rel, "questions"), rel).questions:
+            if q.field in asked:
+                raise RuleError(f"a second prompt for {q.field}", path=rel, field=q.field)
+            asked.add(q.field)
             prompts[q.field] = (rel, q)
     rules = _apply_rules(base.rules, manifest, root, read, RuleFile)
     return Resolved(
@@ -182,17 +193,24 @@ def _apply_rules(
     for i, rule_id in enumerate(manifest.remove_rules):
         if rule_id not in known:
             raise RuleError(
-                f"remove_rules names {rule_id!r}, which the base version does not have",
+                f"remove_rules names {rule_id!r}, which the base version does not have"
+                + closest(rule_id, known),
                 path="policy.yaml",
                 field=f"remove_rules[{i}]",
             )
     out = [(rel, spec) for rel, spec in base if spec.id not in manifest.remove_rules]
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
     for i, rel in enumerate(manifest.files or []):
         for spec in read(rule_file, inside(root, rel, f"files[{i}]"), rel).rules:
             if spec.id in seen:
-                raise RuleError("duplicate rule id", path=rel, rule_id=spec.id, field="id")
-            seen.add(spec.id)
+                first = "earlier in this file" if seen[spec.id] == rel else f"in {seen[spec.id]}"
+                raise RuleError(
+                    f"duplicate rule id (a rule of this id is {first})",
+                    path=rel,
+                    rule_id=spec.id,
+                    field="id",
+                )
+            seen[spec.id] = rel
             if manifest.extends is None:
                 out.append((rel, spec))
                 continue

@@ -6,7 +6,7 @@ in the condition it is, with the closest valid name when a name is unknown.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from ..errors import RuleError
@@ -45,10 +45,14 @@ def _fits(path: str, value: object) -> bool:
 
 
 class ConditionParser:
-    def __init__(self, rel: str, rule_id: str, rule_ids: set[str]) -> None:
+    def __init__(
+        self, rel: str, rule_id: str, rule_ids: set[str], removed: Collection[str] = ()
+    ) -> None:
         self.rel = rel
         self.rule_id = rule_id
         self.rule_ids = rule_ids
+        self.removed = removed
+        """Rules this version removes from its base (``remove_rules``)."""
 
     def error(self, message: str, where: str) -> RuleError:
         return RuleError(message, path=self.rel, rule_id=self.rule_id, field=where)
@@ -74,6 +78,12 @@ class ConditionParser:
         if op == "not":
             return Not(self.parse(arg, f"{where}.not"))
         if op == "rule":
+            if arg in self.removed:
+                raise self.error(
+                    f"refers to rule {arg!r}, which the version loaded drops (remove_rules in "
+                    "its policy.yaml): drop or replace this rule there too",
+                    where,
+                )
             if arg not in self.rule_ids:
                 raise self.error(f"unknown rule {arg!r}" + closest(str(arg), self.rule_ids), where)
             return RuleRef(str(arg))
@@ -131,8 +141,7 @@ class ConditionParser:
                         raise self.error(f"{v!r} is not a value of the type of {path}", where)
                 elif v not in allowed or isinstance(v, bool) != isinstance(allowed[0], bool):
                     names = [str(a).lower() for a in allowed]
-                    raise self.error(
-                        f"{v!r} is not a value of {path}" + closest(str(v), names), where
-                    )
+                    hint = closest(str(v), names) or f" (its values: {', '.join(names)})"
+                    raise self.error(f"{v!r} is not a value of {path}{hint}", where)
             value = tuple(value) if op == "in" else value
         return Leaf(path, op, value)  # type: ignore[arg-type] # op is checked against COMPARE_OPS

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from ..model.decision import Outcome
 
@@ -31,6 +31,7 @@ GroundsRole = Literal["alternative", "expectation"]
 benefit, or travel to the service they chose at their own cost)."""
 
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+# Booleans are true or false only, as in conditions (the YAML reader keeps yes, no and on as text).
 RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 
 
@@ -46,7 +47,7 @@ class ClauseSpec(_Spec):
     role: Role
     text: Text
     source: Text | None = None
-    from_policy_text: bool = True
+    from_policy_text: StrictBool = True
     """False for a clause the policy text does not contain (a statutory duty or guidance the
     policy must be read with); its ``source`` then names where it comes from."""
     informative_reason: Text | None = None
@@ -95,8 +96,8 @@ class RuleSpec(_Spec):
     considered: ConsideredText | None = None
     outcomes: list[Outcome] | None = None
     basis: Literal["final", "recommended"] = "final"
-    temporary: bool = False
-    review: bool = False
+    temporary: StrictBool = False
+    review: StrictBool = False
     effect: Literal["apply", "warn"] | None = None
     role: GroundsRole | None = None
     """Exclusions only: ``alternative`` (the default) or ``expectation``."""
@@ -115,7 +116,7 @@ class ReadingSpec(_Spec):
 
     field: Text
     false_reads_as: Literal["unknown"] | None = None
-    unknown_reads_as: bool | None = None
+    unknown_reads_as: StrictBool | None = None
     when: Any = None
     """With ``unknown_reads_as`` only: a condition (no ``rule:`` references) over the facts as
     recorded (``false_reads_as`` applied, no other conditional reading)."""

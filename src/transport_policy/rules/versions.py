@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 from importlib import resources
@@ -71,21 +70,28 @@ class PolicyStore:
                     field="effective_from",
                 )
             manifests[manifest.version] = (str(folder), manifest.effective_from, manifest.extends)
+        for folder, manifest in zip(folders, read, strict=True):
+            earlier = manifests.get(manifest.supersedes or "")
+            if earlier is not None and earlier[1] >= manifest.effective_from:
+                raise RuleError(
+                    f"supersedes {manifest.supersedes}, which comes into force on "
+                    f"{earlier[1].isoformat()}, not before this version "
+                    f"({manifest.effective_from.isoformat()}): {manifest.supersedes} would be "
+                    "the one in force from then on",
+                    path=str(folder / "policy.yaml"),
+                    field="supersedes",
+                )
         # Versions in order of coming into force; each is loaded only when first used.
         self._manifests = dict(sorted(manifests.items(), key=lambda item: item[1][1]))
         self._starts = tuple((version, when) for version, (_, when, _) in self._manifests.items())
         """Each version and the date it came into force, oldest first."""
         self._loaded: dict[str, Policy] = {}
         watched = [str(self.root)]
-        for folder in folders:
-            watched += [str(folder), *_files(folder)]
+        for folder, manifest in zip(folders, read, strict=True):
+            watched += _depends_on(folder, manifest)
         for where, _, base in self._manifests.values():
             if base is not None and base not in self._manifests:
-                from .overlay import find_base
-
-                with contextlib.suppress(RuleError):
-                    outside = find_base(Path(where), base)
-                    watched += [str(outside), *_files(outside)]
+                watched += _bases_outside(Path(where), base)
         self.watched = tuple(dict.fromkeys(watched))
         """Every path the versions depend on, for :func:`stamp` (folders, files, bases)."""
 
@@ -167,6 +173,45 @@ def _files(folder: Path) -> list[str]:
         return sorted(str(p) for p in folder.iterdir())
     except OSError:
         return []
+
+
+def _depends_on(folder: Path, manifest: Manifest) -> list[str]:
+    """The folder of a version, its files, and every file its manifest names (a rule file in a
+    subfolder too): what loading it reads, besides its bases. A name outside the folder is left
+    out: loading refuses it without reading it."""
+    from .overlay import is_inside
+
+    own = manifest.extends is None
+    named = [
+        *(manifest.files or []),
+        manifest.clauses or ("clauses.yaml" if own else None),
+        manifest.questions or ("questions.yaml" if own else None),
+    ]
+    inside = [str(folder / rel) for rel in named if rel and is_inside(folder, rel)]
+    return [str(folder), *_files(folder), *inside]
+
+
+def _bases_outside(where: Path, base: str) -> list[str]:
+    """What the base ``base`` of the version in ``where``, found outside its rules folder, and
+    every base below it depend on (nothing for a base that cannot be found: loading reports it)."""
+    from .loader import read_manifest
+    from .overlay import find_base
+
+    out: list[str] = []
+    seen: set[Path] = set()
+    name: str | None = base
+    while name is not None:
+        try:
+            folder = find_base(where, name)
+            manifest = read_manifest(folder)
+        except RuleError:
+            break
+        if folder.resolve() in seen:  # a cycle: loading reports it
+            break
+        seen.add(folder.resolve())
+        out += _depends_on(folder, manifest)
+        where, name = folder, manifest.extends
+    return out
 
 
 def stamp(paths: tuple[str, ...]) -> tuple[object, ...]:

@@ -95,6 +95,19 @@ def fired(policy: Policy, decision: Decision, facts: Mapping[str, object]) -> se
     """The rules that took effect in a decision (``facts`` as recorded)."""
     facts = apply_readings(facts, policy)
     out = {r.rule for r in decision.reasons if r.rule}
+    # Alternatives citing one clause that hold give one reason, naming the first of them
+    # (decision/build.py): the others among its grounds took effect too.
+    rules = policy.rule_index
+    grounds = {
+        r.clause
+        for r in decision.reasons
+        if r.rule and rules[r.rule].kind == "exclusion" and rules[r.rule].clause == r.clause
+    }
+    out |= {
+        e.id
+        for e in policy.by_kind.get("exclusion", ())
+        if e.clause in grounds and status_of(e, facts) is RuleStatus.HOLDS
+    }
     out |= {e.rule for e in (*decision.charging, *decision.actions, *decision.appeal)}
     steps = {s.clause for s in decision.next_steps}  # a next step names its clause, not its rule
     out |= {r.id for r in policy.by_kind.get("next_step", ()) if r.clause in steps}
