@@ -50,6 +50,11 @@ class _Absent:
     def __repr__(self) -> str:
         return "ABSENT"
 
+    def __reduce__(self) -> str:
+        # Pickled by name, so that a change made in a worker process (or on a Dask worker)
+        # still holds this very object, which ``is ABSENT`` tests for.
+        return "ABSENT"
+
 
 ABSENT: Final = _Absent()
 """Stands for a member that one side of a diff does not have."""
