@@ -116,3 +116,25 @@ def test_a_log_entry_left_half_written_by_the_kill_is_cut_off_and_the_run_resume
     assert out.read_bytes() == expected_out
     assert verify(log).ok
     assert _decisions(log) == expected_log
+
+
+def test_a_run_killed_before_it_wrote_anything_resumes_and_can_be_resumed_again(
+    tmp_path: Path, reference: tuple[Path, bytes, list[object]]
+) -> None:
+    inputs, expected_out, expected_log = reference
+    out, log = tmp_path / "out.jsonl", tmp_path / "decisions.log"
+    earlier = _batch(inputs, tmp_path / "earlier.jsonl", log).wait(timeout=300)  # another run's
+    assert earlier == 1 and len(_decisions(log)) == len(expected_log)
+    # A first run killed as it started (Ctrl-C while Python was still importing) left no output
+    # and no FILE.resume: --resume starts it afresh, noting where it starts in the log.
+    assert _batch(inputs, out, log, "--resume").wait(timeout=300) == 1
+    # Killed again later, one decision logged ahead of its output line.
+    kept = out.read_bytes().splitlines(keepends=True)[:250]
+    decided = sum(not line.startswith(b'{"index"') for line in kept)
+    entries = log.read_bytes().splitlines(keepends=True)
+    out.write_bytes(b"".join(kept))
+    log.write_bytes(b"".join(entries[: len(expected_log) + decided + 1]))
+    assert _batch(inputs, out, log, "--resume").wait(timeout=300) in (0, 1)
+    assert out.read_bytes() == expected_out
+    assert verify(log).ok
+    assert _decisions(log) == expected_log + expected_log

@@ -7,7 +7,8 @@ output or one decision ahead of it. A resumed run keeps the output's complete li
 last line is cut off), skips that many input records, does not log again the one decision the log
 may already hold, and goes on: output and log end as an uninterrupted run would leave them (the
 log entries' ``time`` aside), with error records keeping their original index and source. A
-log entry the kill left half-written (no newline yet) is cut off: it recorded nothing.
+log entry the kill left half-written (no newline yet) is cut off: it recorded nothing. A resumed
+run that finds no output (the run was killed as it started) starts afresh, and notes where.
 
 The log must have had no other writer since the run started. ``FILE.resume`` is kept when the
 run completes: a run killed just as it finished can then be resumed too (it has nothing left to
@@ -17,6 +18,7 @@ do), and the next run without ``--resume`` writes it anew.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,13 +64,17 @@ def start(output: str, log: Path | None) -> None:
         state.unlink(missing_ok=True)
         return
     count, _ = log_position(log)
-    state.write_text(json.dumps({"log": str(log.resolve()), "log_entries_before": count}) + "\n")
+    noted = json.dumps({"log": str(log.resolve()), "log_entries_before": count}) + "\n"
+    temporary = state.with_name(state.name + ".tmp")
+    temporary.write_text(noted)
+    os.replace(temporary, state)  # a kill leaves the note whole or as it was, never half-written
 
 
 def prepare(output: str, log: Path | None) -> ResumePoint:
     """Cut the output back to its complete lines and work out where to go on from."""
     path = Path(output)
-    if not path.exists():
+    if not path.exists():  # killed before it wrote anything (even while starting): start afresh
+        start(output, log)
         return ResumePoint(0, None)
     decided = kept = 0
     with open(path, "r+b") as handle:
