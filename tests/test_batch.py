@@ -274,6 +274,31 @@ def test_an_output_that_cannot_be_written_is_named(tmp_path: Path) -> None:
         assert "Traceback" not in result.output and "Errno" not in result.stderr
 
 
+def test_an_output_or_log_that_is_an_input_or_the_other_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    records = folder / "records.jsonl"
+    records.write_bytes(_line(0) + b"\n" + _line(1) + b"\n")
+    kept = records.read_bytes()
+    (tmp_path / "link.jsonl").symlink_to(records)
+    out, log = tmp_path / "out.jsonl", tmp_path / "decisions.log"
+    refused = {
+        "--output": [str(records), "-o", str(records)],
+        "--output ": [str(folder), "-o", str(tmp_path / "link.jsonl")],  # through a folder, a link
+        "--log": [str(records), "-o", str(out), "--log", str(records)],
+        "--output and --log": [str(records), "-o", str(out), "--log", str(out)],
+    }
+    for what, args in refused.items():
+        result = CliRunner().invoke(batch_command, [*args, "--jobs", "1"])
+        assert result.exit_code == 2, (what, result.output)
+        message = "name the same file" if " and " in what else "is also an input"
+        assert message in result.stderr and what.strip() in result.stderr
+        assert records.read_bytes() == kept and not log.exists()
+    assert not out.exists()
+    ok = CliRunner().invoke(batch_command, [str(records), "-o", str(out), "--log", str(log)])
+    assert ok.exit_code == 0 and len(out.read_text().splitlines()) == 2
+
+
 def test_a_signal_waits_until_the_line_and_its_log_entry_are_written() -> None:
     before = signal.getsignal(signal.SIGTERM)
     stop, reached = StopSignals(), []

@@ -227,6 +227,16 @@ def test_a_report_that_cannot_be_written_is_a_clean_error(tmp_path: Path) -> Non
     assert not isinstance(result.exception, OSError)
 
 
+def test_a_report_written_over_an_input_is_refused(tmp_path: Path) -> None:
+    case = tmp_path / "case.yaml"
+    case.write_bytes(UNREASONABLE_CAR.read_bytes())
+    args = [str(tmp_path), "--from", "2016", "--to", "2021-01", "--format", "csv"]
+    result = CliRunner().invoke(impact_command, [*args, "--output", str(case)])
+    assert result.exit_code == 2
+    assert f"--output {case} is also an input" in result.stderr
+    assert case.read_bytes() == UNREASONABLE_CAR.read_bytes()
+
+
 def test_skipped_folder_entries_are_reported(tmp_path: Path) -> None:
     folder = tmp_path / "cases"
     (folder / "drafts").mkdir(parents=True)

@@ -42,6 +42,7 @@ from .common import (
     policy_option,
     progress_bar,
     progress_option,
+    refuse_same_files,
     rules_option,
     silence_stdout,
     skipped_message,
@@ -166,6 +167,7 @@ def batch_command(
     settings = _settings(policy_version, rules_dir, log_path, minimal)
     skipped: list[str] = []
     paths = expand_inputs(inputs, skipped)
+    refuse_same_files(paths, {"--output": output, "--log": log_path})
     if skipped:
         click.echo(skipped_message("batch", skipped), err=True)
     if not paths:

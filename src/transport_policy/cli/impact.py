@@ -17,6 +17,7 @@ from .common import (
     partitions_options,
     progress_bar,
     progress_option,
+    refuse_same_files,
     rules_option,
     skipped_message,
     workers,
@@ -128,7 +129,9 @@ def impact_command(
         before, after, str(rules_dir) if rules_dir else None, str(to_rules) if to_rules else None
     )
     skipped: list[str] = []
-    length = total_bytes(expand_inputs(cases))
+    paths = expand_inputs(cases)
+    refuse_same_files(paths, {"--output": output})
+    length = total_bytes(paths)
     try:
         with progress_bar(length, progress, "deciding") as bar:
             report = analyse(
