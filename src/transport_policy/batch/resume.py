@@ -25,6 +25,7 @@ from pathlib import Path
 from ..audit.log import check_entry
 from ..audit.logfile import last_line
 from ..errors import TransportPolicyError
+from .run import ENGINE_FIELD
 
 
 class ResumeError(TransportPolicyError):
@@ -37,6 +38,11 @@ class ResumePoint:
     """Complete output lines kept: the input records to skip."""
     logged_ahead: str | None
     """The input digest of a decision already logged but not yet in the output, if any."""
+    rejected: int = 0
+    """Error records among the lines kept for a record that was rejected..."""
+    failed: int = 0
+    """...and for one the engine failed on (the rest are decisions): the exit status of the
+    resumed run counts them, as an uninterrupted run would."""
 
 
 def state_path(output: str) -> Path:
@@ -76,7 +82,7 @@ def prepare(output: str, log: Path | None) -> ResumePoint:
     if not path.exists():  # killed before it wrote anything (even while starting): start afresh
         start(output, log)
         return ResumePoint(0, None)
-    decided = kept = 0
+    kept = rejected = failed = 0
     with open(path, "r+b") as handle:
         good = 0
         for raw in handle:
@@ -84,11 +90,21 @@ def prepare(output: str, log: Path | None) -> ResumePoint:
                 break
             kept += 1
             good += len(raw)
-            decided += not raw.startswith(b'{"index"')  # error records start so
+            if raw.startswith(b'{"index"'):  # error records start so
+                engine = _engine_failure(raw)
+                failed, rejected = failed + engine, rejected + (not engine)
         handle.truncate(good)
-    if log is None:
-        return ResumePoint(kept, None)
-    return ResumePoint(kept, _ahead(output, log, decided))
+    ahead = None if log is None else _ahead(output, log, kept - rejected - failed)
+    return ResumePoint(kept, ahead, rejected, failed)
+
+
+def _engine_failure(line: bytes) -> bool:
+    """Whether an error record is for a record the engine failed on (its field ``(engine)``)."""
+    try:
+        errors = json.loads(line)["errors"]
+    except (ValueError, KeyError, TypeError):
+        return False
+    return any(isinstance(e, dict) and e.get("field") == ENGINE_FIELD for e in errors)
 
 
 def _ahead(output: str, log: Path, decided: int) -> str | None:

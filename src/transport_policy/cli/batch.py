@@ -68,6 +68,8 @@ class Run:
     partition_rows: int = 65536
     resuming: bool = False
     counts: dict[int, int] = field(default_factory=lambda: {DECIDED: 0, REJECTED: 0, FAILED: 0})
+    kept: dict[int, int] = field(default_factory=lambda: {DECIDED: 0, REJECTED: 0, FAILED: 0})
+    """What the output held already when resuming (counted in the exit status too)."""
     outcomes: Counter[str] = field(default_factory=Counter)
     root: str | None = None
 
@@ -231,6 +233,14 @@ def _finish(state: Run, seconds: float) -> None:
     )
     if state.root is not None:
         click.echo(f"batch: partitions in {state.partitions}, root {state.root}", err=True)
+    if state.resuming:  # the exit status is the whole output's, as if never interrupted
+        decided, rejected, failed = (counts[s] + state.kept[s] for s in (DECIDED, REJECTED, FAILED))
+        click.echo(
+            f"batch: the output holds {count(decided + rejected + failed, 'record')}: "
+            f"{decided} decided, {rejected} rejected"
+            + (f", {failed} failed in the engine" if failed else ""),
+            err=True,
+        )
     if failed:
         raise SystemExit(Exit.CANNOT_RUN)
     raise SystemExit(Exit.FINDINGS if rejected else Exit.OK)
@@ -264,6 +274,11 @@ def _write_all(paths: list[str], settings: Settings, state: Run) -> None:
     if state.resuming:
         point = prepare_resume(output, log_path)
         click.echo(f"batch: resuming after {count(point.kept, 'record')}", err=True)
+        state.kept = {
+            DECIDED: point.kept - point.rejected - point.failed,
+            REJECTED: point.rejected,
+            FAILED: point.failed,
+        }
     elif output != "-":
         start_resumable(output, log_path)
     length = None if state.resuming else input_bytes(paths)
