@@ -299,6 +299,26 @@ def test_an_output_or_log_that_is_an_input_or_the_other_is_refused(tmp_path: Pat
     assert ok.exit_code == 0 and len(out.read_text().splitlines()) == 2
 
 
+def test_a_log_that_cannot_be_appended_to_is_named_with_what_is_wrong(tmp_path: Path) -> None:
+    records = tmp_path / "records.jsonl"
+    records.write_bytes(_line(0) + b"\n")
+    not_a_log = tmp_path / "decisions.jsonl"  # an earlier batch's output, given as the log
+    not_a_log.write_bytes(_line(1) + b"\n")
+    torn = tmp_path / "torn.log"
+    torn.write_bytes(b'{"decision":{')
+    out = tmp_path / "out.jsonl"
+    for log, what in (
+        (not_a_log, "the last entry does not have the members of a log entry"),
+        (torn, "the last entry is incomplete (no newline at the end)"),
+    ):
+        kept = log.read_bytes()
+        for args in ([], ["-o", str(out)]):  # to standard output, and to a file (resumable)
+            result = CliRunner().invoke(batch_command, [str(records), "--log", str(log), *args])
+            assert result.exit_code == 3, result.output
+            assert f"{log}: {what}; nothing was appended" in result.stderr
+            assert log.read_bytes() == kept and not out.exists()
+
+
 def test_a_signal_waits_until_the_line_and_its_log_entry_are_written() -> None:
     before = signal.getsignal(signal.SIGTERM)
     stop, reached = StopSignals(), []

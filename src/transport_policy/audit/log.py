@@ -220,9 +220,18 @@ def _entry(
 def _read_tail(handle: IO[bytes], name: str) -> tuple[int, str, int]:
     """The sequence number and hash of the last entry (0 and :data:`GENESIS` when empty), and
     the size of the file."""
+    entry, end = last_entry(handle, name)
+    if entry is None:
+        return 0, GENESIS, 0
+    return int(entry["seq"]), str(entry["hash"]), end
+
+
+def last_entry(handle: IO[bytes], name: str) -> tuple[dict[str, Any] | None, int]:
+    """The last entry of a log open for reading (``None`` when it is empty) and the size of the
+    file; a :class:`LogError` says what is wrong with an entry that cannot be appended to."""
     line, end, complete = last_line(handle)
     if end == 0:
-        return 0, GENESIS, 0
+        return None, 0
     if not complete:
         raise LogError(
             f"{name}: the last entry is incomplete (no newline at the end); nothing was appended. "
@@ -234,7 +243,7 @@ def _read_tail(handle: IO[bytes], name: str) -> tuple[int, str, int]:
             f"{name}: the last entry {problem}; nothing was appended. "
             "Run `transport-policy audit verify` on it"
         )
-    return int(entry["seq"]), str(entry["hash"]), end
+    return entry, end
 
 
 def parse_entry(line: bytes) -> tuple[dict[str, Any] | None, str]:

@@ -22,7 +22,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..audit.log import check_entry
+from ..audit.log import last_entry
 from ..audit.logfile import last_line
 from ..errors import TransportPolicyError
 from .run import ENGINE_FIELD
@@ -50,17 +50,14 @@ def state_path(output: str) -> Path:
 
 
 def log_position(log: Path) -> tuple[int, dict[str, object] | None]:
-    """The log's entry count and its last entry (0 and ``None`` when empty or missing)."""
+    """The log's entry count and its last entry (0 and ``None`` when empty or missing); a
+    :class:`.LogError` says what is wrong with a last entry that cannot be appended to, as
+    appending would."""
     if not log.exists():
         return 0, None
     with open(log, "rb") as handle:
-        line, end, complete = last_line(handle)
-    if end == 0:
-        return 0, None
-    entry = check_entry(line)[0] if complete else None
-    if entry is None:
-        raise ResumeError(f"{log}: the last entry is incomplete or changed; run `audit verify`")
-    return int(entry["seq"]), entry
+        entry, _end = last_entry(handle, str(log))
+    return (0, None) if entry is None else (int(entry["seq"]), entry)
 
 
 def start(output: str, log: Path | None) -> None:
