@@ -102,6 +102,17 @@ def test_changes_made_in_worker_processes_are_reported_as_in_one_process(
         assert to_json_line(result) == to_json_line(again)
 
 
+def test_a_last_entry_cut_short_is_reported_as_incomplete(tmp_path: Path) -> None:
+    log = _log(tmp_path / "d.log", None)
+    data = log.read_bytes()
+    log.write_bytes(data[: data.rindex(b"\n", 0, -1) + 40])  # the last entry cut short
+    *others, last = replay(log, jobs=1)
+    assert [r.status for r in others] == [IDENTICAL] * 4
+    assert last.status == ALTERED and last.entry == 5
+    assert last.message.startswith("the entry is incomplete (the log does not end with a newline)")
+    assert sum(r.size for r in [*others, last]) == log.stat().st_size  # the progress bar's
+
+
 def test_minimal_entries_are_not_replayable(tmp_path: Path) -> None:
     log = _log(tmp_path / "d.log", None, minimal=True)
     assert {r.status for r in replay(log, jobs=1)} == {NOT_REPLAYABLE}

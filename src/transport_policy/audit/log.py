@@ -54,6 +54,13 @@ FULL_KEYS: Final = frozenset({"seq", "time", "decision", "record", "prev", "hash
 MINIMAL_KEYS: Final = frozenset({"seq", "time", "decision", "record_digest", "prev", "hash"})
 
 
+INCOMPLETE: Final = (
+    "is incomplete (the log does not end with a newline): it was cut short while being "
+    "written, or changed"
+)
+"""What is wrong with a last line that has no newline (``entry N`` is said before it)."""
+
+
 class LogError(TransportPolicyError):
     """A decision log cannot be read or appended to."""
 
