@@ -286,11 +286,7 @@ def _write_all(paths: list[str], settings: Settings, state: Run) -> None:
     stop = StopSignals()
     with ExitStack() as stack:
         stack.enter_context(stop.installed())
-        out = _open_output(output, stack, append=state.resuming)
-        log = None
-        if log_path is not None:
-            log = stack.enter_context(DecisionLog(log_path, minimal=settings.log == "minimal"))
-        parts = open_partitions(
+        parts = open_partitions(  # first: a folder refused leaves the output as it was
             stack,
             state.partitions,
             "batch",
@@ -298,6 +294,10 @@ def _write_all(paths: list[str], settings: Settings, state: Run) -> None:
             rows=state.partition_rows,
             about={"command": "batch", "policy": settings.policy},
         )
+        out = _open_output(output, stack, append=state.resuming)
+        log = None
+        if log_path is not None:
+            log = stack.enter_context(DecisionLog(log_path, minimal=settings.log == "minimal"))
         bar = stack.enter_context(progress_bar(length, state.progress, "deciding"))
         # Closed first on the way out: an early stop stops the workers' work.
         results = stack.enter_context(

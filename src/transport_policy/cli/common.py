@@ -123,6 +123,7 @@ def partitions_options(func: F) -> F:
         type=click.IntRange(min=1),
         default=65536,
         show_default=True,
+        callback=_power_of_two,
         help="Rows per partition (a power of two).",
     )(func)
     return click.option(
@@ -132,6 +133,12 @@ def partitions_options(func: F) -> F:
         help="Also write the results as Parquet partitions with hash roots to this folder "
         "(created; it must be empty). `audit verify DIR` checks them.",
     )(func)
+
+
+def _power_of_two(_ctx: click.Context, _param: click.Parameter, value: int) -> int:
+    if value & (value - 1):
+        raise click.BadParameter(f"rows per partition must be a power of two, not {value}")
+    return value
 
 
 def open_partitions(
