@@ -17,12 +17,14 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transport_policy import load_case
+from transport_policy import decide, load_case
+from transport_policy.audit.log import DecisionLog
 from transport_policy.audit.verify import verify
 from transport_policy.batch.pool import IN_FLIGHT_PER_WORKER, ordered_map
 from transport_policy.batch.run import REJECTED, Settings, run
 from transport_policy.casefile import MAX_BYTES
-from transport_policy.cli.batch import Stopped, StopSignals, batch_command
+from transport_policy.cli.batch import batch_command
+from transport_policy.cli.signals import Stopped, StopSignals
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = sorted((ROOT / "cases").glob("*.yaml"))
@@ -472,5 +474,65 @@ def test_a_closed_output_pipe_stops_the_batch_quietly(tmp_path: Path) -> None:
         assert process.wait(timeout=30) == 141
         assert err.read_bytes() == b""
         assert _survivors(children) == []
+    finally:
+        _cleanup(process, children)
+
+
+@linux_only
+@pytest.mark.parametrize(
+    ("name", "whole_group", "status"), [("SIGTERM", False, 143), ("SIGINT", True, 130)]
+)
+@pytest.mark.parametrize("command", ["replay", "impact"])
+def test_replay_and_impact_stop_as_batch_does(
+    tmp_path: Path, command: str, name: str, whole_group: bool, status: int
+) -> None:
+    """Stopped while their workers are busy: the workers are stopped, no traceback, replay's
+    lines are whole and impact writes no report."""
+    out, err, report = tmp_path / "out.jsonl", tmp_path / "err.txt", tmp_path / "impact.csv"
+    record, _ = load_case(CASES[0])
+    if command == "replay":
+        log = tmp_path / "decisions.log"
+        with DecisionLog(log) as writer:
+            decision = decide(record)
+            for _ in range(4000):
+                writer.append(decision, record)
+        args = ["replay", str(log), "--format", "json", "--jobs", "2"]
+    else:
+        args = ["impact", "-", "--from", "2016", "--to", "2021-01", "--jobs", "2"]
+        args += ["--format", "csv", "-o", str(report)]
+    with err.open("wb") as stderr, out.open("wb") as stdout:
+        process = subprocess.Popen(
+            [sys.executable, "-c", BATCH, *args],
+            stdin=subprocess.PIPE,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
+        )
+    children: dict[int, str] = {}
+    try:
+        assert process.stdin is not None
+        if command == "impact":  # the input stays open: impact cannot finish before it is stopped
+            process.stdin.write(b"".join(_line(i) + b"\n" for i in range(3000)))
+            process.stdin.flush()
+            _wait_for((len(_children(process.pid)) == 2 for _ in iter(int, 1)), "workers")
+            time.sleep(1)
+        else:
+            _wait_for((out.stat().st_size > 0 for _ in iter(int, 1)), "output")
+        children = _children(process.pid)
+        assert len(children) == 2
+        signum = getattr(signal, name)
+        if whole_group:
+            os.killpg(process.pid, signum)
+        else:
+            os.kill(process.pid, signum)
+        assert process.wait(timeout=30) == status, err.read_text()
+        assert _survivors(children) == []
+        said = err.read_text()
+        assert f"{command}: stopped by {name}" in said and "Traceback" not in said, said
+        assert "leaked" not in said
+        lines = out.read_bytes().split(b"\n")
+        assert lines[-1] == b""  # every line written is complete
+        assert all(json.loads(line)["status"] == "identical" for line in lines[:-1])
+        assert not report.exists()
     finally:
         _cleanup(process, children)

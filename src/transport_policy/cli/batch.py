@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 import time
 from collections import Counter
@@ -50,7 +49,7 @@ from .common import (
     workers_options,
 )
 from .exits import Exit, epilog
-from .signals import Stopped, StopSignals
+from .signals import StopSignals, stopping
 
 PROGRESS_EVERY = 100
 """Records between two redraws of the progress bar."""
@@ -72,6 +71,11 @@ class Run:
     """What the output held already when resuming (counted in the exit status too)."""
     outcomes: Counter[str] = field(default_factory=Counter)
     root: str | None = None
+
+    def written(self) -> str:
+        """What a stop signal's message says was done."""
+        records = count(sum(self.counts.values()), "record")
+        return f" after {records}; the output holds each of them, in order"
 
 
 @click.command(
@@ -177,15 +181,8 @@ def batch_command(
     started = time.perf_counter()
     state = Run(output, log_path, where, progress, partitions, partition_rows, resume)
     try:
-        _write_all(paths, settings, state)
-    except Stopped as stop:
-        name = signal.Signals(stop.signum).name
-        click.echo(
-            f"batch: stopped by {name} after {count(sum(state.counts.values()), 'record')}; "
-            "the output holds each of them, in order",
-            err=True,
-        )
-        raise SystemExit(128 + stop.signum) from None
+        with stopping("batch", state.written) as stop:
+            _write_all(paths, settings, state, stop)
     except BrokenPipeError:
         silence_stdout()
         raise SystemExit(Exit.BROKEN_PIPE) from None
@@ -266,9 +263,9 @@ def _open_output(output: str, stack: ExitStack, append: bool = False) -> IO[str]
         raise CannotRun(cannot_write(output, exc)) from None
 
 
-def _write_all(paths: list[str], settings: Settings, state: Run) -> None:
+def _write_all(paths: list[str], settings: Settings, state: Run, stop: StopSignals) -> None:
     """Decide and write every record, counting them in ``state`` as they are written (only
-    those after the kept output when resuming)."""
+    those after the kept output when resuming); ``stop`` keeps each line whole."""
     output, log_path = state.output, state.log_path
     point = ResumePoint(0, None)
     if state.resuming:
@@ -283,9 +280,7 @@ def _write_all(paths: list[str], settings: Settings, state: Run) -> None:
         start_resumable(output, log_path)
     length = None if state.resuming else input_bytes(paths)
     name = "standard output" if output == "-" else output
-    stop = StopSignals()
     with ExitStack() as stack:
-        stack.enter_context(stop.installed())
         parts = open_partitions(  # first: a folder refused leaves the output as it was
             stack,
             state.partitions,

@@ -24,6 +24,7 @@ from .common import (
     workers_options,
 )
 from .exits import Exit, epilog
+from .signals import stopping
 
 
 def _by(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -48,6 +49,8 @@ def _by(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) ->
             Exit.FINDINGS: "the report was written, but some cases were rejected (listed in it)",
             Exit.CANNOT_RUN: "the rules do not load, a version is unknown, or the report "
             "cannot be written",
+            Exit.SIGHUP: None,
+            Exit.SIGTERM: None,
         },
     ),
 )
@@ -132,26 +135,27 @@ def impact_command(
     paths = expand_inputs(cases)
     refuse_same_files(paths, {"--output": output})
     length = total_bytes(paths)
-    try:
-        with progress_bar(length, progress, "deciding") as bar:
-            report = analyse(
-                cases,
-                versions,
-                by=by,
-                workers=where,
-                partitions=partitions,
-                partition_rows=partition_rows,
-                skipped=skipped,
-                progress=bar.update if length is not None else lambda _size: bar.update(1),
-            )
-    except TransportPolicyError as exc:
-        raise CannotRun(str(exc)) from None
-    if skipped:
-        click.echo(skipped_message("impact", skipped), err=True)
-    with report:
-        _write(report, fmt, output)
-        if partitions is not None:
-            click.echo(f"impact: partitions in {partitions}, root {report.root}", err=True)
+    with stopping("impact") as stop:
+        try:
+            with progress_bar(length, progress, "deciding") as bar:
+                report = analyse(
+                    cases,
+                    versions,
+                    by=by,
+                    workers=where,
+                    partitions=partitions,
+                    partition_rows=partition_rows,
+                    skipped=skipped,
+                    progress=bar.update if length is not None else lambda _size: bar.update(1),
+                )
+        except TransportPolicyError as exc:
+            raise CannotRun(str(exc)) from None
+        if skipped:
+            click.echo(skipped_message("impact", skipped), err=True)
+        with report, stop.writing():  # a report is written whole
+            _write(report, fmt, output)
+            if partitions is not None:
+                click.echo(f"impact: partitions in {partitions}, root {report.root}", err=True)
     raise SystemExit(Exit.FINDINGS if report.rejected else Exit.OK)
 
 
