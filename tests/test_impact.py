@@ -237,6 +237,24 @@ def test_a_report_written_over_an_input_is_refused(tmp_path: Path) -> None:
     assert case.read_bytes() == UNREASONABLE_CAR.read_bytes()
 
 
+def test_a_fault_on_one_case_rejects_it_and_the_others_are_compared(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def broken(_data: object, *, source: str) -> None:
+        raise LookupError(source)
+
+    records = tmp_path / "records.jsonl"
+    record = load_case(UNREASONABLE_CAR)[0].model_dump(mode="json", exclude_none=True)
+    records.write_text(json.dumps(record) + "\n")
+    monkeypatch.setattr("transport_policy.batch.inputs.parse_record", broken)
+    with analyse([str(UNREASONABLE_CAR), str(records)], Versions("2016", "2021-01"), jobs=1) as r:
+        assert (r.cases, r.rejected) == (1, 1)
+        (rejected,) = r.rejected_cases()
+        assert rejected["source"] == f"{records}:1"
+        message = "could not be compared (unexpected LookupError; please report it)"
+        assert rejected["errors"] == [{"field": "(record)", "message": message}]
+
+
 def test_skipped_folder_entries_are_reported(tmp_path: Path) -> None:
     folder = tmp_path / "cases"
     (folder / "drafts").mkdir(parents=True)
