@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -225,6 +226,24 @@ def test_a_report_that_cannot_be_written_is_a_clean_error(tmp_path: Path) -> Non
     assert result.exit_code == 3
     assert f"cannot write {target}: " in result.output
     assert not isinstance(result.exception, OSError)
+
+
+def test_a_report_that_cannot_be_written_is_refused_before_any_case_is_decided(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def not_now(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the cases were decided before the report was refused")
+
+    monkeypatch.setattr("transport_policy.cli.impact.analyse", not_now)
+    args = [str(UNREASONABLE_CAR), "--from", "2016", "--to", "2021-01"]
+    target = tmp_path / "no-such-folder" / "impact.csv"
+    missing = CliRunner().invoke(impact_command, [*args, "--format", "csv", "-o", str(target)])
+    assert missing.exit_code == 3
+    assert f"cannot write {target}: No such file or directory" in missing.stderr
+    monkeypatch.setitem(sys.modules, "vl_convert", None)  # the report extra not installed
+    html = CliRunner().invoke(impact_command, [*args, "--format", "html"])
+    assert html.exit_code == 3
+    assert "--format html needs vl-convert-python: pip install" in html.stderr
 
 
 def test_a_report_written_over_an_input_is_refused(tmp_path: Path) -> None:

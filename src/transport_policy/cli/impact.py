@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 from pathlib import Path
 
@@ -134,6 +136,7 @@ def impact_command(
     skipped: list[str] = []
     paths = expand_inputs(cases)
     refuse_same_files(paths, {"--output": output})
+    _check_output(fmt, output)
     length = total_bytes(paths)
     with stopping("impact") as stop:
         try:
@@ -157,6 +160,21 @@ def impact_command(
             if partitions is not None:
                 click.echo(f"impact: partitions in {partitions}, root {report.root}", err=True)
     raise SystemExit(Exit.FINDINGS if report.rejected else Exit.OK)
+
+
+def _check_output(fmt: str, output: Path | None) -> None:
+    """Refuse now, not after every case is decided, a report that cannot be written: into a
+    folder that does not exist, or as HTML without its chart library."""
+    if output is not None and not output.absolute().parent.is_dir():
+        missing = FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT))
+        raise CannotRun(cannot_write(output, missing))
+    if fmt == "html":
+        from ..audit.impact_html import chart_library
+
+        try:
+            chart_library()
+        except TransportPolicyError as exc:
+            raise CannotRun(str(exc)) from None
 
 
 def _write(report: object, fmt: str, output: Path | None) -> None:
