@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -23,7 +24,8 @@ from transport_policy.audit.verify import verify
 from transport_policy.batch.pool import IN_FLIGHT_PER_WORKER, ordered_map
 from transport_policy.batch.run import REJECTED, Settings, run
 from transport_policy.casefile import MAX_BYTES
-from transport_policy.cli.batch import batch_command
+from transport_policy.cli.batch import _closed, batch_command
+from transport_policy.cli.common import CannotRun
 from transport_policy.cli.signals import Stopped, StopSignals
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -319,6 +321,35 @@ def test_a_log_that_cannot_be_appended_to_is_named_with_what_is_wrong(tmp_path: 
             assert result.exit_code == 3, result.output
             assert f"{log}: {what}; nothing was appended" in result.stderr
             assert log.read_bytes() == kept and not out.exists()
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_disk_is_named_for_the_output_and_for_the_log(tmp_path: Path) -> None:
+    records = tmp_path / "records.jsonl"
+    records.write_bytes(_line(0) + b"\n" + _line(1) + b"\n")
+    out, log = tmp_path / "out.jsonl", tmp_path / "decisions.log"
+    for args, message in (
+        (["-o", "/dev/full"], "cannot write /dev/full: No space left on device"),
+        (["-o", str(out), "--log", "/dev/full"], "/dev/full: cannot be written (No space left"),
+    ):
+        result = CliRunner().invoke(batch_command, [str(records), *args, "--jobs", "1"])
+        assert result.exit_code == 3, result.output
+        assert message in result.stderr
+    assert not log.exists()
+
+
+def test_an_output_that_fails_again_as_it_closes_keeps_the_first_error() -> None:
+    class Failing:
+        def close(self) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    first = CannotRun("cannot write out.jsonl: No space left on device")
+    with pytest.raises(CannotRun) as kept, _closed(Failing(), "out.jsonl"):  # type: ignore[arg-type]
+        raise first
+    assert kept.value is first
+    with pytest.raises(CannotRun) as closing, _closed(Failing(), "out.jsonl"):  # type: ignore[arg-type]
+        pass
+    assert closing.value.message == "cannot write out.jsonl: No space left on device"
 
 
 def test_a_signal_waits_until_the_line_and_its_log_entry_are_written() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import sys
@@ -244,6 +245,23 @@ def test_a_report_that_cannot_be_written_is_refused_before_any_case_is_decided(
     html = CliRunner().invoke(impact_command, [*args, "--format", "html"])
     assert html.exit_code == 3
     assert "--format html needs vl-convert-python: pip install" in html.stderr
+
+
+def test_a_report_that_fails_part_way_is_not_left_half_written(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def full_disk(_report: object, _fmt: str, *, path: Path) -> None:
+        path.write_text('{"from": {"version": "2016"')
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("transport_policy.cli.impact.write", full_disk)
+    target = tmp_path / "impact.json"
+    target.write_text("last month's report\n")  # replaced: no report rather than part of one
+    args = [str(UNREASONABLE_CAR), "--from", "2016", "--to", "2021-01", "--format", "json"]
+    result = CliRunner().invoke(impact_command, [*args, "-o", str(target)])
+    assert result.exit_code == 3
+    assert f"cannot write {target}: No space left on device" in result.stderr
+    assert not target.exists()
 
 
 def test_a_report_written_over_an_input_is_refused(tmp_path: Path) -> None:

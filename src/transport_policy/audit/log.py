@@ -33,6 +33,7 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -146,9 +147,15 @@ class DecisionLog:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close()
+        if exc_type is None:
+            self.close()
+            return
+        with suppress(LogError):  # the error on the way out says what went wrong, not this one
+            self.close()
 
     def close(self) -> None:
+        """Sync the log to disk and close it (a :class:`LogError` when that fails: a full disk
+        refuses the bytes an append could not write)."""
         if self._file is None:
             return
         with self._lock:
@@ -156,8 +163,11 @@ class DecisionLog:
             try:
                 handle.flush()
                 os.fsync(handle.fileno())
-            finally:
-                handle.close()
+            except OSError as exc:
+                with suppress(OSError):  # closing flushes again, and fails again
+                    handle.close()
+                raise LogError(f"{self.path}: cannot be written ({exc.strerror})") from None
+            handle.close()
 
     def append(self, decision: Decision, record: AssessmentRecord) -> Appended:
         """Append one decision with the validated record it was made from."""

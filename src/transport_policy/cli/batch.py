@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import ExitStack, closing
+from contextlib import ExitStack, closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -258,9 +259,27 @@ def _open_output(output: str, stack: ExitStack, append: bool = False) -> IO[str]
     if output == "-":
         return sys.stdout
     try:
-        return stack.enter_context(open(output, "a" if append else "w", encoding="utf-8"))
+        handle = open(output, "a" if append else "w", encoding="utf-8")  # noqa: SIM115
     except OSError as exc:
         raise CannotRun(cannot_write(output, exc)) from None
+    stack.enter_context(_closed(handle, output))
+    return handle
+
+
+@contextmanager
+def _closed(handle: IO[str], name: str) -> Iterator[None]:
+    """Close the output on the way out; after a write that failed (a full disk), closing fails
+    too, and the error that names the file is the one kept."""
+    try:
+        yield
+    except BaseException:
+        with suppress(OSError):
+            handle.close()
+        raise
+    try:
+        handle.close()
+    except OSError as exc:
+        raise CannotRun(cannot_write(name, exc)) from None
 
 
 def _write_all(paths: list[str], settings: Settings, state: Run, stop: StopSignals) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import sys
+from contextlib import suppress
 from pathlib import Path
 
 import click
@@ -185,7 +186,13 @@ def _write(report: object, fmt: str, output: Path | None) -> None:
         write(report, fmt, sys.stdout)
         return
     try:
-        write(report, fmt, path=output)
+        try:
+            write(report, fmt, path=output)
+        except BaseException:  # a full disk, a second stop signal: no report, not part of one
+            if output.is_file():
+                with suppress(OSError):
+                    output.unlink()
+            raise
     except OSError as exc:
         raise CannotRun(cannot_write(output, exc)) from None
     except TransportPolicyError as exc:
