@@ -39,10 +39,10 @@ class ResumePoint:
     logged_ahead: str | None
     """The input digest of a decision already logged but not yet in the output, if any."""
     rejected: int = 0
-    """Error records among the lines kept for a record that was rejected..."""
+    """Error records among the kept lines for records that were rejected."""
     failed: int = 0
-    """...and for one the engine failed on (the rest are decisions): the exit status of the
-    resumed run counts them, as an uninterrupted run would."""
+    """Error records among the kept lines for records the engine failed on (the exit status of
+    the resumed run counts both, as the uninterrupted run's would)."""
 
 
 def state_path(output: str) -> Path:
