@@ -430,6 +430,28 @@ def _wait_for(condition: Iterator[bool], what: str) -> None:
         time.sleep(0.05)
 
 
+def _stop_while_busy(
+    process: subprocess.Popen[bytes],
+    children: dict[int, str],
+    name: str,
+    whole_group: bool,
+    status: int,
+    err: Path,
+) -> str:
+    """Send a stop signal to a command whose two workers are busy (noted in ``children``); it
+    ends with ``status`` and leaves no worker behind. What it said on standard error."""
+    children.update(_children(process.pid))
+    assert len(children) == 2
+    signum = getattr(signal, name)
+    if whole_group:  # Ctrl-C: the terminal signals every process of the group
+        os.killpg(process.pid, signum)
+    else:
+        os.kill(process.pid, signum)
+    assert process.wait(timeout=30) == status, err.read_text()
+    assert _survivors(children) == []
+    return err.read_text()
+
+
 def _cleanup(process: subprocess.Popen[bytes], children: dict[int, str]) -> None:
     if process.poll() is None:
         process.kill()
@@ -466,16 +488,8 @@ def test_a_stop_signal_terminates_the_workers_and_keeps_complete_lines(
         process.stdin.write(b"".join(_line(i) + b"\n" for i in range(3000)))
         process.stdin.flush()
         _wait_for((out.exists() and out.stat().st_size > 0 for _ in iter(int, 1)), "output")
-        children = _children(process.pid)
-        assert len(children) == 2
-        signum = getattr(signal, name)
-        if whole_group:
-            os.killpg(process.pid, signum)
-        else:
-            os.kill(process.pid, signum)
-        assert process.wait(timeout=30) == status, err.read_text()
-        assert _survivors(children) == []
-        assert f"stopped by {name}" in err.read_text()
+        said = _stop_while_busy(process, children, name, whole_group, status, err)
+        assert f"stopped by {name}" in said
         lines = out.read_bytes().split(b"\n")
         assert lines[-1] == b""  # every line written is complete
         assert [json.loads(line)["case_id"] for line in lines[:-1]] == [
@@ -549,16 +563,7 @@ def test_replay_and_impact_stop_as_batch_does(
             time.sleep(1)
         else:
             _wait_for((out.stat().st_size > 0 for _ in iter(int, 1)), "output")
-        children = _children(process.pid)
-        assert len(children) == 2
-        signum = getattr(signal, name)
-        if whole_group:
-            os.killpg(process.pid, signum)
-        else:
-            os.kill(process.pid, signum)
-        assert process.wait(timeout=30) == status, err.read_text()
-        assert _survivors(children) == []
-        said = err.read_text()
+        said = _stop_while_busy(process, children, name, whole_group, status, err)
         assert f"{command}: stopped by {name}" in said and "Traceback" not in said, said
         assert "leaked" not in said
         lines = out.read_bytes().split(b"\n")
