@@ -166,3 +166,19 @@ def test_the_lines_kept_are_counted_by_status(tmp_path: Path) -> None:
     out.write_bytes(b"".join(lines) + b'{"case_id":"C-4","outc')  # the last line cut short
     assert prepare(str(out), None) == ResumePoint(3, None, rejected=1, failed=1)
     assert out.read_bytes() == b"".join(lines)
+
+
+def test_a_run_that_logged_is_resumed_with_its_log_or_not_at_all(
+    tmp_path: Path, reference: tuple[Path, bytes, list[object]]
+) -> None:
+    inputs, expected_out, _ = reference
+    out, log = tmp_path / "out.jsonl", tmp_path / "decisions.log"
+    assert _batch(inputs, out, log).wait(timeout=300) == 1
+    out.write_bytes(b"".join(expected_out.splitlines(keepends=True)[:100]))  # killed there
+    kept = out.read_bytes()
+    for log_args in ([], ["--log", str(tmp_path / "another.log")]):
+        args = [*CLI, "batch", str(inputs), "-o", str(out), "-j", "1", "--resume", *log_args]
+        refused = subprocess.run(args, capture_output=True, text=True, timeout=300)
+        assert refused.returncode == 3
+        assert f"the run being resumed logged to {log.resolve()}: give --log" in refused.stderr
+        assert out.read_bytes() == kept

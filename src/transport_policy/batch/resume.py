@@ -79,6 +79,8 @@ def prepare(output: str, log: Path | None) -> ResumePoint:
     if not path.exists():  # killed before it wrote anything (even while starting): start afresh
         start(output, log)
         return ResumePoint(0, None)
+    noted = _note(output)
+    _check_logged_to(output, noted, log)
     kept = rejected = failed = 0
     with open(path, "r+b") as handle:
         good = 0
@@ -91,7 +93,7 @@ def prepare(output: str, log: Path | None) -> ResumePoint:
                 engine = _engine_failure(raw)
                 failed, rejected = failed + engine, rejected + (not engine)
         handle.truncate(good)
-    ahead = None if log is None else _ahead(output, log, kept - rejected - failed)
+    ahead = None if log is None else _ahead(output, noted, log, kept - rejected - failed)
     return ResumePoint(kept, ahead, rejected, failed)
 
 
@@ -104,20 +106,15 @@ def _engine_failure(line: bytes) -> bool:
     return any(isinstance(e, dict) and e.get("field") == ENGINE_FIELD for e in errors)
 
 
-def _ahead(output: str, log: Path, decided: int) -> str | None:
-    state = state_path(output)
-    try:
-        noted = json.loads(state.read_text())
-    except (OSError, ValueError):
+def _ahead(output: str, noted: tuple[str, int] | None, log: Path, decided: int) -> str | None:
+    if noted is None:
         raise ResumeError(
-            f"{state}: missing or unreadable, so where this run started in the log is unknown; "
-            "rerun without --resume to a new output"
-        ) from None
-    if noted.get("log") != str(log.resolve()):
-        raise ResumeError(f"{output}: the run being resumed logged to {noted.get('log')}")
+            f"{state_path(output)}: missing or unreadable, so where this run started in the log "
+            "is unknown; rerun without --resume to a new output"
+        )
     _drop_torn_entry(log)
     count, entry = log_position(log)
-    ahead = count - int(noted["log_entries_before"]) - decided
+    ahead = count - noted[1] - decided
     if ahead == 0:
         return None
     if ahead == 1 and entry is not None:
@@ -130,6 +127,27 @@ def _ahead(output: str, log: Path, decided: int) -> str | None:
         f"{log}: holds {ahead} decisions more than {output} after the run started: it was "
         "written by something else, so the run cannot be resumed exactly"
     )
+
+
+def _note(output: str) -> tuple[str, int] | None:
+    """What the run noted as it started (:func:`start`): its log and the log's entries then;
+    ``None`` when there is no note (the run had no log) or it cannot be read."""
+    try:
+        noted = json.loads(state_path(output).read_text())
+        log, before = noted["log"], noted["log_entries_before"]
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    return (log, before) if isinstance(log, str) and type(before) is int else None
+
+
+def _check_logged_to(output: str, noted: tuple[str, int] | None, log: Path | None) -> None:
+    """Refuse to resume with another log than the run's, or none when it had one (the log would
+    then miss the decisions written after the kill)."""
+    logged = None if noted is None else noted[0]
+    if logged is not None and (log is None or logged != str(log.resolve())):
+        raise ResumeError(
+            f"{output}: the run being resumed logged to {logged}: give --log {logged} to resume it"
+        )
 
 
 def _drop_torn_entry(log: Path) -> None:
