@@ -239,6 +239,30 @@ def test_verify_command_exit_statuses(log_bytes: bytes, tmp_path: Path) -> None:
     assert bad.exit_code == 2
 
 
+def test_a_file_that_is_not_a_log_is_named_as_possibly_not_one(
+    log_bytes: bytes, tmp_path: Path
+) -> None:
+    output = b'{"case_id":"C-1","outcome":"provide"}\n'  # a batch's output, given by mistake
+    for name, data, what in (
+        ("decisions.jsonl", output, "entry 1 was changed: it does not have the members"),
+        ("case.yaml", b"case_id: C-1\n", "entry 1 was changed: it is not valid JSON"),
+        ("notes.bin", b"\x00\x01", "entry 1 is incomplete"),
+    ):
+        path = tmp_path / name
+        path.write_bytes(data)
+        result = CliRunner().invoke(audit_group, ["verify", str(path)])
+        assert result.exit_code == 1
+        assert what in result.output and f"(is {path} a decision log?)" in result.output
+    lines = _lines(log_bytes)
+    tampered = _write(tmp_path, [lines[0].replace(b'"seq":1', b'"seq":7'), *lines[1:]])
+    problem = verify(tampered).problem  # a log entry, changed: no hint
+    assert problem is not None and problem.message.endswith("does not match its hash")
+    first_torn = tmp_path / "torn.log"
+    first_torn.write_bytes(lines[0][:-5])
+    problem = verify(first_torn).problem
+    assert problem is not None and problem.kind == "incomplete"
+
+
 def _verify_bytes(data: bytes) -> Report:
     with tempfile.NamedTemporaryFile(suffix=".log") as handle:
         handle.write(data)

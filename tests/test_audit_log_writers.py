@@ -7,8 +7,10 @@ import io
 import threading
 from pathlib import Path
 
+import pytest
+
 from transport_policy import decide, load_case
-from transport_policy.audit.log import DecisionLog
+from transport_policy.audit.log import DecisionLog, LogError
 from transport_policy.audit.logfile import TAIL_BLOCK, last_line
 from transport_policy.audit.verify import verify
 
@@ -76,3 +78,16 @@ def test_the_last_line_of_a_file_of_one_line_and_of_an_empty_file() -> None:
     assert last_line(io.BytesIO(b"only\n")) == (b"only", 5, True)
     assert last_line(io.BytesIO(b"")) == (b"", 0, True)
     assert last_line(io.BytesIO(b"cut")) == (b"", 3, False)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_log_that_cannot_be_written_says_so_as_it_is_closed() -> None:
+    (decision, record), *_ = _decided()
+    with (
+        pytest.raises(LogError, match=r"^/dev/full: cannot be written \(No space left"),
+        DecisionLog("/dev/full") as log,  # the append fails; closing fails again
+    ):
+        log.append(decision, record)  # type: ignore[arg-type]
+    log = DecisionLog("/dev/full").__enter__()
+    with pytest.raises(LogError, match=r"^/dev/full: cannot be written"):
+        log.close()  # nothing appended: syncing is what fails

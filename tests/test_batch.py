@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -17,12 +18,15 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transport_policy import load_case
+from transport_policy import decide, load_case
+from transport_policy.audit.log import DecisionLog
 from transport_policy.audit.verify import verify
 from transport_policy.batch.pool import IN_FLIGHT_PER_WORKER, ordered_map
 from transport_policy.batch.run import REJECTED, Settings, run
 from transport_policy.casefile import MAX_BYTES
-from transport_policy.cli.batch import Stopped, StopSignals, batch_command
+from transport_policy.cli.batch import _closed, batch_command
+from transport_policy.cli.common import CannotRun
+from transport_policy.cli.signals import Stopped, StopSignals
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = sorted((ROOT / "cases").glob("*.yaml"))
@@ -274,6 +278,80 @@ def test_an_output_that_cannot_be_written_is_named(tmp_path: Path) -> None:
         assert "Traceback" not in result.output and "Errno" not in result.stderr
 
 
+def test_an_output_or_log_that_is_an_input_or_the_other_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    records = folder / "records.jsonl"
+    records.write_bytes(_line(0) + b"\n" + _line(1) + b"\n")
+    kept = records.read_bytes()
+    (tmp_path / "link.jsonl").symlink_to(records)
+    out, log = tmp_path / "out.jsonl", tmp_path / "decisions.log"
+    refused = {
+        "--output": [str(records), "-o", str(records)],
+        "--output ": [str(folder), "-o", str(tmp_path / "link.jsonl")],  # through a folder, a link
+        "--log": [str(records), "-o", str(out), "--log", str(records)],
+        "--output and --log": [str(records), "-o", str(out), "--log", str(out)],
+    }
+    for what, args in refused.items():
+        result = CliRunner().invoke(batch_command, [*args, "--jobs", "1"])
+        assert result.exit_code == 2, (what, result.output)
+        message = "name the same file" if " and " in what else "is also an input"
+        assert message in result.stderr and what.strip() in result.stderr
+        assert records.read_bytes() == kept and not log.exists()
+    assert not out.exists()
+    ok = CliRunner().invoke(batch_command, [str(records), "-o", str(out), "--log", str(log)])
+    assert ok.exit_code == 0 and len(out.read_text().splitlines()) == 2
+
+
+def test_a_log_that_cannot_be_appended_to_is_named_with_what_is_wrong(tmp_path: Path) -> None:
+    records = tmp_path / "records.jsonl"
+    records.write_bytes(_line(0) + b"\n")
+    not_a_log = tmp_path / "decisions.jsonl"  # an earlier batch's output, given as the log
+    not_a_log.write_bytes(_line(1) + b"\n")
+    torn = tmp_path / "torn.log"
+    torn.write_bytes(b'{"decision":{')
+    out = tmp_path / "out.jsonl"
+    for log, what in (
+        (not_a_log, "the last entry does not have the members of a log entry"),
+        (torn, "the last entry is incomplete (no newline at the end)"),
+    ):
+        kept = log.read_bytes()
+        for args in ([], ["-o", str(out)]):  # to standard output, and to a file (resumable)
+            result = CliRunner().invoke(batch_command, [str(records), "--log", str(log), *args])
+            assert result.exit_code == 3, result.output
+            assert f"{log}: {what}; nothing was appended" in result.stderr
+            assert log.read_bytes() == kept and not out.exists()
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_disk_is_named_for_the_output_and_for_the_log(tmp_path: Path) -> None:
+    records = tmp_path / "records.jsonl"
+    records.write_bytes(_line(0) + b"\n" + _line(1) + b"\n")
+    out, log = tmp_path / "out.jsonl", tmp_path / "decisions.log"
+    for args, message in (
+        (["-o", "/dev/full"], "cannot write /dev/full: No space left on device"),
+        (["-o", str(out), "--log", "/dev/full"], "/dev/full: cannot be written (No space left"),
+    ):
+        result = CliRunner().invoke(batch_command, [str(records), *args, "--jobs", "1"])
+        assert result.exit_code == 3, result.output
+        assert message in result.stderr
+    assert not log.exists()
+
+
+def test_an_output_that_fails_again_as_it_closes_keeps_the_first_error() -> None:
+    class Failing:
+        def close(self) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    first = CannotRun("cannot write out.jsonl: No space left on device")
+    with pytest.raises(CannotRun) as kept, _closed(Failing(), "out.jsonl"):  # type: ignore[arg-type]
+        raise first
+    assert kept.value is first
+    with pytest.raises(CannotRun) as closing, _closed(Failing(), "out.jsonl"):  # type: ignore[arg-type]
+        pass
+    assert closing.value.message == "cannot write out.jsonl: No space left on device"
+
+
 def test_a_signal_waits_until_the_line_and_its_log_entry_are_written() -> None:
     before = signal.getsignal(signal.SIGTERM)
     stop, reached = StopSignals(), []
@@ -352,6 +430,28 @@ def _wait_for(condition: Iterator[bool], what: str) -> None:
         time.sleep(0.05)
 
 
+def _stop_while_busy(
+    process: subprocess.Popen[bytes],
+    children: dict[int, str],
+    name: str,
+    whole_group: bool,
+    status: int,
+    err: Path,
+) -> str:
+    """Send a stop signal to a command whose two workers are busy (noted in ``children``); it
+    ends with ``status`` and leaves no worker behind. What it said on standard error."""
+    children.update(_children(process.pid))
+    assert len(children) == 2
+    signum = getattr(signal, name)
+    if whole_group:  # Ctrl-C: the terminal signals every process of the group
+        os.killpg(process.pid, signum)
+    else:
+        os.kill(process.pid, signum)
+    assert process.wait(timeout=30) == status, err.read_text()
+    assert _survivors(children) == []
+    return err.read_text()
+
+
 def _cleanup(process: subprocess.Popen[bytes], children: dict[int, str]) -> None:
     if process.poll() is None:
         process.kill()
@@ -388,16 +488,8 @@ def test_a_stop_signal_terminates_the_workers_and_keeps_complete_lines(
         process.stdin.write(b"".join(_line(i) + b"\n" for i in range(3000)))
         process.stdin.flush()
         _wait_for((out.exists() and out.stat().st_size > 0 for _ in iter(int, 1)), "output")
-        children = _children(process.pid)
-        assert len(children) == 2
-        signum = getattr(signal, name)
-        if whole_group:
-            os.killpg(process.pid, signum)
-        else:
-            os.kill(process.pid, signum)
-        assert process.wait(timeout=30) == status, err.read_text()
-        assert _survivors(children) == []
-        assert f"stopped by {name}" in err.read_text()
+        said = _stop_while_busy(process, children, name, whole_group, status, err)
+        assert f"stopped by {name}" in said
         lines = out.read_bytes().split(b"\n")
         assert lines[-1] == b""  # every line written is complete
         assert [json.loads(line)["case_id"] for line in lines[:-1]] == [
@@ -427,5 +519,56 @@ def test_a_closed_output_pipe_stops_the_batch_quietly(tmp_path: Path) -> None:
         assert process.wait(timeout=30) == 141
         assert err.read_bytes() == b""
         assert _survivors(children) == []
+    finally:
+        _cleanup(process, children)
+
+
+@linux_only
+@pytest.mark.parametrize(
+    ("name", "whole_group", "status"), [("SIGTERM", False, 143), ("SIGINT", True, 130)]
+)
+@pytest.mark.parametrize("command", ["replay", "impact"])
+def test_replay_and_impact_stop_as_batch_does(
+    tmp_path: Path, command: str, name: str, whole_group: bool, status: int
+) -> None:
+    """Stopped while their workers are busy: the workers are stopped, no traceback, replay's
+    lines are whole and impact writes no report."""
+    out, err, report = tmp_path / "out.jsonl", tmp_path / "err.txt", tmp_path / "impact.csv"
+    record, _ = load_case(CASES[0])
+    if command == "replay":
+        log = tmp_path / "decisions.log"
+        with DecisionLog(log) as writer:
+            decision = decide(record)
+            for _ in range(4000):
+                writer.append(decision, record)
+        args = ["replay", str(log), "--format", "json", "--jobs", "2"]
+    else:
+        args = ["impact", "-", "--from", "2016", "--to", "2021-01", "--jobs", "2"]
+        args += ["--format", "csv", "-o", str(report)]
+    with err.open("wb") as stderr, out.open("wb") as stdout:
+        process = subprocess.Popen(
+            [sys.executable, "-c", BATCH, *args],
+            stdin=subprocess.PIPE,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
+        )
+    children: dict[int, str] = {}
+    try:
+        assert process.stdin is not None
+        if command == "impact":  # the input stays open: impact cannot finish before it is stopped
+            process.stdin.write(b"".join(_line(i) + b"\n" for i in range(3000)))
+            process.stdin.flush()
+            _wait_for((len(_children(process.pid)) == 2 for _ in iter(int, 1)), "workers")
+            time.sleep(1)
+        else:
+            _wait_for((out.stat().st_size > 0 for _ in iter(int, 1)), "output")
+        said = _stop_while_busy(process, children, name, whole_group, status, err)
+        assert f"{command}: stopped by {name}" in said and "Traceback" not in said, said
+        assert "leaked" not in said
+        lines = out.read_bytes().split(b"\n")
+        assert lines[-1] == b""  # every line written is complete
+        assert all(json.loads(line)["status"] == "identical" for line in lines[:-1])
+        assert not report.exists()
     finally:
         _cleanup(process, children)

@@ -17,6 +17,7 @@ import pytest
 
 from transport_policy import load_case
 from transport_policy.audit.verify import verify
+from transport_policy.batch.resume import ResumePoint, prepare
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = sorted((ROOT / "cases").glob("*.yaml"))[:10]
@@ -75,7 +76,7 @@ def test_resume_after_sigkill_matches_an_uninterrupted_run(
             proc.wait()
             kills += 1
             proc = _batch(inputs, out, log, "--resume")
-    assert proc.wait(timeout=300) in (0, 1)
+    assert proc.wait(timeout=300) == 1  # the whole output's status: some records are rejected
     assert kills >= 1
     assert out.read_bytes() == expected_out
     assert verify(log).ok
@@ -95,7 +96,20 @@ def test_resuming_a_run_that_had_completed_changes_nothing(
     inputs, expected_out, expected_log = reference
     out, log = tmp_path / "out.jsonl", tmp_path / "decisions.log"
     assert _batch(inputs, out, log).wait(timeout=300) == 1
-    assert _batch(inputs, out, log, "--resume").wait(timeout=300) == 0
+    resumed = subprocess.run(
+        [*CLI, "batch", str(inputs), "-o", str(out), "--log", str(log), "-j", "1", "--resume"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    rejected = expected_out.count(b'{"index"')
+    assert resumed.returncode == 1  # as the run resumed: its output holds rejected records
+    assert f"batch: resuming after {RECORDS} records" in resumed.stderr
+    assert "batch: 0 records: 0 decided, 0 rejected" in resumed.stderr
+    assert (
+        f"batch: the output holds {RECORDS} records: {RECORDS - rejected} decided, "
+        f"{rejected} rejected\n"
+    ) in resumed.stderr
     assert out.read_bytes() == expected_out
     assert _decisions(log) == expected_log
 
@@ -112,7 +126,59 @@ def test_a_log_entry_left_half_written_by_the_kill_is_cut_off_and_the_run_resume
     torn = entries[decided][: len(entries[decided]) // 2]  # killed while writing the next entry
     out.write_bytes(b"".join(kept))
     log.write_bytes(b"".join(entries[:decided]) + torn)
-    assert _batch(inputs, out, log, "--resume").wait(timeout=300) in (0, 1)
+    assert _batch(inputs, out, log, "--resume").wait(timeout=300) == 1
     assert out.read_bytes() == expected_out
     assert verify(log).ok
     assert _decisions(log) == expected_log
+
+
+def test_a_run_killed_before_it_wrote_anything_resumes_and_can_be_resumed_again(
+    tmp_path: Path, reference: tuple[Path, bytes, list[object]]
+) -> None:
+    inputs, expected_out, expected_log = reference
+    out, log = tmp_path / "out.jsonl", tmp_path / "decisions.log"
+    earlier = _batch(inputs, tmp_path / "earlier.jsonl", log).wait(timeout=300)  # another run's
+    assert earlier == 1 and len(_decisions(log)) == len(expected_log)
+    # A first run killed as it started (Ctrl-C while Python was still importing) left no output
+    # and no FILE.resume: --resume starts it afresh, noting where it starts in the log.
+    assert _batch(inputs, out, log, "--resume").wait(timeout=300) == 1
+    # Killed again later, one decision logged ahead of its output line.
+    kept = out.read_bytes().splitlines(keepends=True)[:250]
+    decided = sum(not line.startswith(b'{"index"') for line in kept)
+    entries = log.read_bytes().splitlines(keepends=True)
+    out.write_bytes(b"".join(kept))
+    log.write_bytes(b"".join(entries[: len(expected_log) + decided + 1]))
+    assert _batch(inputs, out, log, "--resume").wait(timeout=300) == 1
+    assert out.read_bytes() == expected_out
+    assert verify(log).ok
+    assert _decisions(log) == expected_log + expected_log
+
+
+def test_the_lines_kept_are_counted_by_status(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    lines = [
+        b'{"case_id":"C-1","outcome":"provide"}\n',
+        b'{"index": 2, "source": "in.jsonl:2", "case_id": null, "errors": '
+        b'[{"field": "(line)", "message": "is blank"}]}\n',
+        b'{"index": 3, "source": "in.jsonl:3", "case_id": "C-3", "errors": '
+        b'[{"field": "(engine)", "message": "unexpected RuntimeError while deciding"}]}\n',
+    ]
+    out.write_bytes(b"".join(lines) + b'{"case_id":"C-4","outc')  # the last line cut short
+    assert prepare(str(out), None) == ResumePoint(3, None, rejected=1, failed=1)
+    assert out.read_bytes() == b"".join(lines)
+
+
+def test_a_run_that_logged_is_resumed_with_its_log_or_not_at_all(
+    tmp_path: Path, reference: tuple[Path, bytes, list[object]]
+) -> None:
+    inputs, expected_out, _ = reference
+    out, log = tmp_path / "out.jsonl", tmp_path / "decisions.log"
+    assert _batch(inputs, out, log).wait(timeout=300) == 1
+    out.write_bytes(b"".join(expected_out.splitlines(keepends=True)[:100]))  # killed there
+    kept = out.read_bytes()
+    for log_args in ([], ["--log", str(tmp_path / "another.log")]):
+        args = [*CLI, "batch", str(inputs), "-o", str(out), "-j", "1", "--resume", *log_args]
+        refused = subprocess.run(args, capture_output=True, text=True, timeout=300)
+        assert refused.returncode == 3
+        assert f"the run being resumed logged to {log.resolve()}: give --log" in refused.stderr
+        assert out.read_bytes() == kept

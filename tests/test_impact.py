@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
+import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -225,6 +227,69 @@ def test_a_report_that_cannot_be_written_is_a_clean_error(tmp_path: Path) -> Non
     assert result.exit_code == 3
     assert f"cannot write {target}: " in result.output
     assert not isinstance(result.exception, OSError)
+
+
+def test_a_report_that_cannot_be_written_is_refused_before_any_case_is_decided(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def not_now(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the cases were decided before the report was refused")
+
+    monkeypatch.setattr("transport_policy.cli.impact.analyse", not_now)
+    args = [str(UNREASONABLE_CAR), "--from", "2016", "--to", "2021-01"]
+    target = tmp_path / "no-such-folder" / "impact.csv"
+    missing = CliRunner().invoke(impact_command, [*args, "--format", "csv", "-o", str(target)])
+    assert missing.exit_code == 3
+    assert f"cannot write {target}: No such file or directory" in missing.stderr
+    monkeypatch.setitem(sys.modules, "vl_convert", None)  # the report extra not installed
+    html = CliRunner().invoke(impact_command, [*args, "--format", "html"])
+    assert html.exit_code == 3
+    assert "--format html needs vl-convert-python: pip install" in html.stderr
+
+
+def test_a_report_that_fails_part_way_is_not_left_half_written(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def full_disk(_report: object, _fmt: str, *, path: Path) -> None:
+        path.write_text('{"from": {"version": "2016"')
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("transport_policy.cli.impact.write", full_disk)
+    target = tmp_path / "impact.json"
+    target.write_text("last month's report\n")  # replaced: no report rather than part of one
+    args = [str(UNREASONABLE_CAR), "--from", "2016", "--to", "2021-01", "--format", "json"]
+    result = CliRunner().invoke(impact_command, [*args, "-o", str(target)])
+    assert result.exit_code == 3
+    assert f"cannot write {target}: No space left on device" in result.stderr
+    assert not target.exists()
+
+
+def test_a_report_written_over_an_input_is_refused(tmp_path: Path) -> None:
+    case = tmp_path / "case.yaml"
+    case.write_bytes(UNREASONABLE_CAR.read_bytes())
+    args = [str(tmp_path), "--from", "2016", "--to", "2021-01", "--format", "csv"]
+    result = CliRunner().invoke(impact_command, [*args, "--output", str(case)])
+    assert result.exit_code == 2
+    assert f"--output {case} is also an input" in result.stderr
+    assert case.read_bytes() == UNREASONABLE_CAR.read_bytes()
+
+
+def test_a_fault_on_one_case_rejects_it_and_the_others_are_compared(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def broken(_data: object, *, source: str) -> None:
+        raise LookupError(source)
+
+    records = tmp_path / "records.jsonl"
+    record = load_case(UNREASONABLE_CAR)[0].model_dump(mode="json", exclude_none=True)
+    records.write_text(json.dumps(record) + "\n")
+    monkeypatch.setattr("transport_policy.batch.inputs.parse_record", broken)
+    with analyse([str(UNREASONABLE_CAR), str(records)], Versions("2016", "2021-01"), jobs=1) as r:
+        assert (r.cases, r.rejected) == (1, 1)
+        (rejected,) = r.rejected_cases()
+        assert rejected["source"] == f"{records}:1"
+        message = "could not be compared (unexpected LookupError; please report it)"
+        assert rejected["errors"] == [{"field": "(record)", "message": message}]
 
 
 def test_skipped_folder_entries_are_reported(tmp_path: Path) -> None:

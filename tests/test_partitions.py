@@ -23,6 +23,9 @@ from transport_policy.audit.partitions import (
 )
 from transport_policy.audit.verify_partitions import verify_partitions
 from transport_policy.cli.audit import audit_group
+from transport_policy.cli.batch import batch_command
+from transport_policy.cli.impact import impact_command
+from transport_policy.cli.replay import replay_command
 from transport_policy.digest import canonical_json
 
 SCHEMA = pa.schema(
@@ -182,3 +185,28 @@ def test_audit_verify_accepts_a_partition_folder_and_a_root(tmp_path: Path) -> N
     empty.mkdir()
     missing = runner.invoke(audit_group, ["verify", str(empty)])
     assert missing.exit_code == 3 and "no manifest.json" in missing.output
+
+
+def test_partition_options_are_checked_before_anything_is_written(tmp_path: Path) -> None:
+    case = next((Path(__file__).resolve().parents[1] / "cases").glob("*.yaml"))
+    out, folder = tmp_path / "out.jsonl", tmp_path / "parts"
+    out.write_text("an earlier run's output\n")
+    commands = (
+        (batch_command, [str(case), "-o", str(out)]),
+        (impact_command, [str(case), "--from", "2016", "--to", "2021-01"]),
+        (replay_command, [str(out)]),
+    )
+    for command, args in commands:
+        result = CliRunner().invoke(
+            command, [*args, "--partitions", str(folder), "--partition-rows", "100"]
+        )
+        assert result.exit_code == 2, result.output
+        assert "rows per partition must be a power of two, not 100" in result.stderr
+        assert not folder.exists()
+    folder.mkdir()
+    (folder / "earlier.parquet").write_bytes(b"")
+    refused = CliRunner().invoke(
+        batch_command, [str(case), "-o", str(out), "--partitions", str(folder)]
+    )
+    assert refused.exit_code == 3 and "the partition folder is not empty" in refused.stderr
+    assert out.read_text() == "an earlier run's output\n"

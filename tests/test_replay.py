@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import shutil
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,9 @@ from transport_policy.audit.replay import (
     Change,
     _compare,
     diff,
+    render_text,
     replay,
+    to_json_line,
 )
 from transport_policy.casefile import parse_record
 from transport_policy.cli.replay import replay_command
@@ -78,6 +81,36 @@ def test_replay_after_a_rule_edit_reports_the_change(tmp_path: Path, rules: Path
     assert result.exit_code == 1
     assert '~ outcome: "provide" → "do_not_provide"' in result.output
     assert "the rule files of 2021-01 have changed" in result.output
+
+
+def test_changes_made_in_worker_processes_are_reported_as_in_one_process(
+    tmp_path: Path, rules: Path
+) -> None:
+    log = _log(tmp_path / "d.log", rules)
+    exclusions = rules / "2021-01" / "exclusions.yaml"
+    exclusions.write_text(exclusions.read_text(encoding="utf-8").replace(JUDGEMENT, "", 1))
+    assert pickle.loads(pickle.dumps(ABSENT)) is ABSENT
+
+    here = list(replay(log, rules=rules, jobs=1))
+    there = list(replay(log, rules=rules, jobs=2, chunk_size=1))  # one entry per worker task
+    assert there == here
+    added = {c.path: c for c in there[0].changes}["reasons[exclude.private_car]"]
+    assert added.before is ABSENT
+
+    for result, again in zip(there, here, strict=True):  # as the text and JSON outputs show it
+        assert render_text(result) == render_text(again)
+        assert to_json_line(result) == to_json_line(again)
+
+
+def test_a_last_entry_cut_short_is_reported_as_incomplete(tmp_path: Path) -> None:
+    log = _log(tmp_path / "d.log", None)
+    data = log.read_bytes()
+    log.write_bytes(data[: data.rindex(b"\n", 0, -1) + 40])  # the last entry cut short
+    *others, last = replay(log, jobs=1)
+    assert [r.status for r in others] == [IDENTICAL] * 4
+    assert last.status == ALTERED and last.entry == 5
+    assert last.message.startswith("the entry is incomplete (the log does not end with a newline)")
+    assert sum(r.size for r in [*others, last]) == log.stat().st_size  # the progress bar's
 
 
 def test_minimal_entries_are_not_replayable(tmp_path: Path) -> None:

@@ -182,6 +182,10 @@ def assess(item: Item, settings: Settings) -> dict[str, Any]:
     except TransportPolicyError as exc:
         row["errors"] = [{"field": "(engine)", "message": str(exc)}]
         return row
+    except Exception as exc:  # a fault, not the case's: the other cases are still compared
+        message = f"could not be compared (unexpected {type(exc).__name__}; please report it)"
+        row["errors"] = [{"field": "(record)", "message": message}]
+        return row
     causes = _causes(old, new)
     row.update(
         {

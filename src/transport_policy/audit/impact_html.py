@@ -43,15 +43,22 @@ class ReportError(TransportPolicyError):
     """The HTML report cannot be drawn (its chart library is not installed)."""
 
 
+def chart_library() -> Any:
+    """The library that draws the charts (``vl_convert``), or a :class:`ReportError` saying
+    how to install it."""
+    try:
+        import vl_convert
+    except ImportError:
+        raise ReportError(f"--format html needs vl-convert-python: {REPORT_EXTRA}") from None
+    return vl_convert
+
+
 def _svg(values: list[dict[str, Any]], quantity: str, title: str) -> str:
     """A horizontal bar chart as SVG, labelled for assistive technology."""
     counted = all(isinstance(v["value"], int) for v in values)
     top = max((v["value"] for v in values), default=1)
     axis = {"format": "d", "tickCount": max(1, min(5, int(top)))} if counted else {}
-    try:
-        import vl_convert
-    except ImportError:
-        raise ReportError(f"--format html needs vl-convert-python: {REPORT_EXTRA}") from None
+    vl_convert = chart_library()
     spec = {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "description": title,

@@ -33,6 +33,7 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -52,6 +53,13 @@ GENESIS: Final = "sha256:" + "0" * 64
 
 FULL_KEYS: Final = frozenset({"seq", "time", "decision", "record", "prev", "hash"})
 MINIMAL_KEYS: Final = frozenset({"seq", "time", "decision", "record_digest", "prev", "hash"})
+
+
+INCOMPLETE: Final = (
+    "is incomplete (the log does not end with a newline): it was cut short while being "
+    "written, or changed"
+)
+"""What is wrong with a last line that has no newline (``entry N`` is said before it)."""
 
 
 class LogError(TransportPolicyError):
@@ -139,9 +147,15 @@ class DecisionLog:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close()
+        if exc_type is None:
+            self.close()
+            return
+        with suppress(LogError):  # the error on the way out says what went wrong, not this one
+            self.close()
 
     def close(self) -> None:
+        """Sync the log to disk and close it (a :class:`LogError` when that fails: a full disk
+        refuses the bytes an append could not write)."""
         if self._file is None:
             return
         with self._lock:
@@ -149,8 +163,11 @@ class DecisionLog:
             try:
                 handle.flush()
                 os.fsync(handle.fileno())
-            finally:
-                handle.close()
+            except OSError as exc:
+                with suppress(OSError):  # closing flushes again, and fails again
+                    handle.close()
+                raise LogError(f"{self.path}: cannot be written ({exc.strerror})") from None
+            handle.close()
 
     def append(self, decision: Decision, record: AssessmentRecord) -> Appended:
         """Append one decision with the validated record it was made from."""
@@ -220,9 +237,18 @@ def _entry(
 def _read_tail(handle: IO[bytes], name: str) -> tuple[int, str, int]:
     """The sequence number and hash of the last entry (0 and :data:`GENESIS` when empty), and
     the size of the file."""
+    entry, end = last_entry(handle, name)
+    if entry is None:
+        return 0, GENESIS, 0
+    return int(entry["seq"]), str(entry["hash"]), end
+
+
+def last_entry(handle: IO[bytes], name: str) -> tuple[dict[str, Any] | None, int]:
+    """The last entry of a log open for reading (``None`` when it is empty) and the size of the
+    file; a :class:`LogError` says what is wrong with an entry that cannot be appended to."""
     line, end, complete = last_line(handle)
     if end == 0:
-        return 0, GENESIS, 0
+        return None, 0
     if not complete:
         raise LogError(
             f"{name}: the last entry is incomplete (no newline at the end); nothing was appended. "
@@ -234,7 +260,7 @@ def _read_tail(handle: IO[bytes], name: str) -> tuple[int, str, int]:
             f"{name}: the last entry {problem}; nothing was appended. "
             "Run `transport-policy audit verify` on it"
         )
-    return int(entry["seq"]), str(entry["hash"]), end
+    return entry, end
 
 
 def parse_entry(line: bytes) -> tuple[dict[str, Any] | None, str]:

@@ -23,7 +23,7 @@ from ..casefile import parse_record
 from ..engine import engine_for
 from ..errors import PolicyVersionError, RecordError
 from ..rules.versions import PolicyStore
-from .log import check_entry, read_lines
+from .log import INCOMPLETE, check_entry, read_lines
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -48,6 +48,11 @@ FAILING: Final = frozenset({CHANGED, RULES_CHANGED, REJECTED, UNAVAILABLE, ALTER
 
 class _Absent:
     def __repr__(self) -> str:
+        return "ABSENT"
+
+    def __reduce__(self) -> str:
+        # Pickled by name, so that a change made in a worker process (or on a Dask worker)
+        # still holds this very object, which ``is ABSENT`` tests for.
         return "ABSENT"
 
 
@@ -174,8 +179,10 @@ def _store(root: str, fingerprint: tuple[str, ...]) -> PolicyStore:
     return CACHE.store(root, fresh=True)
 
 
-def replay_entry(number: int, raw: bytes, settings: Settings) -> Replayed:
-    """Replay one log line (``number`` counts from 1)."""
+def replay_entry(number: int, raw: bytes, settings: Settings, complete: bool = True) -> Replayed:
+    """Replay one log line (``number`` counts from 1; ``complete`` when a newline ends it)."""
+    if not complete:
+        return Replayed(number, ALTERED, message=f"the entry {INCOMPLETE}; run `audit verify`")
     entry, what = check_entry(raw)
     if entry is None:
         return Replayed(number, ALTERED, message=f"the entry {what}; run `audit verify`")
@@ -277,9 +284,10 @@ def _status(changes: tuple[Change, ...]) -> str:
     return CHANGED if any(c.path != DIGEST_PATH for c in changes) else RULES_CHANGED
 
 
-def _replay_chunk(chunk: list[tuple[int, bytes]], settings: Settings) -> list[Replayed]:
+def _replay_chunk(chunk: list[tuple[int, bytes, bool]], settings: Settings) -> list[Replayed]:
     return [
-        replace(replay_entry(number, raw, settings), size=len(raw) + 1) for number, raw in chunk
+        replace(replay_entry(number, raw, settings, complete), size=len(raw) + complete)
+        for number, raw, complete in chunk
     ]
 
 
@@ -295,8 +303,7 @@ def replay(
     """Replay every entry of a log, in order (in worker processes for long logs; ``workers``
     says where, by default the local pool with ``jobs`` processes)."""
     settings = Settings.of(rules, policy)
-    lines = ((number, raw) for number, raw, _complete in read_lines(path))
-    chunks = chunked(lines, chunk_size)
+    chunks = chunked(read_lines(path), chunk_size)
     where = workers or Workers(jobs=jobs)
     warm = ((settings.rules, settings.policy),)
     mapped = map_chunks(_replay_chunk, chunks, settings, where, warm)

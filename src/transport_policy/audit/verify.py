@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .log import GENESIS, LogError, check_entry, parse_entry, read_lines
+from .log import GENESIS, INCOMPLETE, LogError, check_entry, parse_entry, read_lines
 
 
 @dataclass(frozen=True)
@@ -75,20 +75,15 @@ def verify(path: str | Path, checkpoint: Checkpoint | None = None) -> Report:
         return Report(count, Checkpoint(count, prev_hash), problem)
 
     for number, raw, complete in read_lines(path):
+        not_an_entry = number == 1 and parse_entry(raw)[0] is None  # another kind of file?
+        hint = f" (is {path} a decision log?)" if not_an_entry else ""
         if not complete:
-            return report(
-                Problem(
-                    number,
-                    "incomplete",
-                    (
-                        f"entry {number} is incomplete (the log does not end with a newline): "
-                        "it was cut short while being written, or changed"
-                    ),
-                )
-            )
+            return report(Problem(number, "incomplete", f"entry {number} {INCOMPLETE}{hint}"))
         entry, what = check_entry(raw)
         if entry is None:
-            return report(Problem(number, "changed", f"entry {number} was changed: it {what}"))
+            return report(
+                Problem(number, "changed", f"entry {number} was changed: it {what}{hint}")
+            )
         if entry["prev"] != prev_hash or entry["seq"] != number:
             return report(_break(path, number, int(entry["seq"])))
         prev_hash, count = str(entry["hash"]), number

@@ -7,7 +7,8 @@ output or one decision ahead of it. A resumed run keeps the output's complete li
 last line is cut off), skips that many input records, does not log again the one decision the log
 may already hold, and goes on: output and log end as an uninterrupted run would leave them (the
 log entries' ``time`` aside), with error records keeping their original index and source. A
-log entry the kill left half-written (no newline yet) is cut off: it recorded nothing.
+log entry the kill left half-written (no newline yet) is cut off: it recorded nothing. A resumed
+run that finds no output (the run was killed as it started) starts afresh, and notes where.
 
 The log must have had no other writer since the run started. ``FILE.resume`` is kept when the
 run completes: a run killed just as it finished can then be resumed too (it has nothing left to
@@ -17,12 +18,14 @@ do), and the next run without ``--resume`` writes it anew.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..audit.log import check_entry
+from ..audit.log import last_entry
 from ..audit.logfile import last_line
 from ..errors import TransportPolicyError
+from .run import ENGINE_FIELD
 
 
 class ResumeError(TransportPolicyError):
@@ -35,6 +38,11 @@ class ResumePoint:
     """Complete output lines kept: the input records to skip."""
     logged_ahead: str | None
     """The input digest of a decision already logged but not yet in the output, if any."""
+    rejected: int = 0
+    """Error records among the kept lines for records that were rejected."""
+    failed: int = 0
+    """Error records among the kept lines for records the engine failed on (the exit status of
+    the resumed run counts both, as the uninterrupted run's would)."""
 
 
 def state_path(output: str) -> Path:
@@ -42,17 +50,14 @@ def state_path(output: str) -> Path:
 
 
 def log_position(log: Path) -> tuple[int, dict[str, object] | None]:
-    """The log's entry count and its last entry (0 and ``None`` when empty or missing)."""
+    """The log's entry count and its last entry (0 and ``None`` when empty or missing); a
+    :class:`.LogError` says what is wrong with a last entry that cannot be appended to, as
+    appending would."""
     if not log.exists():
         return 0, None
     with open(log, "rb") as handle:
-        line, end, complete = last_line(handle)
-    if end == 0:
-        return 0, None
-    entry = check_entry(line)[0] if complete else None
-    if entry is None:
-        raise ResumeError(f"{log}: the last entry is incomplete or changed; run `audit verify`")
-    return int(entry["seq"]), entry
+        entry, _end = last_entry(handle, str(log))
+    return (0, None) if entry is None else (int(entry["seq"]), entry)
 
 
 def start(output: str, log: Path | None) -> None:
@@ -62,15 +67,21 @@ def start(output: str, log: Path | None) -> None:
         state.unlink(missing_ok=True)
         return
     count, _ = log_position(log)
-    state.write_text(json.dumps({"log": str(log.resolve()), "log_entries_before": count}) + "\n")
+    noted = json.dumps({"log": str(log.resolve()), "log_entries_before": count}) + "\n"
+    temporary = state.with_name(state.name + ".tmp")
+    temporary.write_text(noted)
+    os.replace(temporary, state)  # a kill leaves the note whole or as it was, never half-written
 
 
 def prepare(output: str, log: Path | None) -> ResumePoint:
     """Cut the output back to its complete lines and work out where to go on from."""
     path = Path(output)
-    if not path.exists():
+    if not path.exists():  # killed before it wrote anything (even while starting): start afresh
+        start(output, log)
         return ResumePoint(0, None)
-    decided = kept = 0
+    noted = _note(output)
+    _check_logged_to(output, noted, log)
+    kept = rejected = failed = 0
     with open(path, "r+b") as handle:
         good = 0
         for raw in handle:
@@ -78,27 +89,32 @@ def prepare(output: str, log: Path | None) -> ResumePoint:
                 break
             kept += 1
             good += len(raw)
-            decided += not raw.startswith(b'{"index"')  # error records start so
+            if raw.startswith(b'{"index"'):  # error records start so
+                engine = _engine_failure(raw)
+                failed, rejected = failed + engine, rejected + (not engine)
         handle.truncate(good)
-    if log is None:
-        return ResumePoint(kept, None)
-    return ResumePoint(kept, _ahead(output, log, decided))
+    ahead = None if log is None else _ahead(output, noted, log, kept - rejected - failed)
+    return ResumePoint(kept, ahead, rejected, failed)
 
 
-def _ahead(output: str, log: Path, decided: int) -> str | None:
-    state = state_path(output)
+def _engine_failure(line: bytes) -> bool:
+    """Whether an error record is for a record the engine failed on (its field ``(engine)``)."""
     try:
-        noted = json.loads(state.read_text())
-    except (OSError, ValueError):
+        errors = json.loads(line)["errors"]
+    except (ValueError, KeyError, TypeError):
+        return False
+    return any(isinstance(e, dict) and e.get("field") == ENGINE_FIELD for e in errors)
+
+
+def _ahead(output: str, noted: tuple[str, int] | None, log: Path, decided: int) -> str | None:
+    if noted is None:
         raise ResumeError(
-            f"{state}: missing or unreadable, so where this run started in the log is unknown; "
-            "rerun without --resume to a new output"
-        ) from None
-    if noted.get("log") != str(log.resolve()):
-        raise ResumeError(f"{output}: the run being resumed logged to {noted.get('log')}")
+            f"{state_path(output)}: missing or unreadable, so where this run started in the log "
+            "is unknown; rerun without --resume to a new output"
+        )
     _drop_torn_entry(log)
     count, entry = log_position(log)
-    ahead = count - int(noted["log_entries_before"]) - decided
+    ahead = count - noted[1] - decided
     if ahead == 0:
         return None
     if ahead == 1 and entry is not None:
@@ -111,6 +127,27 @@ def _ahead(output: str, log: Path, decided: int) -> str | None:
         f"{log}: holds {ahead} decisions more than {output} after the run started: it was "
         "written by something else, so the run cannot be resumed exactly"
     )
+
+
+def _note(output: str) -> tuple[str, int] | None:
+    """What the run noted as it started (:func:`start`): its log and the log's entries then;
+    ``None`` when there is no note (the run had no log) or it cannot be read."""
+    try:
+        noted = json.loads(state_path(output).read_text())
+        log, before = noted["log"], noted["log_entries_before"]
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    return (log, before) if isinstance(log, str) and type(before) is int else None
+
+
+def _check_logged_to(output: str, noted: tuple[str, int] | None, log: Path | None) -> None:
+    """Refuse to resume with another log than the run's, or none when it had one (the log would
+    then miss the decisions written after the kill)."""
+    logged = None if noted is None else noted[0]
+    if logged is not None and (log is None or logged != str(log.resolve())):
+        raise ResumeError(
+            f"{output}: the run being resumed logged to {logged}: give --log {logged} to resume it"
+        )
 
 
 def _drop_torn_entry(log: Path) -> None:

@@ -32,6 +32,8 @@ CHUNK_SIZE: Final = 200
 DECIDED, REJECTED, FAILED = 0, 1, 2
 """Result statuses: decided; the record was rejected (invalid); the engine failed on it."""
 STATUS_NAMES: Final = ("decided", "rejected", "failed")
+ENGINE_FIELD: Final = "(engine)"
+"""The field of the error record of a record the engine failed on."""
 
 
 class Result(NamedTuple):
@@ -79,10 +81,10 @@ def decide_item(item: Item, settings: Settings) -> Result:
     except RecordError as exc:  # valid, but not decidable (no version in force at its date)
         return _error(item, REJECTED, exc.case_id or record.case_id, exc.errors)
     except TransportPolicyError as exc:  # the engine failed: the record was not decided
-        return _error(item, FAILED, record.case_id, [FieldError("(engine)", str(exc))])
+        return _error(item, FAILED, record.case_id, [FieldError(ENGINE_FIELD, str(exc))])
     except Exception as exc:  # a fault, not the record's: keep the other records going
         message = f"unexpected {type(exc).__name__} while deciding; please report it"
-        return _error(item, FAILED, record.case_id, [FieldError("(engine)", message)])
+        return _error(item, FAILED, record.case_id, [FieldError(ENGINE_FIELD, message)])
     line = decision.to_json()
     decision_json = record_json = None
     if settings.log is not None:  # the same bytes as canonical_json(decision.model_dump(...))

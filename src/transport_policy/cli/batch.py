@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import ExitStack, closing
+from contextlib import ExitStack, closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -42,6 +42,7 @@ from .common import (
     policy_option,
     progress_bar,
     progress_option,
+    refuse_same_files,
     rules_option,
     silence_stdout,
     skipped_message,
@@ -49,7 +50,7 @@ from .common import (
     workers_options,
 )
 from .exits import Exit, epilog
-from .signals import Stopped, StopSignals
+from .signals import StopSignals, stopping
 
 PROGRESS_EVERY = 100
 """Records between two redraws of the progress bar."""
@@ -67,8 +68,15 @@ class Run:
     partition_rows: int = 65536
     resuming: bool = False
     counts: dict[int, int] = field(default_factory=lambda: {DECIDED: 0, REJECTED: 0, FAILED: 0})
+    kept: dict[int, int] = field(default_factory=lambda: {DECIDED: 0, REJECTED: 0, FAILED: 0})
+    """What the output held already when resuming (counted in the exit status too)."""
     outcomes: Counter[str] = field(default_factory=Counter)
     root: str | None = None
+
+    def written(self) -> str:
+        """What a stop signal's message says was done."""
+        records = count(sum(self.counts.values()), "record")
+        return f" after {records}; the output holds each of them, in order"
 
 
 @click.command(
@@ -166,6 +174,7 @@ def batch_command(
     settings = _settings(policy_version, rules_dir, log_path, minimal)
     skipped: list[str] = []
     paths = expand_inputs(inputs, skipped)
+    refuse_same_files(paths, {"--output": output, "--log": log_path})
     if skipped:
         click.echo(skipped_message("batch", skipped), err=True)
     if not paths:
@@ -173,15 +182,8 @@ def batch_command(
     started = time.perf_counter()
     state = Run(output, log_path, where, progress, partitions, partition_rows, resume)
     try:
-        _write_all(paths, settings, state)
-    except Stopped as stop:
-        name = signal.Signals(stop.signum).name
-        click.echo(
-            f"batch: stopped by {name} after {count(sum(state.counts.values()), 'record')}; "
-            "the output holds each of them, in order",
-            err=True,
-        )
-        raise SystemExit(128 + stop.signum) from None
+        with stopping("batch", state.written) as stop:
+            _write_all(paths, settings, state, stop)
     except BrokenPipeError:
         silence_stdout()
         raise SystemExit(Exit.BROKEN_PIPE) from None
@@ -229,6 +231,14 @@ def _finish(state: Run, seconds: float) -> None:
     )
     if state.root is not None:
         click.echo(f"batch: partitions in {state.partitions}, root {state.root}", err=True)
+    if state.resuming:  # the exit status is the whole output's, as if never interrupted
+        decided, rejected, failed = (counts[s] + state.kept[s] for s in (DECIDED, REJECTED, FAILED))
+        click.echo(
+            f"batch: the output holds {count(decided + rejected + failed, 'record')}: "
+            f"{decided} decided, {rejected} rejected"
+            + (f", {failed} failed in the engine" if failed else ""),
+            err=True,
+        )
     if failed:
         raise SystemExit(Exit.CANNOT_RUN)
     raise SystemExit(Exit.FINDINGS if rejected else Exit.OK)
@@ -249,31 +259,48 @@ def _open_output(output: str, stack: ExitStack, append: bool = False) -> IO[str]
     if output == "-":
         return sys.stdout
     try:
-        return stack.enter_context(open(output, "a" if append else "w", encoding="utf-8"))
+        handle = open(output, "a" if append else "w", encoding="utf-8")  # noqa: SIM115
     except OSError as exc:
         raise CannotRun(cannot_write(output, exc)) from None
+    stack.enter_context(_closed(handle, output))
+    return handle
 
 
-def _write_all(paths: list[str], settings: Settings, state: Run) -> None:
+@contextmanager
+def _closed(handle: IO[str], name: str) -> Iterator[None]:
+    """Close the output on the way out; after a write that failed (a full disk), closing fails
+    too, and the error that names the file is the one kept."""
+    try:
+        yield
+    except BaseException:
+        with suppress(OSError):
+            handle.close()
+        raise
+    try:
+        handle.close()
+    except OSError as exc:
+        raise CannotRun(cannot_write(name, exc)) from None
+
+
+def _write_all(paths: list[str], settings: Settings, state: Run, stop: StopSignals) -> None:
     """Decide and write every record, counting them in ``state`` as they are written (only
-    those after the kept output when resuming)."""
+    those after the kept output when resuming); ``stop`` keeps each line whole."""
     output, log_path = state.output, state.log_path
     point = ResumePoint(0, None)
     if state.resuming:
         point = prepare_resume(output, log_path)
         click.echo(f"batch: resuming after {count(point.kept, 'record')}", err=True)
+        state.kept = {
+            DECIDED: point.kept - point.rejected - point.failed,
+            REJECTED: point.rejected,
+            FAILED: point.failed,
+        }
     elif output != "-":
         start_resumable(output, log_path)
     length = None if state.resuming else input_bytes(paths)
     name = "standard output" if output == "-" else output
-    stop = StopSignals()
     with ExitStack() as stack:
-        stack.enter_context(stop.installed())
-        out = _open_output(output, stack, append=state.resuming)
-        log = None
-        if log_path is not None:
-            log = stack.enter_context(DecisionLog(log_path, minimal=settings.log == "minimal"))
-        parts = open_partitions(
+        parts = open_partitions(  # first: a folder refused leaves the output as it was
             stack,
             state.partitions,
             "batch",
@@ -281,6 +308,10 @@ def _write_all(paths: list[str], settings: Settings, state: Run) -> None:
             rows=state.partition_rows,
             about={"command": "batch", "policy": settings.policy},
         )
+        out = _open_output(output, stack, append=state.resuming)
+        log = None
+        if log_path is not None:
+            log = stack.enter_context(DecisionLog(log_path, minimal=settings.log == "minimal"))
         bar = stack.enter_context(progress_bar(length, state.progress, "deciding"))
         # Closed first on the way out: an early stop stops the workers' work.
         results = stack.enter_context(

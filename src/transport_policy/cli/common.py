@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -123,6 +123,7 @@ def partitions_options(func: F) -> F:
         type=click.IntRange(min=1),
         default=65536,
         show_default=True,
+        callback=_power_of_two,
         help="Rows per partition (a power of two).",
     )(func)
     return click.option(
@@ -132,6 +133,12 @@ def partitions_options(func: F) -> F:
         help="Also write the results as Parquet partitions with hash roots to this folder "
         "(created; it must be empty). `audit verify DIR` checks them.",
     )(func)
+
+
+def _power_of_two(_ctx: click.Context, _param: click.Parameter, value: int) -> int:
+    if value & (value - 1):
+        raise click.BadParameter(f"rows per partition must be a power of two, not {value}")
+    return value
 
 
 def open_partitions(
@@ -205,6 +212,30 @@ def echo_record_error(exc: RecordError) -> None:
 def cannot_write(target: object, exc: OSError) -> str:
     """The one message for output that could not be written, naming the file."""
     return f"cannot write {target}: {exc.strerror or exc}"
+
+
+def refuse_same_files(inputs: Sequence[str], outputs: Mapping[str, str | Path | None]) -> None:
+    """A usage error when a file written (named by its option) is one of the inputs, or two of
+    them are one file: writing it would destroy the records before they are read, or mix two
+    outputs in one file. ``-`` (a standard stream) and ``None`` (not asked for) are left out."""
+    named = [(option, Path(path)) for option, path in outputs.items() if path not in (None, "-")]
+    for n, (option, path) in enumerate(named):
+        for name in inputs:
+            if name != "-" and _same_file(path, Path(name)):
+                raise click.UsageError(
+                    f"{option} {path} is also an input: it would be written over while it is "
+                    "read; write to another file"
+                )
+        for earlier, other in named[:n]:
+            if _same_file(path, other):
+                raise click.UsageError(f"{earlier} and {option} name the same file ({path})")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:  # one of them does not exist (yet)
+        return os.path.realpath(a) == os.path.realpath(b)
 
 
 def silence_stdout() -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
+from contextlib import suppress
 from pathlib import Path
 
 import click
@@ -17,12 +20,14 @@ from .common import (
     partitions_options,
     progress_bar,
     progress_option,
+    refuse_same_files,
     rules_option,
     skipped_message,
     workers,
     workers_options,
 )
 from .exits import Exit, epilog
+from .signals import stopping
 
 
 def _by(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -47,6 +52,8 @@ def _by(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) ->
             Exit.FINDINGS: "the report was written, but some cases were rejected (listed in it)",
             Exit.CANNOT_RUN: "the rules do not load, a version is unknown, or the report "
             "cannot be written",
+            Exit.SIGHUP: None,
+            Exit.SIGTERM: None,
         },
     ),
 )
@@ -128,28 +135,47 @@ def impact_command(
         before, after, str(rules_dir) if rules_dir else None, str(to_rules) if to_rules else None
     )
     skipped: list[str] = []
-    length = total_bytes(expand_inputs(cases))
-    try:
-        with progress_bar(length, progress, "deciding") as bar:
-            report = analyse(
-                cases,
-                versions,
-                by=by,
-                workers=where,
-                partitions=partitions,
-                partition_rows=partition_rows,
-                skipped=skipped,
-                progress=bar.update if length is not None else lambda _size: bar.update(1),
-            )
-    except TransportPolicyError as exc:
-        raise CannotRun(str(exc)) from None
-    if skipped:
-        click.echo(skipped_message("impact", skipped), err=True)
-    with report:
-        _write(report, fmt, output)
-        if partitions is not None:
-            click.echo(f"impact: partitions in {partitions}, root {report.root}", err=True)
+    paths = expand_inputs(cases)
+    refuse_same_files(paths, {"--output": output})
+    _check_output(fmt, output)
+    length = total_bytes(paths)
+    with stopping("impact") as stop:
+        try:
+            with progress_bar(length, progress, "deciding") as bar:
+                report = analyse(
+                    cases,
+                    versions,
+                    by=by,
+                    workers=where,
+                    partitions=partitions,
+                    partition_rows=partition_rows,
+                    skipped=skipped,
+                    progress=bar.update if length is not None else lambda _size: bar.update(1),
+                )
+        except TransportPolicyError as exc:
+            raise CannotRun(str(exc)) from None
+        if skipped:
+            click.echo(skipped_message("impact", skipped), err=True)
+        with report, stop.writing():  # a report is written whole
+            _write(report, fmt, output)
+            if partitions is not None:
+                click.echo(f"impact: partitions in {partitions}, root {report.root}", err=True)
     raise SystemExit(Exit.FINDINGS if report.rejected else Exit.OK)
+
+
+def _check_output(fmt: str, output: Path | None) -> None:
+    """Refuse now, not after every case is decided, a report that cannot be written: into a
+    folder that does not exist, or as HTML without its chart library."""
+    if output is not None and not output.absolute().parent.is_dir():
+        missing = FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT))
+        raise CannotRun(cannot_write(output, missing))
+    if fmt == "html":
+        from ..audit.impact_html import chart_library
+
+        try:
+            chart_library()
+        except TransportPolicyError as exc:
+            raise CannotRun(str(exc)) from None
 
 
 def _write(report: object, fmt: str, output: Path | None) -> None:
@@ -160,7 +186,13 @@ def _write(report: object, fmt: str, output: Path | None) -> None:
         write(report, fmt, sys.stdout)
         return
     try:
-        write(report, fmt, path=output)
+        try:
+            write(report, fmt, path=output)
+        except BaseException:  # a full disk, a second stop signal: no report, not part of one
+            if output.is_file():
+                with suppress(OSError):
+                    output.unlink()
+            raise
     except OSError as exc:
         raise CannotRun(cannot_write(output, exc)) from None
     except TransportPolicyError as exc:

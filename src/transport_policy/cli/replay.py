@@ -21,6 +21,7 @@ from ..audit.replay import (
 from ..errors import TransportPolicyError
 from .common import (
     CannotRun,
+    count,
     format_option,
     open_partitions,
     partitions_options,
@@ -31,6 +32,7 @@ from .common import (
     workers_options,
 )
 from .exits import Exit, epilog
+from .signals import stopping
 
 
 @click.command(
@@ -45,6 +47,8 @@ from .exits import Exit, epilog
             "entry could not be replayed (rejected, unavailable or altered)",
             Exit.CANNOT_RUN: "the log cannot be read, the rules do not load, or --policy names "
             "no version",
+            Exit.SIGHUP: None,
+            Exit.SIGTERM: None,
         },
         notes="""\b
 Statuses: identical; changed (listed field by field); rules changed (the same decision,
@@ -88,8 +92,12 @@ def replay_command(
     counts: dict[str, int] = {}
     digests: dict[tuple[str, str, str], int] = {}
     root = None
+
+    def replayed() -> str:  # what a stop signal's message says was done
+        return f" after {count(sum(counts.values()), 'entry', 'entries')}"
+
     try:
-        with ExitStack() as stack:
+        with stopping("replay", replayed) as stop, ExitStack() as stack:
             parts = open_partitions(
                 stack,
                 partitions,
@@ -102,8 +110,9 @@ def replay_command(
             bar = stack.enter_context(progress_bar(log.stat().st_size, progress, "replaying"))
             results = replay(log, policy=policy_version, rules=rules_dir, workers=where)
             for result in stack.enter_context(closing(results)):
-                _count(result, counts, digests)
-                _echo_replayed(result, fmt)
+                with stop.writing():  # each entry's lines whole
+                    _count(result, counts, digests)
+                    _echo_replayed(result, fmt)
                 if parts is not None:
                     parts.add(partition_row(result))
                 bar.update(result.size)

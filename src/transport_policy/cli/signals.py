@@ -4,9 +4,11 @@ the run cleanly, never in the middle of a line."""
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
+
+import click
 
 STOP_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
@@ -68,3 +70,17 @@ class StopSignals:
         if self.pending is not None:
             signum, self.pending = self.pending, None
             raise Stopped(signum)
+
+
+@contextmanager
+def stopping(command: str, done: Callable[[], str] = str) -> Iterator[StopSignals]:
+    """:class:`StopSignals` installed for a command's work: a stop signal ends the command with
+    128 plus the signal's number, saying so on standard error with ``done()`` (what had been done
+    by then) after it. The workers are stopped on the way out, as on any early exit."""
+    stop = StopSignals()
+    try:
+        with stop.installed():
+            yield stop
+    except Stopped as exc:
+        click.echo(f"{command}: stopped by {signal.Signals(exc.signum).name}{done()}", err=True)
+        raise SystemExit(128 + exc.signum) from None
