@@ -114,6 +114,20 @@ def test_a_truncated_last_line_says_so(tmp_path: Path) -> None:
     assert "may be truncated" in last["errors"][0]["message"]
 
 
+def test_a_byte_order_mark_before_the_first_line_is_not_part_of_its_record(
+    tmp_path: Path,
+) -> None:
+    """A JSON Lines file saved with a byte order mark (Windows Notepad) is decided as without
+    it, as `decide` reads such a case file; one later in the file is a bad line."""
+    marked, plain = tmp_path / "marked.jsonl", tmp_path / "plain.jsonl"
+    plain.write_bytes(_line(0) + b"\n" + _line(1) + b"\n")
+    marked.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes() + b"\xef\xbb\xbf" + _line(2) + b"\n")
+    got = [json.loads(r.line) for r in run([str(marked)], Settings(), jobs=1)]
+    want = [json.loads(r.line) for r in run([str(plain)], Settings(), jobs=1)]
+    assert got[:2] == want
+    assert got[2]["errors"][0]["field"] == "(line)"
+
+
 def test_an_overlong_line_is_an_error_for_that_line_only(tmp_path: Path) -> None:
     path = tmp_path / "records.jsonl"
     path.write_bytes(_line(0) + b"\n" + b"x" * (MAX_BYTES + 10) + b"\n" + _line(2) + b"\n")

@@ -120,6 +120,8 @@ def _lines(stream: IO[bytes], name: str, start: int) -> Iterator[Item]:
                 size += len(raw)
         complete = raw.endswith(b"\n")
         payload = b"" if problem else raw.rstrip(b"\r\n")
+        if number == 1:  # a byte order mark (Windows Notepad) is not part of the first record
+            payload = payload.removeprefix(b"\xef\xbb\xbf")
         yield Item(index, f"{name}:{number}", payload, None, size, not complete, problem)
 
 
