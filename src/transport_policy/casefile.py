@@ -220,6 +220,23 @@ def reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not allowed")
 
 
+def load_json(text: str) -> Any:
+    """JSON as a record is read: no object repeating a key (:class:`RepeatedKey`), no ``NaN``
+    or ``Infinity`` (a :class:`ValueError`, as for text that is not JSON)."""
+    return json.loads(text, object_pairs_hook=unique_keys, parse_constant=reject_constant)
+
+
+BOM = "\ufeff"
+"""The byte order mark some editors (Windows Notepad) write at the start of a UTF-8 file: not
+part of the record (YAML allows it, and JSON readers may ignore it: RFC 8259, 8.1)."""
+
+
+def utf8_text(raw: bytes) -> str:
+    """UTF-8 bytes as text, less a :data:`BOM` at the start (:class:`UnicodeDecodeError` if
+    they are not UTF-8)."""
+    return raw.decode("utf-8").removeprefix(BOM)
+
+
 class RepeatedKey(ValueError):
     """A JSON object names a key twice."""
 
@@ -248,7 +265,7 @@ def parse_text(text: str, *, source: str, fmt: str | None = None, unit: str = "(
         fmt = "json" if text.lstrip().startswith(("{", "[")) else "yaml"
     try:
         if fmt == "json":
-            return json.loads(text, object_pairs_hook=unique_keys, parse_constant=reject_constant)
+            return load_json(text)
         docs = load_yaml(text)
     except (ValueError, yaml.YAMLError) as exc:
         raise RecordError([FieldError(unit, _parse_message(exc, fmt))], source=source) from None
@@ -312,10 +329,10 @@ def read_source(path: str) -> tuple[str, str]:
 
 
 def decode_text(raw: bytes, source: str) -> str:
-    """A case file's bytes as text: UTF-8, less the byte order mark that some editors (Windows
-    Notepad) write at the start, which YAML allows and JSON readers may ignore (RFC 8259, 8.1)."""
+    """A case file's bytes as text (:func:`utf8_text`); a :class:`RecordError` against
+    ``source`` when they are not UTF-8."""
     try:
-        return raw.decode("utf-8").removeprefix("\ufeff")
+        return utf8_text(raw)
     except UnicodeDecodeError as exc:
         raise RecordError(
             [FieldError("(file)", f"is not valid UTF-8 (byte {exc.start})")], source=source

@@ -14,9 +14,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Final, NamedTuple
 
-from ..casefile import MAX_BYTES, load_case, parse_record, parse_text
+from ..casefile import BOM, MAX_BYTES, load_case, parse_record, parse_text
 from ..errors import FieldError, RecordError
 from ..model.record import AssessmentRecord
+
+_BOM: Final = BOM.encode()
 
 CASE_SUFFIXES: Final = (".yaml", ".yml", ".json")
 
@@ -121,7 +123,7 @@ def _lines(stream: IO[bytes], name: str, start: int) -> Iterator[Item]:
         complete = raw.endswith(b"\n")
         payload = b"" if problem else raw.rstrip(b"\r\n")
         if number == 1:  # a byte order mark (Windows Notepad) is not part of the first record
-            payload = payload.removeprefix(b"\xef\xbb\xbf")
+            payload = payload.removeprefix(_BOM)
         yield Item(index, f"{name}:{number}", payload, None, size, not complete, problem)
 
 

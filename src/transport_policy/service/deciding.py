@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable, Collection
 from typing import Any
 
 from ..audit.log import DecisionLog
-from ..casefile import RepeatedKey, parse_record, reject_constant, unique_keys
+from ..casefile import RepeatedKey, load_json, parse_record, utf8_text
 from ..engine import engine_for
 from ..errors import FieldError, PolicyVersionError, RecordError
 from ..model.decision import Decision, NextQuestion
@@ -81,8 +81,7 @@ def read_json(raw: bytes) -> object:
     not part of it), no repeated key, no ``NaN`` or ``Infinity``. A :class:`ValueError`
     (:class:`UnicodeDecodeError`, :class:`RepeatedKey`) or :class:`RecursionError` says it is
     not."""
-    text = raw.decode("utf-8").removeprefix("\ufeff")
-    return json.loads(text, object_pairs_hook=unique_keys, parse_constant=reject_constant)
+    return load_json(utf8_text(raw))
 
 
 def json_fault(exc: Exception) -> str:

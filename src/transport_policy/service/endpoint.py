@@ -71,13 +71,7 @@ def query(scope: Scope, name: str) -> str | None:
     """The value of a query parameter (``None`` when absent); the last, if it is repeated, as
     Starlette and so the FastAPI routes read it."""
     text = bytes(scope.get("query_string", b"")).decode("latin-1")
-    if not text:
-        return None
-    found = None
-    for key, value in parse_qsl(text, keep_blank_values=True):
-        if key == name:
-            found = value
-    return found
+    return dict(parse_qsl(text, keep_blank_values=True)).get(name)
 
 
 def parse_json(raw: bytes) -> object:
